@@ -1,0 +1,63 @@
+"""Domain errors of the project package: each carries a message for the user and, where known, a place."""
+
+from __future__ import annotations
+
+
+class SluiceError(Exception):
+    """Root of the errors Sluice reports to callers; `message` is safe to show."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.column = column
+
+    def __str__(self) -> str:
+        place = ":".join(str(part) for part in (self.path, self.line, self.column) if part is not None)
+        return f"{place}: {self.message}" if place else self.message
+
+
+class ProjectError(SluiceError):
+    """A project file that cannot be loaded (YAML, unknown type, template syntax, model SQL, ...)."""
+
+
+class QueryError(SluiceError):
+    """A request whose query cannot run: template error at request time, SQL error, metrics SQL error."""
+
+
+class ArgumentError(SluiceError):
+    """A caller's arguments are wrong: bad body, a value that would change the query, schema violations."""
+
+    def __init__(self, message: str, *, details: list[dict] | None = None, **place) -> None:
+        super().__init__(message, **place)
+        self.details = details or []
+
+
+class NotFoundError(SluiceError):
+    """An unknown API, instance, organisation or project."""
+
+
+class ResultCapError(SluiceError):
+    """The answer has more rows than the row cap allows."""
+
+
+class QueryTimeoutError(SluiceError):
+    """The query ran longer than the configured timeout."""
+
+
+class BrokenApiError(SluiceError):
+    """The API exists but failed to load; calls get its load error."""
+
+
+class AccessDeniedError(SluiceError):
+    """A valid caller without access to the resource."""
+
+
+class AuthenticationError(SluiceError):
+    """No, malformed or invalid credentials."""
+
+
+class OverloadedError(SluiceError):
+    """The server has no capacity for the request right now."""
