@@ -1,0 +1,289 @@
+"""Metrics SQL: one SELECT over a metrics view, compiled with sqlglot into DuckDB SQL over the view's model.
+
+Dimensions are grouped implicitly, measures become their aggregates, HAVING filters an outer query, and the
+caller's security (access, row filter, hidden fields) is applied through a `Policy`. Error messages follow
+Rill's metrics SQL compiler (runtime/metricsview/metricssql) wherever Rill has one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.errors import ParseError, SqlglotError
+
+from project import sentinels
+from project.errors import QueryError
+from project.metrics_scope import Scope, column_name, field_sql, is_marker, resolve_scope
+from project.metrics_views import Dimension, Measure, MetricsView
+from project.metrics_where import compile_condition, compile_where
+
+GRAINS = ("millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year")
+_INNER = "t1"
+_REFUSED_CLAUSES = {
+    "with_": "metrics sql: WITH clause is not supported",
+    "joins": "metrics sql: join is not supported",
+    "laterals": "metrics sql: LATERAL is not supported",
+    "windows": "metrics sql: WINDOW clause is not supported",
+    "qualify": "metrics sql: QUALIFY is not supported",
+}
+
+
+class Policy(Protocol):
+    """The current caller's view of security templates; the server implements it per request."""
+
+    def check(self, condition: str) -> bool:
+        """Evaluate an `access` or `if` template for the caller: True when it holds."""
+        ...
+
+    def render(self, template: str) -> str:
+        """Render a `row_filter` template for the caller into SQL text (caller values as markers)."""
+        ...
+
+
+class _Input(DuckDB):
+    """DuckDB syntax, but `date_trunc(...)` stays an anonymous call so its arguments are seen as written."""
+
+    class Parser(DuckDB.Parser):
+        FUNCTIONS: ClassVar[dict] = {
+            name: build for name, build in DuckDB.Parser.FUNCTIONS.items() if name != "DATE_TRUNC"
+        }
+
+
+class _Output(DuckDB):
+    """DuckDB, printing `NULLS LAST` explicitly (as Rill does) instead of relying on DuckDB's default."""
+
+    class Generator(DuckDB.Generator):
+        def ordered_sql(self, expression: exp.Ordered) -> str:
+            text = super().ordered_sql(expression)
+            if expression.args.get("nulls_first") is False and not text.endswith(" NULLS LAST"):
+                return f"{text} NULLS LAST"
+            return text
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One output column of the grouped query: its name, its SQL over the model, whether it is grouped."""
+
+    name: str
+    sql: exp.Expression
+    grouped: bool
+
+
+def compile_metrics_sql(sql: str, views: Mapping[str, MetricsView], policy: Policy | None) -> str:
+    """Compile rendered metrics SQL into DuckDB SQL; raise QueryError with Rill's wording when it is invalid.
+
+    `policy` None means no security applies (auth off, or the API sets `skip_nested_security: true`).
+    """
+    select = _parse(sql)
+    scope = resolve_scope(_view(select, views), policy)
+    for key, message in _REFUSED_CLAUSES.items():
+        if select.args.get(key):
+            raise QueryError(message)
+    fields = [_select_field(node, scope) for node in select.expressions]
+    having, where = select.args.get("having"), select.args.get("where")
+    if having is None:
+        query = _grouped_query(fields, scope, where)
+    else:
+        query = _outer_query(fields, having.this, scope, where)
+    query = _order(query, select, fields)
+    return _limit(query, select).sql(dialect=_Output)
+
+
+def _parse(sql: str) -> exp.Select:
+    try:
+        with _quiet_sqlglot():
+            statements = [
+                statement for statement in sqlglot.parse(sql, dialect=_Input) if statement is not None
+            ]
+    except ParseError as error:
+        first = error.errors[0] if error.errors else {}
+        message = f"metrics sql: syntax error: {first.get('description', error)}"
+        raise QueryError(message, line=first.get("line"), column=first.get("col")) from None
+    except SqlglotError as error:
+        raise QueryError(f"metrics sql: syntax error: {error}") from None
+    if len(statements) != 1:
+        raise QueryError("metrics sql: expected exactly one SQL statement")
+    if not isinstance(statements[0], exp.Select):
+        raise QueryError("metrics sql: expected a SELECT statement")
+    return statements[0]
+
+
+class _CommandFallbackFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Falling back to parsing as a 'Command'" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _quiet_sqlglot() -> Iterator[None]:
+    """Hide sqlglot's Command-fallback warning: such input is refused with a clear error anyway."""
+    logger, quiet = logging.getLogger("sqlglot"), _CommandFallbackFilter()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
+def _view(select: exp.Select, views: Mapping[str, MetricsView]) -> MetricsView:
+    source = select.args.get("from_") or select.args.get("from")
+    if source is None:
+        raise QueryError("metrics sql: need `FROM metrics_view` clause")
+    if select.args.get("joins"):
+        raise QueryError("metrics sql: join is not supported")
+    table = source.this
+    if not isinstance(table, exp.Table) or not isinstance(table.this, exp.Identifier) or table.args.get("db"):
+        raise QueryError("metrics sql: only FROM `metrics_view` is supported")
+    name = table.name
+    folded = {key.lower(): view for key, view in views.items()}
+    view = views.get(name) or folded.get(name.lower())
+    if view is None:
+        raise QueryError(f"metrics sql: metrics view `{name}` not found")
+    return view
+
+
+def _select_field(node: exp.Expression, scope: Scope) -> _Field:
+    alias = node.alias if isinstance(node, exp.Alias) else None
+    node = node.this if isinstance(node, exp.Alias) else node
+    if isinstance(node, exp.Column):
+        field = _selected(node, scope)
+        return _Field(field.name, field_sql(field), isinstance(field, Dimension))
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "date_trunc":
+        return _time_floor(node, alias, scope)
+    if isinstance(node, exp.Func):
+        name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+        raise QueryError(f"metrics sql: function `{name.lower()}` not supported in select field")
+    raise QueryError("metrics sql: unsupported expression in select field")
+
+
+def _selected(node: exp.Column, scope: Scope) -> Dimension | Measure:
+    if is_marker(node):
+        raise QueryError("metrics sql: a request value cannot be used as a dimension or measure name")
+    name = column_name(node)
+    field = scope.lookup(name)
+    if field is None:
+        raise QueryError(
+            f"metrics sql: selected column `{name}` not found in dimensions/measures in metrics view"
+        )
+    return scope.allow(field)
+
+
+def _time_floor(node: exp.Anonymous, alias: str | None, scope: Scope) -> _Field:
+    """`date_trunc('<grain>', <dimension>)`, named by its alias or, as Rill does, by its own text."""
+    if len(node.expressions) != 2:
+        raise QueryError("metrics sql: expected 2 arguments in date_trunc function")
+    grain, column = node.expressions
+    if not (isinstance(grain, exp.Literal) and grain.is_string):
+        raise QueryError(f"metrics sql: expected string for grain, got {_value_type(grain)}")
+    field = _selected(column, scope) if isinstance(column, exp.Column) else None
+    if not isinstance(field, Dimension):
+        raise QueryError("metrics sql: expected dimension in date_trunc function")
+    name = alias or f"DATE_TRUNC('{grain.this}', \"{column.name}\")"
+    if sentinels.marker_indexes(name):
+        raise QueryError("metrics sql: a date_trunc grain from the request needs an alias (AS name)")
+    if not sentinels.marker_indexes(grain.this) and grain.this.lower() not in GRAINS:
+        raise QueryError(f'invalid dimension "{name}": invalid "grain"')
+    unit = grain.copy() if sentinels.marker_indexes(grain.this) else exp.Literal.string(grain.this.lower())
+    timestamp = exp.DataType.build("TIMESTAMP")
+    truncated = exp.Anonymous(this="date_trunc", expressions=[unit, exp.cast(field_sql(field), timestamp)])
+    return _Field(name, exp.cast(truncated, timestamp), grouped=True)
+
+
+def _grouped_query(fields: list[_Field], scope: Scope, where: exp.Where | None) -> exp.Select:
+    """SELECT <fields> FROM <model> [WHERE ...] GROUP BY <positions of the grouped fields>."""
+    projections = [exp.alias_(field.sql.copy(), field.name, quoted=True) for field in fields]
+    query = exp.select(*projections).from_(scope.table())
+    condition = _where_clause(scope, where)
+    if condition is not None:
+        query.set("where", condition)
+    positions = [exp.Literal.number(index) for index, field in enumerate(fields, 1) if field.grouped]
+    return query.group_by(*positions) if positions else query
+
+
+def _where_clause(scope: Scope, where: exp.Where | None) -> exp.Where | None:
+    condition = compile_where(where.this if where is not None else None, scope)
+    return exp.Where(this=condition) if condition is not None else None
+
+
+def _outer_query(
+    fields: list[_Field], having: exp.Expression, scope: Scope, where: exp.Where | None
+) -> exp.Select:
+    """HAVING as a WHERE over the grouped query; measures used only in HAVING are computed but not output."""
+    inner_fields = list(fields)
+
+    def resolve(name: str) -> exp.Expression:
+        field = _output_field(fields, name) or _output_field(inner_fields, name)
+        if field is None:
+            found = scope.lookup(name)
+            if not isinstance(found, Measure):
+                raise QueryError(
+                    f'name "{name}" in expression is not a dimension or measure available in the current context'
+                )
+            field = _Field(scope.allow(found).name, field_sql(found), grouped=False)
+            inner_fields.append(field)
+        return exp.column(field.name, table=_INNER, quoted=True)
+
+    condition = compile_condition(having, resolve)
+    inner = _grouped_query(inner_fields, scope, where)
+    columns = [exp.alias_(exp.column(f.name, table=_INNER, quoted=True), f.name, quoted=True) for f in fields]
+    return (
+        exp.select(*columns)
+        .from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(_INNER, quoted=True))))
+        .where(condition)
+    )
+
+
+def _output_field(fields: list[_Field], name: str) -> _Field | None:
+    exact = [field for field in fields if field.name == name]
+    folded = [field for field in fields if field.name.lower() == name.lower()]
+    return (exact or folded or [None])[0]
+
+
+def _order(query: exp.Select, select: exp.Select, fields: list[_Field]) -> exp.Select:
+    order = select.args.get("order")
+    if order is None:
+        return query
+    terms = []
+    for ordered in order.expressions:
+        if is_marker(ordered.this):
+            raise QueryError("metrics sql: a request value cannot be used as a dimension or measure name")
+        name = column_name(ordered.this)
+        field = _output_field(fields, name)
+        if field is None:
+            raise QueryError(f'can\'t sort by "{name}": name not present in context')
+        column = exp.column(field.name, quoted=True)
+        terms.append(
+            exp.Ordered(this=column, desc=True if ordered.args.get("desc") else None, nulls_first=False)
+        )
+    return query.order_by(*terms)
+
+
+def _limit(query: exp.Select, select: exp.Select) -> exp.Select:
+    for key in ("limit", "offset"):
+        clause = select.args.get(key)
+        if clause is not None:
+            query.set(key, type(clause)(expression=_count(clause.expression, key)))
+    return query
+
+
+def _count(node: exp.Expression | None, key: str) -> exp.Expression:
+    """An integer literal, or a caller marker that the SQL checker binds as a number."""
+    if node is not None and is_marker(node):
+        return node.copy()
+    if isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit():
+        return exp.Literal.number(int(node.this))
+    raise QueryError(f"metrics sql: expected int for {key}, got {_value_type(node)}")
+
+
+def _value_type(node: exp.Expression | None) -> str:
+    if isinstance(node, exp.Literal):
+        return "string" if node.is_string else "float64"
+    if isinstance(node, exp.Null):
+        return "<nil>"
+    return type(node).__name__

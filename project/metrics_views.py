@@ -1,0 +1,239 @@
+"""Metrics views: a model's dimensions and measures, with their security rules, read from YAML.
+
+A metrics view is plain data; `metrics_sql` compiles queries over it. SQL snippets (dimension and measure
+expressions) are parsed here once, when the project loads, so that a broken one is a load error.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from project.errors import ProjectError
+
+ALL_FIELDS = "*"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A group-by field: a model column or a non-aggregate SQL expression."""
+
+    name: str
+    display_name: str
+    column: str | None = None
+    expression: str | None = None
+
+
+@dataclass(frozen=True)
+class Measure:
+    """An aggregate SQL expression over the model's rows."""
+
+    name: str
+    display_name: str
+    expression: str
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """An `include`/`exclude` rule: when `condition` holds for the caller, it applies to `names`."""
+
+    condition: str
+    names: tuple[str, ...]  # ("*",) means every dimension and measure
+
+
+@dataclass(frozen=True)
+class Security:
+    """The view's policy; templates are kept as text and evaluated per caller by a Policy."""
+
+    access: str | None = None
+    row_filter: str | None = None
+    include: tuple[FieldRule, ...] = ()
+    exclude: tuple[FieldRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class MetricsView:
+    """One `metrics/<name>.yaml` file: the model it reads, its fields and its security."""
+
+    name: str
+    path: str
+    model: str
+    timeseries: str | None
+    dimensions: tuple[Dimension, ...]
+    measures: tuple[Measure, ...]
+    security: Security | None = None
+
+    def dimension(self, name: str) -> Dimension | None:
+        """The dimension called `name` (exact case first, then case-insensitive), or None."""
+        return _find(self.dimensions, name)
+
+    def measure(self, name: str) -> Measure | None:
+        """The measure called `name` (exact case first, then case-insensitive), or None."""
+        return _find(self.measures, name)
+
+    def field_names(self) -> tuple[str, ...]:
+        """All dimension and measure names, in file order."""
+        return tuple(field.name for field in (*self.dimensions, *self.measures))
+
+
+def _find(fields, name):
+    exact = [field for field in fields if field.name == name]
+    folded = [field for field in fields if field.name.lower() == name.lower()]
+    return (exact or folded or [None])[0]
+
+
+def parse_metrics_view(name: str, document: dict, path: str) -> MetricsView:
+    """Build a MetricsView from a parsed YAML document; raise ProjectError (with path) if it is invalid."""
+    if not isinstance(document, dict):
+        raise ProjectError("a metrics view must be a YAML mapping", path=path)
+    dimensions = tuple(_dimensions(document.get("dimensions"), path))
+    measures = tuple(_measures(document.get("measures"), path))
+    _check_unique_names((*dimensions, *measures), path)
+    return MetricsView(
+        name=document.get("name") or name,
+        path=path,
+        model=_model(document, path),
+        timeseries=document.get("timeseries") or document.get("time_dimension") or None,
+        dimensions=dimensions,
+        measures=measures,
+        security=_security(document.get("security"), (*dimensions, *measures), path),
+    )
+
+
+def check_model(view: MetricsView, known_models: set[str]) -> None:
+    """Raise ProjectError when the view's model (or table) is not one the project knows."""
+    if view.model not in known_models:
+        raise ProjectError(
+            f'model "{view.model}" used by metrics view "{view.name}" not found', path=view.path
+        )
+
+
+def _model(document: dict, path: str) -> str:
+    model, table = document.get("model"), document.get("table")
+    if model and table:
+        raise ProjectError('cannot set both the "model" field and the "table" field', path=path)
+    if not (model or table):
+        raise ProjectError('must set a value for either the "model" field or the "table" field', path=path)
+    return str(model or table)
+
+
+def _items(value, key: str, path: str) -> list[dict]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ProjectError(f'"{key}" must be a list of mappings', path=path)
+    return [item for item in value if not item.get("ignore")]
+
+
+def _dimensions(value, path: str):
+    for index, item in enumerate(_items(value, "dimensions", path)):
+        column = item.get("column") or item.get("property")
+        expression = item.get("expression")
+        name = str(item.get("name") or column or f"dimension_{index}")
+        if bool(column) == bool(expression):
+            raise ProjectError(
+                f'exactly one of column or expression should be set for dimension: "{name}"', path=path
+            )
+        if expression:
+            _check_expression(str(expression), f'dimension "{name}"', path)
+        display_name = str(item.get("display_name") or item.get("label") or name)
+        yield Dimension(name, display_name, column and str(column), expression and str(expression))
+
+
+def _measures(value, path: str):
+    for index, item in enumerate(_items(value, "measures", path)):
+        name = str(item.get("name") or f"measure_{index}")
+        expression = item.get("expression")
+        if not expression:
+            raise ProjectError(f'measure "{name}" must have an "expression"', path=path)
+        _check_expression(str(expression), f'measure "{name}"', path)
+        display_name = str(item.get("display_name") or item.get("label") or name)
+        yield Measure(name, display_name, str(expression))
+
+
+def _check_unique_names(fields, path: str) -> None:
+    seen: set[str] = set()
+    for field in fields:
+        if field.name.lower() in seen:
+            raise ProjectError(f'found duplicate dimension or measure name "{field.name}"', path=path)
+        seen.add(field.name.lower())
+
+
+def _check_expression(text: str, what: str, path: str) -> None:
+    try:
+        expression_tree(text)
+    except SqlglotError as error:
+        raise ProjectError(f"{what}: invalid SQL expression: {error}", path=path) from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_expression(text: str) -> exp.Expression:
+    statements = sqlglot.parse(f"SELECT {text}", dialect="duckdb")
+    if (
+        len(statements) != 1
+        or not isinstance(statements[0], exp.Select)
+        or len(statements[0].expressions) != 1
+    ):
+        raise SqlglotError("expected exactly one SQL expression")
+    select = statements[0]
+    if any(select.args.get(key) for key in ("from_", "from", "where", "group", "having", "order", "limit")):
+        raise SqlglotError("expected exactly one SQL expression")
+    return select.expressions[0]
+
+
+def expression_tree(text: str) -> exp.Expression:
+    """A fresh parse tree of a dimension or measure expression (parsed once, copied per use)."""
+    return _parse_expression(text).copy()
+
+
+def _security(value, fields, path: str) -> Security | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ProjectError("invalid 'security': must be a mapping", path=path)
+    include = _rules(value.get("include"), "include", fields, path)
+    exclude = _rules(value.get("exclude"), "exclude", fields, path)
+    if include and exclude:
+        raise ProjectError(
+            "invalid 'security': only one of 'include' and 'exclude' can be specified", path=path
+        )
+    return Security(_template(value.get("access")), _template(value.get("row_filter")), include, exclude)
+
+
+def _template(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _rules(value, key: str, fields, path: str) -> tuple[FieldRule, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ProjectError(f"invalid 'security': '{key}' must be a list", path=path)
+    return tuple(_rule(item, key, fields, path) for item in value)
+
+
+def _rule(item, key: str, fields, path: str) -> FieldRule:
+    invalid = f"invalid 'security': '{key}' fields must have a valid 'if' condition and 'names' list"
+    if not isinstance(item, dict) or item.get("if") in (None, "") or not item.get("names"):
+        raise ProjectError(invalid, path=path)
+    names = item["names"]
+    if names == ALL_FIELDS:
+        return FieldRule(_template(item["if"]) or "", (ALL_FIELDS,))
+    if not isinstance(names, list):
+        raise ProjectError(invalid, path=path)
+    known = {field.name.lower(): field.name for field in fields}
+    for name in names:
+        if str(name).lower() not in known:
+            raise ProjectError(
+                f"invalid 'security': '{key}' property \"{name}\" does not exists in dimensions or measures list",
+                path=path,
+            )
+    return FieldRule(_template(item["if"]) or "", tuple(known[str(name).lower()] for name in names))

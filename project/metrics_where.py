@@ -1,0 +1,195 @@
+"""Filters of metrics SQL (WHERE, HAVING, `IN (SELECT ...)`) rewritten into SQL over the model.
+
+Only a fixed set of node types passes; each is rebuilt with its names replaced by SQL. Literals and caller
+markers are copied as they are, so markers stay in value positions for the SQL checker to bind.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from project.errors import QueryError
+from project.metrics_scope import Scope, column_name, field_sql, is_marker
+from project.metrics_views import Dimension, Measure
+
+Resolve = Callable[[str], exp.Expression]
+
+_REBUILT = (
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.Paren,
+    exp.EQ,
+    exp.NEQ,
+    exp.LT,
+    exp.LTE,
+    exp.GT,
+    exp.GTE,
+    exp.Between,
+    exp.ILike,
+    exp.Is,
+)
+_VALUES = (exp.Literal, exp.Null, exp.Boolean)
+
+
+def compile_where(node: exp.Expression | None, scope: Scope) -> exp.Expression | None:
+    """The WHERE condition over the model: the query's filter on dimensions AND the caller's row filter."""
+    condition = (
+        compile_condition(node, functools.partial(_where_name, scope=scope), scope)
+        if node is not None
+        else None
+    )
+    parts = [part for part in (condition, scope.row_filter) if part is not None]
+    if len(parts) == 2:
+        return exp.and_(exp.Paren(this=parts[0]), parts[1].copy())
+    return parts[0].copy() if parts else None
+
+
+def compile_condition(node: exp.Expression, resolve: Resolve, scope: Scope | None = None) -> exp.Expression:
+    """Rebuild a filter tree, mapping each name through `resolve`; refuse anything outside metrics SQL."""
+    if isinstance(node, exp.Column):
+        return node.copy() if is_marker(node) else resolve(column_name(node))
+    if isinstance(node, _VALUES) or (isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal)):
+        return node.copy()
+    if isinstance(node, exp.Escape):
+        raise QueryError("metrics sql: `ESCAPE` is not supported")
+    if isinstance(node, exp.Like):  # LIKE is case-insensitive in metrics SQL, as in Rill
+        return _rebuild(node, exp.ILike, resolve, scope)
+    if isinstance(node, exp.In):
+        return _compile_in(node, resolve, scope)
+    if isinstance(node, exp.Is) and not isinstance(node.expression, (exp.Null, exp.Boolean)):
+        raise _unsupported(node)
+    if isinstance(node, _REBUILT):
+        return _rebuild(node, type(node), resolve, scope)
+    if isinstance(node, exp.Func):
+        raise QueryError(f"metrics sql: function `{_function_name(node)}` not supported in where clause")
+    raise _unsupported(node)
+
+
+def _rebuild(node: exp.Expression, cls: type[exp.Expression], resolve: Resolve, scope) -> exp.Expression:
+    args = {}
+    for key, value in node.args.items():
+        if isinstance(value, exp.Expression):
+            args[key] = compile_condition(value, resolve, scope)
+        elif isinstance(value, list):
+            args[key] = [compile_condition(item, resolve, scope) for item in value]
+        else:
+            args[key] = value
+    return cls(**args)
+
+
+def _compile_in(node: exp.In, resolve: Resolve, scope: Scope | None) -> exp.Expression:
+    if any(node.args.get(key) for key in ("unnest", "field")):
+        raise _unsupported(node)
+    operand = compile_condition(node.this, resolve, scope)
+    query = node.args.get("query")
+    if query is not None:
+        if scope is None:
+            raise QueryError("metrics sql: subquery is not supported here")
+        return exp.In(this=operand, query=exp.Subquery(this=_compile_subquery(query.this, scope)))
+    return exp.In(this=operand, expressions=[_value(item) for item in node.expressions])
+
+
+def _value(node: exp.Expression) -> exp.Expression:
+    if (
+        is_marker(node)
+        or isinstance(node, _VALUES)
+        or (isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal))
+    ):
+        return node.copy()
+    raise QueryError(f"metrics sql: expected value expression, got `{node.sql()}`")
+
+
+def _where_name(name: str, scope: Scope) -> exp.Expression:
+    field = scope.lookup(name)
+    if not isinstance(field, Dimension):
+        raise QueryError(f'name "{name}" in expression is not a dimension available in the current context')
+    return field_sql(scope.allow(field))
+
+
+def _having_name(name: str, scope: Scope, dimension: Dimension) -> exp.Expression:
+    field = scope.lookup(name)
+    if isinstance(field, Dimension) and field.name == dimension.name:
+        return field_sql(dimension)
+    if not isinstance(field, Measure):
+        raise QueryError(
+            f'name "{name}" in expression is not a dimension or measure available in the current context'
+        )
+    return field_sql(scope.allow(field))
+
+
+_SUBQUERY_REFUSALS = (
+    ("distinct", "metrics sql: subquery with DISTINCT is not supported"),
+    ("windows", "metrics sql: subquery with window specifications is not supported"),
+    ("order", "metrics sql: subquery with ORDER BY is not supported"),
+    ("limit", "metrics sql: subquery with LIMIT is not supported"),
+    ("offset", "metrics sql: subquery with LIMIT is not supported"),
+    ("with_", "metrics sql: subquery with WITH clause is not supported"),
+    ("with", "metrics sql: subquery with WITH clause is not supported"),
+    ("joins", "metrics sql: subquery with JOIN is not supported"),
+)
+
+
+def _compile_subquery(select: exp.Expression, scope: Scope) -> exp.Select:
+    """`dim IN (SELECT dim FROM same_view [WHERE ...] [HAVING ...])` as a grouped query over the model."""
+    if not isinstance(select, exp.Select):
+        raise QueryError(f"metrics sql: subquery type {type(select).__name__} is not supported")
+    for key, message in _SUBQUERY_REFUSALS:
+        if select.args.get(key):
+            raise QueryError(message)
+    _check_subquery_source(select, scope)
+    dimension = _subquery_dimension(select, scope)
+    result = exp.select(field_sql(dimension)).from_(scope.table()).group_by(exp.Literal.number(1))
+    filter_clause = select.args.get("where")
+    where = compile_where(filter_clause.this if filter_clause is not None else None, scope)
+    if where is not None:
+        result = result.where(where)
+    having = select.args.get("having")
+    if having is not None:
+        resolve = functools.partial(_having_name, scope=scope, dimension=dimension)
+        result = result.having(compile_condition(having.this, resolve))
+    return result
+
+
+def _check_subquery_source(select: exp.Select, scope: Scope) -> None:
+    source = select.args.get("from_") or select.args.get("from")
+    table = source.this if source is not None else None
+    if not isinstance(table, exp.Table) or table.args.get("db"):
+        raise QueryError("metrics sql: subquery must select from a metrics view")
+    if table.name != scope.view.name:
+        raise QueryError(f'metrics sql: subquery must select from the metrics view "{scope.view.name}"')
+
+
+def _subquery_dimension(select: exp.Select, scope: Scope) -> Dimension:
+    if len(select.expressions) != 1:
+        raise QueryError(
+            "metrics sql: subquery must select exactly one dimension "
+            "(note: you can still reference other measures in the HAVING expression)"
+        )
+    node = select.expressions[0]
+    if isinstance(node, exp.Star):
+        raise QueryError("metrics sql: subquery must select a specific field, not a wildcard")
+    name = column_name(node.this if isinstance(node, exp.Alias) else node)
+    field = scope.lookup(name)
+    if not isinstance(field, Dimension):
+        raise QueryError(f'name "{name}" in expression is not a dimension available in the current context')
+    group = select.args.get("group")
+    if group is not None:
+        if len(group.expressions) != 1:
+            raise QueryError("metrics sql: subquery must group by exactly one dimension")
+        if scope.lookup(column_name(group.expressions[0])) != field:
+            raise QueryError(
+                f'metrics sql: subquery must group by the same dimension "{name}" as the subquery\'s SELECT clause'
+            )
+    return scope.allow(field)
+
+
+def _function_name(node: exp.Func) -> str:
+    return (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+
+
+def _unsupported(node: exp.Expression) -> QueryError:
+    return QueryError(f"metrics sql: unsupported expression `{node.sql(dialect='duckdb')}`")
