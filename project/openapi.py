@@ -306,10 +306,13 @@ def _check_parameter(parameter: Any, where: str, path: str) -> None:
 
 
 def _check_schema(schema: Any, where: str, path: str) -> None:
-    """A schema must be a mapping that is valid JSON Schema (OpenAPI 3.0 spellings accepted)."""
+    """A schema must be a mapping that is valid JSON Schema of its `$schema` draft (default 2020-12)."""
     _expect(isinstance(schema, Mapping), f"{where} must be a mapping (a JSON Schema object)", path)
     try:
-        jsonschema.Draft202012Validator.check_schema(to_json_schema(schema))
+        converted = to_json_schema(schema)
+        jsonschema.validators.validator_for(converted, default=jsonschema.Draft202012Validator).check_schema(
+            converted
+        )
     except jsonschema.SchemaError as error:
         place = "".join(f"[{part!r}]" for part in error.absolute_path)
         raise ProjectError(f"{where}{place} is not a valid JSON Schema: {error.message}", path=path) from None
