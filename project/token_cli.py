@@ -29,7 +29,9 @@ def run_token_command(argv: list[str], env: Mapping[str, str] | None = None) -> 
         return args.run(store, args)
     except TokenStoreError as error:
         print(f"error: {error.message}", file=sys.stderr)
-        return EXIT_FAILED
+    except OSError as error:
+        print(f"error: {error.filename or store.path}: {error.strerror}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,28 +45,34 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--email")
     issue.add_argument("--admin", action="store_true")
     issue.set_defaults(run=_issue)
-    services = groups.add_parser("service", help="service tokens, for production").add_subparsers(
-        required=True
-    )
-    create = services.add_parser("create", parents=[common], help="create a service and its token")
+    _add_management_commands(tokens, common, "user")
+    services = groups.add_parser("service", help="service tokens, for production")
+    _add_service_commands(services.add_subparsers(required=True), common)
+    return parser
+
+
+def _add_service_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    create = subparsers.add_parser("create", parents=[common], help="create a service and its token")
     create.add_argument("name")
     create.add_argument("--project-role", choices=PROJECT_ROLES, default="viewer")
-    create.add_argument("--attributes", type=json_object, default={})
+    create.add_argument("--attributes", type=json_object, default={}, metavar="JSON")
     create.set_defaults(run=_create)
-    for kind, subparsers in (("user", tokens), ("service", services)):
-        _add_management_commands(subparsers, common, kind)
-    return parser
+    _add_management_commands(subparsers, common, "service")
 
 
 def json_object(text: str) -> dict[str, Any]:
     """An argparse type: the text parsed as a JSON object."""
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as error:
         raise argparse.ArgumentTypeError(f"not valid JSON: {error}") from None
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError('must be a JSON object, like \'{"customer_id": "acme"}\'')
     return value
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -86,7 +94,7 @@ def _add_management_commands(subparsers: Any, common: argparse.ArgumentParser, k
     revoke.set_defaults(run=_revoke, kind=kind)
     edit = subparsers.add_parser("edit", parents=[common], help="merge attributes (null removes one)")
     edit.add_argument("id")
-    edit.add_argument("--attributes", type=json_object, required=True)
+    edit.add_argument("--attributes", type=json_object, required=True, metavar="JSON")
     edit.set_defaults(run=_edit, kind=kind)
 
 

@@ -11,17 +11,20 @@ import fcntl
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from project.errors import SluiceError
+
+logger = logging.getLogger("sluice.auth")
 
 USER_PREFIX = "sluice_usr_"
 SERVICE_PREFIX = "sluice_svc_"
@@ -191,7 +194,8 @@ class TokenStore:
             return {}
         try:
             return {record.token_hash: record for record in self.records()}
-        except TokenStoreError:
+        except TokenStoreError as error:
+            logger.warning("token file unusable, no opaque token will verify: %s", error)
             return {}
 
     # Writing
@@ -235,7 +239,9 @@ class TokenStore:
             records.append(record)
         return token, record
 
-    def _update(self, token_id: str, kind: str | None, change: Any) -> TokenRecord:
+    def _update(
+        self, token_id: str, kind: str | None, change: Callable[[TokenRecord], TokenRecord]
+    ) -> TokenRecord:
         """Apply `change` to one record; raising inside the lock leaves the file untouched."""
         with self._locked_records() as records:
             position = _position(records, token_id, kind)
@@ -293,7 +299,7 @@ def _position(records: list[TokenRecord], token_id: str, kind: str | None) -> in
     for position, record in enumerate(records):
         if record.id == token_id and (kind is None or record.kind == kind):
             return position
-    raise TokenStoreError(f'no {_KIND_LABELS.get(kind, "token")} with id "{token_id}"')
+    raise TokenStoreError(f'no {_KIND_LABELS.get(kind or "", "token")} with id "{token_id}"')
 
 
 def _merge(attributes: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

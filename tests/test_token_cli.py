@@ -122,6 +122,7 @@ def test_revoke_and_edit(tmp_path):
         (["service", "create", "svc", "--attributes", "{bad"], 2, "--attributes: not valid JSON"),
         (["service", "create", "svc", "--attributes", "[1, 2]"], 2, "must be a JSON object"),
         (["token", "edit", "x", "--attributes", "nope"], 2, "not valid JSON"),
+        (["service", "create", "svc", "--attributes", '{"a": NaN}'], 2, "NaN is not a JSON value"),
         (["service", "create", "svc", "--project-role", "owner"], 2, "invalid choice"),
         (["token", "issue"], 2, "--display-name"),
         (["token", "revoke", "nope"], 1, 'no user token with id "nope"'),
@@ -153,3 +154,12 @@ def test_token_file_from_flag_or_environment(tmp_path, use_flag):
     assert result.returncode == 0, result.stderr
     assert TokenStore(str(token_file)).verify(result.stdout.strip())["name"] == "dev"
     assert not (tmp_path / ".sluice").exists()
+
+
+def test_unwritable_token_file_is_a_clear_error(tmp_path):
+    (tmp_path / "not-a-folder").write_text("")
+    token_file = tmp_path / "not-a-folder" / "tokens.json"
+    result = sluice("token", "issue", "--display-name", "dev", "--tokens", str(token_file))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert result.stdout == ""

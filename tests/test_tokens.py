@@ -179,11 +179,12 @@ def test_missing_file_verifies_nothing_and_lists_nothing(store):
     assert store.list_tokens() == []
 
 
-def test_corrupt_file_fails_closed_on_verify_and_loudly_on_write(store):
+def test_corrupt_file_fails_closed_on_verify_and_loudly_on_write(store, caplog):
     token, _ = store.issue_user_token("dev")
     with open(store.path, "w", encoding="utf-8") as file:
         file.write("{not json")
     assert TokenStore(store.path).verify(token) is None
+    assert "token file unusable" in caplog.text and token not in caplog.text
     with pytest.raises(TokenStoreError, match="not valid JSON"):
         store.issue_user_token("other")
 
