@@ -25,61 +25,23 @@ _COMPONENT_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 _PARAMETER_PLACES = ("query", "header", "cookie")
 _ERROR_SCHEMA = {"type": "object", "properties": {"error": {"type": "string"}}}
 
+# Keywords whose value is a map of subschemas, a list of subschemas, or one subschema (or a list, for items).
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+# fmt: off
 _SCHEMA_SINGLES = (
-    "additionalProperties",
-    "items",
-    "not",
-    "if",
-    "then",
-    "else",
-    "contains",
-    "propertyNames",
-    "additionalItems",
-    "unevaluatedItems",
-    "unevaluatedProperties",
+    "additionalProperties", "items", "not", "if", "then", "else", "contains", "propertyNames", "additionalItems",
+    "unevaluatedItems", "unevaluatedProperties",
 )
-_OPENAPI_KEYWORDS = frozenset(
-    (
-        "title",
-        "multipleOf",
-        "maximum",
-        "exclusiveMaximum",
-        "minimum",
-        "exclusiveMinimum",
-        "maxLength",
-        "minLength",
-        "pattern",
-        "maxItems",
-        "minItems",
-        "uniqueItems",
-        "maxProperties",
-        "minProperties",
-        "required",
-        "enum",
-        "type",
-        "not",
-        "allOf",
-        "oneOf",
-        "anyOf",
-        "items",
-        "properties",
-        "additionalProperties",
-        "description",
-        "format",
-        "default",
-        "nullable",
-        "discriminator",
-        "readOnly",
-        "writeOnly",
-        "example",
-        "externalDocs",
-        "deprecated",
-        "xml",
-        "$ref",
-    )
-)
+# The Schema Object of OpenAPI 3.0; anything else but `x-` extensions is dropped from the document.
+_OPENAPI_KEYWORDS = frozenset((
+    "title", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength", "minLength",
+    "pattern", "maxItems", "minItems", "uniqueItems", "maxProperties", "minProperties", "required", "enum", "type",
+    "not", "allOf", "oneOf", "anyOf", "items", "properties", "additionalProperties", "description", "format",
+    "default", "nullable", "discriminator", "readOnly", "writeOnly", "example", "externalDocs", "deprecated", "xml",
+    "$ref",
+))
+# fmt: on
 
 Schema = Any  # a JSON Schema: a mapping, or a boolean
 Converter = Callable[[Schema], Schema]
@@ -96,7 +58,8 @@ class ApiDoc:
 
 def build_document(apis: Sequence[ApiDoc], *, title: str, server_url: str) -> dict:
     """The OpenAPI 3.0.3 document for a project's APIs: one path `/<name>` each, `$defs` in components."""
-    paths, schemas = {}, {}
+    paths: dict[str, dict] = {}
+    schemas: dict[str, dict] = {}
     for api in sorted(apis, key=lambda api: api.name):
         paths[f"/{api.name}"] = _path_item(api, schemas)
     document = {
@@ -200,16 +163,13 @@ def _parameter(parameter: Mapping[str, Any], prefix: str) -> dict:
     """A parameter as given, its schemas converted; one without schema or content is documented as a string."""
     result = dict(parameter)
     convert = _openapi_converter(prefix)
-    if "schema" in result:
-        result["schema"] = convert(result["schema"])
-    elif "content" not in result:
-        result["schema"] = {"type": "string"}
-    for media_type, media in dict(result.get("content", {})).items():
-        if isinstance(media, Mapping) and "schema" in media:
-            result["content"] = {
-                **result["content"],
-                media_type: {**media, "schema": convert(media["schema"])},
-            }
+    if "schema" in result or "content" not in result:
+        result["schema"] = convert(result.get("schema", {"type": "string"}))
+    if isinstance(result.get("content"), Mapping):
+        result["content"] = {
+            media_type: {**media, "schema": convert(media["schema"])} if "schema" in media else media
+            for media_type, media in result["content"].items()
+        }
     return result
 
 
@@ -217,10 +177,8 @@ def _openapi_converter(prefix: str) -> Converter:
     """A function that converts one schema (and all below it) to OpenAPI 3.0, refs pointing at components."""
 
     def convert(schema: Schema) -> dict:
-        if schema is True or not isinstance(schema, (Mapping, bool)):
-            return {}
-        if schema is False:
-            return {"not": {}}
+        if not isinstance(schema, Mapping):
+            return {"not": {}} if schema is False else {}
         result = _map_subschemas(schema, convert)
         _rewrite_ref(result, prefix)
         _convert_keywords(result)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from project.arguments import compile_argument_schema
 from project.errors import ArgumentError, ProjectError
@@ -244,3 +246,48 @@ def test_invalid_request_schema_is_a_project_error():
             {"request_schema": {"type": "object", "properties": {"a": {"type": "int"}}}}, path="apis/a.yaml"
         )
     assert caught.value.path == "apis/a.yaml"
+
+
+BOUNDED = compile_argument_schema(
+    {
+        "parameters": [
+            {"name": "n", "in": "query", "schema": {"type": "integer", "minimum": -10, "maximum": 1000}}
+        ]
+    }
+)
+LISTED = compile_argument_schema(
+    {"request_schema": {"properties": {"ids": {"type": "array", "items": {"type": "integer"}}}}}
+)
+
+
+@given(st.integers())
+def test_integer_round_trips_and_bounds_hold(number):
+    try:
+        assert BOUNDED.coerce_and_validate({"n": [str(number)]}, {}) == {"n": number}
+        assert -10 <= number <= 1000
+    except ArgumentError as error:
+        assert not -10 <= number <= 1000
+        assert error.details == [
+            {"arg": "n", "message": "must be <= 1000" if number > 0 else "must be >= -10"}
+        ]
+
+
+@given(st.lists(st.integers(), min_size=1))
+def test_integer_list_from_repeated_or_comma_separated_values(numbers):
+    texts = [str(number) for number in numbers]
+    assert LISTED.coerce_and_validate({"ids": texts}, {}) == {"ids": numbers}
+    assert LISTED.coerce_and_validate({"ids": [",".join(texts)]}, {}) == {"ids": numbers}
+
+
+@given(st.text())
+def test_any_text_for_an_integer_is_a_value_or_one_violation(text):
+    try:
+        BOUNDED.coerce_and_validate({"n": [text]}, {})
+    except ArgumentError as error:
+        assert len(error.details) == 1 and error.details[0]["arg"] == "n"
+
+
+@pytest.mark.parametrize("text", ["١٢", "１２", "0x10", "1_000", "1e3", ""])
+def test_only_ascii_integer_literals_are_integers(text):
+    with pytest.raises(ArgumentError, match="n must be an integer"):
+        BOUNDED.coerce_and_validate({"n": [text]}, {})

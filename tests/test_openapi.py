@@ -7,9 +7,12 @@ from pathlib import Path
 import openapi_spec_validator
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from project.errors import ProjectError
 from project.openapi import ApiDoc, build_document, pascal_case, to_json_schema, validate_openapi_block
+from project.schema_inference import response_schema_for_columns
 
 CASES = sorted((Path(__file__).parent / "openapi_cases").glob("*.yaml"))
 SERVER_URL = "http://localhost:9009/v1/instances/default/api"
@@ -186,3 +189,38 @@ TO_JSON_SCHEMA = [
 @pytest.mark.parametrize(("schema", "expected"), TO_JSON_SCHEMA)
 def test_to_json_schema(schema, expected):
     assert to_json_schema(schema) == expected
+
+
+SCALAR_TYPES = [
+    "BIGINT",
+    "HUGEINT",
+    "DECIMAL(18,3)",
+    "DOUBLE",
+    "BOOLEAN",
+    "VARCHAR",
+    "DATE",
+    "TIMESTAMP",
+    "UUID",
+    "INTERVAL",
+    "BLOB",
+    "ENUM('a', 'b')",
+    "JSON",
+]
+DUCKDB_TYPES = st.recursive(
+    st.sampled_from(SCALAR_TYPES),
+    lambda inner: st.one_of(
+        inner.map(lambda type_: f"{type_}[]"),
+        st.tuples(inner, inner).map(lambda pair: f'STRUCT(a {pair[0]}, "b c" {pair[1]})'),
+        inner.map(lambda type_: f"MAP(VARCHAR, {type_})"),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(DUCKDB_TYPES, min_size=1, max_size=4))
+def test_inferred_response_schemas_make_valid_documents(types):
+    names = [f"c{index}" for index in range(len(types))]
+    api = ApiDoc("inferred", {}, response_schema_for_columns(names, types))
+    document = build_document([api], title="Rill project API", server_url=SERVER_URL)
+    openapi_spec_validator.validate(document)
