@@ -104,8 +104,10 @@ def _parse(sql: str) -> exp.Select:
             ]
     except ParseError as error:
         first = error.errors[0] if error.errors else {}
-        message = f"metrics sql: syntax error: {first.get('description', error)}"
-        raise QueryError(message, line=first.get("line"), column=first.get("col")) from None
+        near = f' near "{first["highlight"]}"' if first.get("highlight") else ""
+        raise QueryError(
+            f"metrics sql: syntax error{near}", line=first.get("line"), column=first.get("col")
+        ) from None
     except SqlglotError as error:
         raise QueryError(f"metrics sql: syntax error: {error}") from None
     if len(statements) != 1:
@@ -189,7 +191,13 @@ def _time_floor(node: exp.Anonymous, alias: str | None, scope: Scope) -> _Field:
         raise QueryError("metrics sql: a date_trunc grain from the request needs an alias (AS name)")
     if not sentinels.marker_indexes(grain.this) and grain.this.lower() not in GRAINS:
         raise QueryError(f'invalid dimension "{name}": invalid "grain"')
-    unit = grain.copy() if sentinels.marker_indexes(grain.this) else exp.Literal.string(grain.this.lower())
+    # LOWER() keeps a caller's grain a string literal when the SQL checker re-parses this SQL with sqlglot
+    # (a bare literal there becomes an upper-cased unit name, which would hide the marker).
+    unit = (
+        exp.Lower(this=grain.copy())
+        if sentinels.marker_indexes(grain.this)
+        else exp.Literal.string(grain.this.lower())
+    )
     timestamp = exp.DataType.build("TIMESTAMP")
     truncated = exp.Anonymous(this="date_trunc", expressions=[unit, exp.cast(field_sql(field), timestamp)])
     return _Field(name, exp.cast(truncated, timestamp), grouped=True)

@@ -1,2 +1,2 @@
 SELECT publisher, domain, volume, impressions, clicks, CAST("timestamp" AS TIMESTAMP) AS "timestamp"
-FROM read_csv('data/ad_bids.csv', header = true, all_varchar = false)
+FROM read_csv('data/ad_bids.csv', header = true)
