@@ -1,0 +1,1 @@
+SELECT publisher, country, tier, founded FROM publishers ORDER BY publisher;

@@ -1,0 +1,36 @@
+"""The caller's arguments: a JSON object body overlaid with query parameters (SPEC §3.2)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from werkzeug.wrappers import Request
+
+from project.errors import ArgumentError
+
+JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean",
+              type(None): "null"}
+
+
+def read_body(request: Request) -> dict[str, Any]:
+    """A non-empty body must be a JSON object, whatever the method and content type."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ArgumentError(f"failed to unmarshal request body: {error}") from None
+    if not isinstance(body, dict):
+        kind = JSON_KINDS.get(type(body), "not an object")
+        raise ArgumentError(f"failed to unmarshal request body: expected a JSON object, got {kind}")
+    return body
+
+
+def merge_arguments(body: dict[str, Any], query: Any) -> dict[str, Any]:
+    """Query parameters win over the body; a repeated query key keeps its first value."""
+    merged = dict(body)
+    for key in query.keys():
+        merged[key] = query.get(key)
+    return merged

@@ -1,0 +1,27 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from handlers.responses import json_response
+
+VERSION = "0.1.0"
+
+
+def ping(app: Any, request: Request) -> Response:
+    """GET /v1/ping: the process answers."""
+    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return json_response({"version": VERSION, "time": now})
+
+
+def health(app: Any, request: Request) -> Response:
+    """GET /v1/health: 200 when the project is loaded (listing what failed to load), else 503."""
+    project = app.current_project()
+    if project is None:
+        return json_response({"status": "loading", "errors": []}, status=503)
+    failed = [{"path": error.path, "line": error.line, "error": error.message} for error in project.errors]
+    return json_response({"status": "ok", "apis": len(project.apis), "errors": failed})

@@ -1,0 +1,137 @@
+"""API files (SPEC §2): `apis/<name>.yaml` (+ optional `apis/<name>.sql`) -> a frozen ApiDefinition."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from project.errors import ProjectError
+from project.files import Document, parse_yaml, read_text
+
+RESOLVERS = ("sql", "metrics_sql", "api")
+UNSERVED_RESOLVERS = ("metrics", "glob", "resource_status", "ai")
+KNOWN_KEYS = frozenset(RESOLVERS + ("type", "kind", "name", "args", "connector", "openapi", "security",
+                                    "skip_nested_security", "max_rows", "title", "description"))
+
+
+@dataclass(frozen=True)
+class ApiDefinition:
+    """One API as loaded: its resolver, the template text it runs and its options."""
+
+    name: str
+    path: str
+    resolver: str  # "sql", "metrics_sql" or "api"
+    text: str = ""  # SQL or metrics SQL template text, trimmed, one trailing ";" removed
+    template_path: str = ""  # the file the text came from (the API file or its companion .sql)
+    line_offset: int = 0
+    connector: str | None = None
+    proxy_to: str | None = None
+    proxy_args: Mapping[str, Any] = field(default_factory=dict)
+    openapi: Mapping[str, Any] = field(default_factory=dict)
+    access: Any = None  # security.access: None (allowed), a bool, or a template string
+    skip_nested_security: bool = False
+    max_rows: int | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def read_api(project_dir: str, relative_path: str, defaults: Mapping[str, Any]) -> ApiDefinition:
+    """Read one API file (and its companion .sql); raises ProjectError with the file's place."""
+    document = parse_yaml(read_text(os.path.join(project_dir, relative_path), relative_path), relative_path)
+    data = {**defaults, **document.data}
+    kind = data.get("type", data.get("kind", "api"))
+    if kind != "api":
+        raise ProjectError(f"expected type: api in an API file, not {kind!r}", path=relative_path)
+    name = str(data.get("name") or os.path.splitext(os.path.basename(relative_path))[0])
+    data = _with_companion_sql(project_dir, relative_path, data)
+    resolver = _resolver(data, relative_path)
+    return ApiDefinition(
+        name=name, path=relative_path, resolver=resolver,
+        text=_query_text(data, resolver), template_path=data.get("_sql_file", relative_path),
+        line_offset=_line_offset(document, data, resolver),
+        connector=_optional_str(data.get("connector")),
+        proxy_to=str(data["api"]) if resolver == "api" else None,
+        proxy_args=_mapping(data.get("args"), "args", relative_path),
+        openapi=_mapping(data.get("openapi"), "openapi", relative_path),
+        access=_access(data.get("security"), relative_path),
+        skip_nested_security=data.get("skip_nested_security") is True,
+        max_rows=_max_rows(data.get("max_rows"), relative_path),
+        warnings=tuple(f"{relative_path}: unknown key {key!r} ignored" for key in document.data
+                       if key not in KNOWN_KEYS),
+    )
+
+
+def _with_companion_sql(project_dir: str, relative_path: str, data: dict) -> dict:
+    companion = os.path.splitext(relative_path)[0] + ".sql"
+    full_path = os.path.join(project_dir, companion)
+    if not os.path.exists(full_path):
+        return data
+    if "sql" in data:
+        raise ProjectError(f"SQL is given twice: in sql: and in {companion}", path=relative_path)
+    return {**data, "sql": read_text(full_path, companion), "_sql_file": companion}
+
+
+def _resolver(data: Mapping[str, Any], path: str) -> str:
+    for unserved in UNSERVED_RESOLVERS:
+        if unserved in data:
+            raise ProjectError(f'the "{unserved}" resolver is not supported by Sluice '
+                               '(use "sql:", "metrics_sql:" or "api:")', path=path)
+    present = [key for key in RESOLVERS if data.get(key) not in (None, "")]
+    if not present:
+        raise ProjectError('the API definition does not specify a resolver (for example, "sql:", '
+                           '"metrics_sql:", ...)', path=path)
+    if len(present) > 1:
+        raise ProjectError("the API definition specifies more than one resolver", path=path)
+    if not isinstance(data[present[0]], str):
+        raise ProjectError(f"{present[0]}: must be a string", path=path)
+    return present[0]
+
+
+def _query_text(data: Mapping[str, Any], resolver: str) -> str:
+    if resolver == "api":
+        return ""
+    return trim_sql(data[resolver])
+
+
+def trim_sql(text: str) -> str:
+    """Trim whitespace and one trailing `;` (SPEC §2)."""
+    text = text.strip()
+    return text[:-1].rstrip() if text.endswith(";") else text
+
+
+def _line_offset(document: Document, data: Mapping[str, Any], resolver: str) -> int:
+    if "_sql_file" in data:
+        return 0
+    leading = len(data.get(resolver, "")) - len(str(data.get(resolver, "")).lstrip("\n"))
+    return document.template_offset(resolver) + leading
+
+
+def _mapping(value: Any, key: str, path: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ProjectError(f"{key}: must be a mapping", path=path)
+    return value
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _access(security: Any, path: str) -> Any:
+    if security is None:
+        return None
+    if not isinstance(security, dict):
+        raise ProjectError("security: must be a mapping", path=path)
+    other_rules = [key for key in security if key != "access"]
+    if other_rules:
+        raise ProjectError("the 'api' resource type only supports 'access' security rules", path=path)
+    return security.get("access")
+
+
+def _max_rows(value: Any, path: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ProjectError("max_rows: must be a whole number >= 0 (0 means no cap)", path=path)
+    return value

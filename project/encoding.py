@@ -1,0 +1,117 @@
+"""DuckDB result columns -> one JSON object per row, produced by DuckDB itself (SPEC §3.4).
+
+Encoding in Python costs far more than the query; DuckDB writes JSON in bulk. Each column gets a SQL
+expression that turns its type into the JSON Sluice promises (RFC 3339 timestamps, null for NaN, base64
+blobs, interval objects), recursing through lists, structs and maps; the row becomes `json_object(...)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+PASS_THROUGH = frozenset({
+    "tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint", "uinteger", "ubigint",
+    "uhugeint", "decimal", "boolean", "varchar", "date", "uuid", "enum", "time", "time with time zone",
+    "time_ns", "null", "sqlnull", "json",
+})
+TIMESTAMPS = frozenset({"timestamp", "timestamp_s", "timestamp_ms", "timestamp with time zone"})
+FLOATS = frozenset({"float", "double"})
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def json_rows_sql(inner_sql: str, names: Sequence[str], types: Sequence[Any]) -> str:
+    """A query over `inner_sql` whose one column is each row as JSON text, keys in column order."""
+    fields = ", ".join(f"{quote_literal(name)}, {value_sql(f'#{position}', column_type, 0)}"
+                       for position, (name, column_type) in enumerate(zip(names, types), start=1))
+    return f"SELECT json_object({fields})::VARCHAR FROM (\n{inner_sql}\n) AS _sluice_rows"
+
+
+def value_sql(expression: str, column_type: Any, depth: int) -> str:
+    """SQL turning `expression` of a DuckDB type into a value whose JSON form is Sluice's."""
+    type_id = column_type.id
+    if type_id in PASS_THROUGH:
+        return expression
+    if type_id in FLOATS:
+        return f"CASE WHEN isfinite({expression}) THEN {expression}::DOUBLE END"
+    if type_id in TIMESTAMPS or type_id == "timestamp_ns":
+        return _timestamp_sql(expression, type_id)
+    if type_id == "interval":
+        return _interval_sql(expression)
+    if type_id == "blob":
+        return f"base64({expression})"
+    if type_id in ("list", "array"):
+        return _list_sql(expression, column_type, depth)
+    if type_id == "struct":
+        return _struct_sql(expression, column_type, depth)
+    if type_id == "map":
+        return _map_sql(expression, column_type, depth)
+    if type_id == "union":
+        return expression
+    return f"{expression}::VARCHAR"
+
+
+def needs_conversion(column_type: Any) -> bool:
+    """False when DuckDB's own JSON for the type is already Sluice's JSON."""
+    type_id = column_type.id
+    if type_id in PASS_THROUGH or type_id == "union":
+        return False
+    if type_id in ("list", "array", "struct", "map"):
+        return any(needs_conversion(child) for _, child in _children(column_type))
+    return True
+
+
+def _children(column_type: Any) -> list[tuple[str, Any]]:
+    return [(name, child) for name, child in column_type.children if not isinstance(child, (int, str))]
+
+
+def _timestamp_sql(expression: str, type_id: str) -> str:
+    if type_id == "timestamp with time zone":
+        expression = f"({expression} AT TIME ZONE 'UTC')"
+    fraction, unit = ("%n", 1_000_000_000) if type_id == "timestamp_ns" else ("%f", 1_000_000)
+    subsecond = f"epoch_ns({expression}) % 1000000000" if type_id == "timestamp_ns" else \
+        f"microsecond({expression}) % {unit}"
+    return (f"CASE WHEN {subsecond} = 0 THEN strftime({expression}, '%Y-%m-%dT%H:%M:%SZ') "
+            f"ELSE rtrim(strftime({expression}, '%Y-%m-%dT%H:%M:%S.{fraction}'), '0') || 'Z' END")
+
+
+def _interval_sql(expression: str) -> str:
+    return (f"CASE WHEN {expression} IS NOT NULL THEN json_object("
+            f"'months', datepart('year', {expression}) * 12 + datepart('month', {expression}), "
+            f"'days', datepart('day', {expression}), "
+            f"'micros', datepart('hour', {expression}) * 3600000000 + datepart('minute', {expression}) * 60000000"
+            f" + datepart('microseconds', {expression})) END")
+
+
+def _list_sql(expression: str, column_type: Any, depth: int) -> str:
+    child = _children(column_type)[0][1]
+    if not needs_conversion(child):
+        return expression
+    element = f"_sluice_e{depth}"
+    return f"list_transform({expression}, lambda {element}: {value_sql(element, child, depth + 1)})"
+
+
+def _struct_sql(expression: str, column_type: Any, depth: int) -> str:
+    if not needs_conversion(column_type):
+        return expression
+    fields = ", ".join(
+        f"{_quote_identifier(name)} := {value_sql(f'struct_extract({expression}, {quote_literal(name)})', child, depth)}"
+        for name, child in _children(column_type))
+    return f"struct_pack({fields})"
+
+
+def _map_sql(expression: str, column_type: Any, depth: int) -> str:
+    if not needs_conversion(column_type):
+        return expression
+    children = dict(_children(column_type))
+    entry = f"_sluice_m{depth}"
+    key = value_sql(f"{entry}.key", children["key"], depth + 1)
+    value = value_sql(f"{entry}.value", children["value"], depth + 1)
+    return (f"map_from_entries(list_transform(map_entries({expression}), "
+            f"lambda {entry}: {{'key': {key}, 'value': {value}}}))")
+
+
+def _quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

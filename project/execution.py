@@ -1,0 +1,93 @@
+"""Running a bound query and streaming its rows as a JSON array in batches (SPEC §3.5).
+
+The first batch is fetched before anything is returned, so every error that can still become an HTTP
+status does; later batches are fetched as the caller reads, so memory does not grow with the result.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Sequence
+
+import duckdb
+
+from project.database import Database
+from project.encoding import json_rows_sql
+from project.errors import QueryError, QueryTimeoutError, ResultCapError
+
+log = logging.getLogger("sluice.query")
+
+
+@dataclass(frozen=True)
+class Limits:
+    row_cap: int  # 0 means no cap
+    batch_rows: int
+    timeout: float
+
+
+class RowStream:
+    """An answer whose first batch is already fetched; iterate for the JSON bytes, close when done."""
+
+    def __init__(self, first_rows: list[str], fetch_more: Callable[[], list], finish: Callable[[], None]):
+        self._first_rows = first_rows
+        self._fetch_more = fetch_more
+        self._finish = finish
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield ("[" + ",".join(self._first_rows)).encode()
+            self._first_rows = []
+            while batch := self._fetch_more():
+                yield ("," + ",".join(row for (row,) in batch)).encode()
+            yield b"]"
+        except duckdb.Error as error:
+            log.error("query failed while streaming; the answer was cut short: %s", error)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._finish()
+
+
+def stream_query(database: Database, sql: str, params: Sequence[Any], limits: Limits) -> RowStream:
+    """Run the query and fetch its first batch (or cap + 1 rows); raise QueryError and friends."""
+    cursor = database.cursor()
+    timer = threading.Timer(limits.timeout, cursor.interrupt) if limits.timeout > 0 else None
+    try:
+        if timer:
+            timer.start()
+        names, types = database.describe(cursor, sql, params)
+        result = cursor.execute(json_rows_sql(sql, names, types), list(params))
+        first_rows = _fetch_first(result, limits)
+    except BaseException as error:
+        cursor.close()
+        raise _query_error(error, limits) from None
+    finally:
+        if timer:
+            timer.cancel()
+    return RowStream(first_rows, lambda: result.fetchmany(limits.batch_rows), cursor.close)
+
+
+def _fetch_first(result: duckdb.DuckDBPyConnection, limits: Limits) -> list[str]:
+    wanted = limits.row_cap + 1 if limits.row_cap else limits.batch_rows
+    rows: list[str] = []
+    while len(rows) < wanted:
+        batch = result.fetchmany(min(limits.batch_rows, wanted - len(rows)))
+        if not batch:
+            break
+        rows.extend(row for (row,) in batch)
+    if limits.row_cap and len(rows) > limits.row_cap:
+        raise ResultCapError(f"result cap exceeded: returned more than {limits.row_cap} rows")
+    return rows
+
+
+def _query_error(error: BaseException, limits: Limits) -> BaseException:
+    if isinstance(error, duckdb.InterruptException):
+        return QueryTimeoutError(f"query timed out after {limits.timeout:g} s")
+    if isinstance(error, (duckdb.InternalException, duckdb.FatalException)):
+        return error
+    if isinstance(error, duckdb.Error):
+        return QueryError(str(error))
+    return error

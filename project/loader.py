@@ -1,0 +1,240 @@
+"""Loading a project folder (SPEC §1): every file checked, models built, APIs compiled, problems collected.
+
+A file that fails is reported with its place and never stops the rest: a broken API answers its load
+error, the others serve.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from project.apis import ApiDefinition, read_api
+from project.binding import compile_shape
+from project.database import BuiltModel, Database, build_database, fingerprint
+from project.errors import ProjectError, QueryError
+from project.files import list_files, parse_dotenv, parse_yaml, read_text
+from project.models import ModelSource, dependency_order, read_model, referenced_names
+from project.rendering import compile_template, render_sql, render_text, template_data
+from project.settings import Settings
+from templating import Template
+
+DEFAULT_ROW_CAP = 10_000
+ROW_LIMIT_VARIABLE = "rill.interactive_sql_row_limit"
+SOURCE_FOLDERS = ("apis", "models", "sources", "metrics", "dashboards", "connectors")
+
+
+@dataclass(frozen=True)
+class Api:
+    """An API ready to serve (definition + parsed template), or the error it failed to load with."""
+
+    definition: ApiDefinition | None
+    template: Template | None = None
+    error: ProjectError | None = None
+
+
+@dataclass(frozen=True)
+class Project:
+    directory: str
+    env: Mapping[str, str]
+    environment: str
+    apis: Mapping[str, Api]
+    errors: tuple[ProjectError, ...]
+    warnings: tuple[str, ...]
+    row_cap: int
+    database: Database | None = field(default=None, compare=False)
+
+    def data(self, args: Mapping[str, Any] | None = None, user: Mapping[str, Any] | None = None) -> dict:
+        return template_data(self.env, self.environment, args, user)
+
+
+def load_project(settings: Settings) -> Project:
+    """Read, check and build the project the settings point at."""
+    directory = os.path.abspath(settings.project_dir)
+    if not os.path.isdir(directory):
+        raise ProjectError(f"project folder not found: {settings.project_dir}")
+    errors: list[ProjectError] = []
+    config = _read_config(directory, errors)
+    env = _variables(directory, config, settings, errors)
+    environment = settings.environment
+    database = _build_models(directory, settings, env, environment, errors)
+    apis, warnings = _load_apis(directory, config.get("apis") or {}, env, environment, errors)
+    return Project(directory, env, environment, apis, tuple(errors), tuple(warnings),
+                   _row_cap(settings, env, errors), database)
+
+
+def _read_config(directory: str, errors: list[ProjectError]) -> dict:
+    path = os.path.join(directory, "rill.yaml")
+    if not os.path.exists(path):
+        return {}
+    try:
+        return dict(parse_yaml(read_text(path, "rill.yaml"), "rill.yaml").data)
+    except ProjectError as error:
+        errors.append(error)
+        return {}
+
+
+def _variables(directory: str, config: Mapping, settings: Settings, errors: list) -> dict[str, str]:
+    """rill.yaml env (and old vars), overridden by .env, overridden by the command line."""
+    variables: dict[str, str] = {}
+    for key in ("vars", "env"):
+        section = config.get(key) or {}
+        if isinstance(section, dict):
+            variables.update({str(name): _text(value) for name, value in section.items()})
+        else:
+            errors.append(ProjectError(f"{key}: must be a mapping", path="rill.yaml"))
+    dotenv = os.path.join(directory, ".env")
+    if os.path.exists(dotenv):
+        variables.update(parse_dotenv(read_text(dotenv, ".env")))
+    variables.update(settings.env_overrides)
+    return variables
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _row_cap(settings: Settings, env: Mapping[str, str], errors: list) -> int:
+    if settings.row_cap is not None:
+        return settings.row_cap
+    value = env.get(ROW_LIMIT_VARIABLE)
+    if value in (None, ""):
+        return DEFAULT_ROW_CAP
+    try:
+        return max(int(value), 0)
+    except ValueError:
+        errors.append(ProjectError(f"{ROW_LIMIT_VARIABLE} must be a whole number, not {value!r}"))
+        return DEFAULT_ROW_CAP
+
+
+def _build_models(directory: str, settings: Settings, env: Mapping[str, str], environment: str,
+                  errors: list[ProjectError]) -> Database:
+    sources = _read_models(directory, errors)
+    rendered = _render_models(sources, template_data(env, environment), errors)
+    dependencies = {name: referenced_names(sql, set(rendered) - {name}) for name, (_, sql) in rendered.items()}
+    order, cycles = dependency_order(dependencies)
+    for name, message in cycles.items():
+        errors.append(ProjectError(message, path=rendered[name][0].path))
+    built = [BuiltModel(name, rendered[name][0].path, rendered[name][1], rendered[name][0].materialize)
+             for name in order]
+    key = fingerprint(built, _data_files(directory))
+    path, build_errors = build_database(settings.resolved_state_dir, directory, built, key)
+    paths = {model.name: model.path for model in built}
+    errors.extend(ProjectError(f"model {name!r} failed to build: {message}", path=paths.get(name))
+                  for name, message in build_errors.items())
+    return Database(path, directory)
+
+
+def _read_models(directory: str, errors: list[ProjectError]) -> dict[str, ModelSource]:
+    models: dict[str, ModelSource] = {}
+    paths = list_files(directory, "models", (".sql", ".yaml", ".yml")) + \
+        list_files(directory, "sources", (".yaml", ".yml"))
+    for path in paths:
+        try:
+            model = read_model(directory, path)
+        except ProjectError as error:
+            errors.append(error)
+            continue
+        if model.name in models:
+            errors.append(ProjectError(f"model {model.name!r} is also defined in {models[model.name].path}",
+                                       path=path))
+            continue
+        models[model.name] = model
+    return models
+
+
+def _render_models(models: Mapping[str, ModelSource], data: Mapping[str, Any],
+                   errors: list[ProjectError]) -> dict[str, tuple[ModelSource, str]]:
+    rendered = {}
+    for name, model in models.items():
+        try:
+            template = compile_template(model.sql, model.path, model.line_offset)
+            rendered[name] = (model, render_text(template, data, model.path))
+        except ProjectError as error:
+            errors.append(error)
+    return rendered
+
+
+def _data_files(directory: str) -> list[tuple[str, int, int]]:
+    """Size and time of every file a model could read: all but API, metrics and hidden files."""
+    found = []
+    for folder, subfolders, names in os.walk(directory):
+        relative = os.path.relpath(folder, directory)
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith(".")
+                               and not (relative == "." and name in ("apis", "metrics", "dashboards")))
+        for name in sorted(names):
+            if not name.startswith("."):
+                stat = os.stat(os.path.join(folder, name))
+                found.append((os.path.join(relative, name), stat.st_size, stat.st_mtime_ns))
+    return found
+
+
+def _load_apis(directory: str, defaults: Mapping, env: Mapping[str, str], environment: str,
+               errors: list[ProjectError]) -> tuple[dict[str, Api], list[str]]:
+    apis: dict[str, Api] = {}
+    warnings: list[str] = []
+    for path in list_files(directory, "apis", (".yaml", ".yml")):
+        api = _load_api(directory, path, defaults if isinstance(defaults, dict) else {}, env, environment)
+        name = api.definition.name if api.definition else os.path.splitext(os.path.basename(path))[0]
+        if name in apis:
+            api = Api(None, error=ProjectError(f"API {name!r} is defined twice", path=path))
+        apis[name] = api
+        warnings.extend(api.definition.warnings if api.definition else ())
+    apis = _check_proxies(apis)
+    errors.extend(api.error for api in apis.values() if api.error)
+    return apis, warnings
+
+
+def _load_api(directory: str, path: str, defaults: Mapping, env: Mapping[str, str], environment: str) -> Api:
+    try:
+        definition = read_api(directory, path, defaults)
+        if definition.resolver == "api":
+            return Api(definition)
+        template = compile_template(definition.text, definition.template_path, definition.line_offset)
+        _check_static_statement(template, definition, template_data(env, environment))
+        return Api(definition, template)
+    except ProjectError as error:
+        return Api(None, error=error)
+
+
+def _check_static_statement(template: Template, definition: ApiDefinition, data: Mapping[str, Any]) -> None:
+    """Refuse at load time a statement that is not a read-only query with no arguments given."""
+    if definition.resolver != "sql":
+        return
+    try:
+        rendered = render_sql(template, data)
+        compile_shape(rendered.shape, "duckdb", rendered.sources)
+    except QueryError as error:
+        if error.message.startswith(("only read-only", "expected exactly one")):
+            raise ProjectError(error.message, path=definition.path) from None
+    except Exception:  # the shape may only be valid with real arguments; requests will tell
+        return
+
+
+def _check_proxies(apis: dict[str, Api]) -> dict[str, Api]:
+    """Proxy targets must exist, and a chain of proxies must not come back to itself."""
+    checked = dict(apis)
+    for name, api in apis.items():
+        if api.definition is None or api.definition.resolver != "api":
+            continue
+        error = _proxy_error(name, apis)
+        if error:
+            checked[name] = Api(None, error=ProjectError(error, path=api.definition.path))
+    return checked
+
+
+def _proxy_error(name: str, apis: Mapping[str, Api]) -> str | None:
+    seen = [name]
+    current = apis[name].definition
+    while current is not None and current.resolver == "api":
+        target = current.proxy_to or ""
+        if target == name or target in seen:
+            return f'infinite recursion detected: the API "{name}" proxies to itself'
+        if target not in apis:
+            return f'the API "{name}" proxies to API "{target}", which does not exist'
+        seen.append(target)
+        current = apis[target].definition
+    return None

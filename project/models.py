@@ -1,0 +1,112 @@
+"""Models and legacy sources: reading their files, ordering them by dependency, and their SQL."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from project.errors import ProjectError
+from project.files import parse_yaml, read_text
+
+MATERIALIZE_ANNOTATION = "@materialize:"
+FILE_READERS = {".csv": "read_csv_auto", ".tsv": "read_csv_auto", ".parquet": "read_parquet",
+                ".json": "read_json_auto", ".ndjson": "read_json_auto", ".jsonl": "read_json_auto"}
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """A model as written: its SQL template text (not yet rendered) and how to build it."""
+
+    name: str
+    path: str
+    sql: str
+    materialize: bool
+    line_offset: int = 0
+
+
+def read_model(project_dir: str, relative_path: str) -> ModelSource:
+    """models/<name>.sql, models/<name>.yaml or sources/<name>.yaml -> ModelSource."""
+    full_path = os.path.join(project_dir, relative_path)
+    text = read_text(full_path, relative_path)
+    stem = os.path.splitext(os.path.basename(relative_path))[0]
+    if relative_path.endswith(".sql"):
+        return ModelSource(stem, relative_path, text.strip(), _annotated_materialize(text))
+    document = parse_yaml(text, relative_path)
+    data = document.data
+    kind = data.get("type", data.get("kind", "source" if relative_path.startswith("sources") else "model"))
+    if kind not in ("model", "source"):
+        raise ProjectError(f"expected type: model or source here, not {kind!r}", path=relative_path)
+    name = str(data.get("name") or stem)
+    if isinstance(data.get("sql"), str):
+        return ModelSource(name, relative_path, data["sql"].strip(), _materialize(data, kind),
+                           document.template_offset("sql"))
+    if data.get("path") or data.get("uri"):
+        return ModelSource(name, relative_path, file_source_sql(str(data.get("path") or data.get("uri"))),
+                           _materialize(data, "source"))
+    raise ProjectError("a model needs sql: (or a source needs path:)", path=relative_path)
+
+
+def _materialize(data: Mapping, kind: str) -> bool:
+    value = data.get("materialize", kind == "source")
+    return value is True or str(value).lower() == "true"
+
+
+def _annotated_materialize(text: str) -> bool:
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("--") and MATERIALIZE_ANNOTATION in stripped:
+            return stripped.split(MATERIALIZE_ANNOTATION, 1)[1].strip().lower().startswith("true")
+    return False
+
+
+def file_source_sql(path: str) -> str:
+    """SELECT over a data file, read with the DuckDB reader its extension calls for."""
+    path = path.removeprefix("local_file://")
+    extension = os.path.splitext(path.removesuffix(".gz"))[1].lower()
+    reader = FILE_READERS.get(extension, "read_csv_auto")
+    return f"SELECT * FROM {reader}('{path.replace(chr(39), chr(39) * 2)}')"
+
+
+def referenced_names(sql: str, candidates: set[str]) -> set[str]:
+    """Which of the candidate model names this SQL reads, found in its parse tree (tokens as a fallback)."""
+    lowered = {name.lower(): name for name in candidates}
+    try:
+        statements = sqlglot.parse(sql, read="duckdb")
+        names = {table.name.lower() for statement in statements if statement is not None
+                 for table in statement.find_all(exp.Table)}
+    except (ParseError, TokenError):
+        try:
+            names = {token.text.lower() for token in sqlglot.Dialect.get_or_raise("duckdb").tokenize(sql)}
+        except TokenError:
+            names = set()
+    return {lowered[name] for name in names if name in lowered}
+
+
+def dependency_order(dependencies: Mapping[str, set[str]]) -> tuple[list[str], dict[str, str]]:
+    """Names in build order, and the models caught in a cycle with the cycle's description."""
+    order: list[str] = []
+    state: dict[str, str] = {}
+    cycles: dict[str, str] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            loop = trail[trail.index(name):] + [name]
+            for member in loop:
+                cycles.setdefault(member, "model dependency cycle: " + " -> ".join(loop))
+            return
+        state[name] = "visiting"
+        for dependency in sorted(dependencies.get(name, ())):
+            visit(dependency, trail + [name])
+        state[name] = "done"
+        order.append(name)
+
+    for name in sorted(dependencies):
+        visit(name, [])
+    return [name for name in order if name not in cycles], cycles

@@ -1,0 +1,67 @@
+"""Rendering project templates: the data they see and the markers that stand for caller values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from project import sentinels
+from project.errors import ProjectError, QueryError
+from project.template_functions import RILL_FUNCTIONS
+from templating import Tainted, Template, TemplateError, parse
+
+
+@dataclass(frozen=True)
+class RenderedSql:
+    """SQL with markers (the shape), the printed text of each caller value, and where each came from."""
+
+    shape: str
+    values: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+def compile_template(text: str, path: str, line_offset: int = 0) -> Template:
+    """Parse a project template once, at load time; syntax errors and unknown functions are ProjectErrors."""
+    try:
+        return parse(text, name=path, functions=RILL_FUNCTIONS, line_offset=line_offset)
+    except TemplateError as error:
+        raise ProjectError(error.message, path=path, line=error.line, column=error.column) from None
+
+
+def template_data(env: Mapping[str, str], environment: str, args: Mapping[str, Any] | None = None,
+                  user: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What `.args`, `.user`, `.env`, `.vars`, `.environment` and `.export` mean in a template."""
+    return {
+        "args": Tainted(dict(args or {}), "args"),
+        "user": Tainted(dict(user or {}), "user"),
+        "env": dict(env),
+        "vars": dict(env),
+        "environment": environment,
+        "export": False,
+    }
+
+
+def render_sql(template: Template, data: Mapping[str, Any]) -> RenderedSql:
+    """Render with every caller value replaced by a marker; request-time template errors are QueryErrors."""
+    values: list[str] = []
+    sources: list[str] = []
+
+    def emit(text: str, source: str) -> str:
+        values.append(text)
+        sources.append(source)
+        return sentinels.marker(len(values) - 1)
+
+    try:
+        shape = template.render(data, emit=emit)
+    except TemplateError as error:
+        raise QueryError(f"failed to render template: {error.message}", path=error.name or None,
+                         line=error.line, column=error.column) from None
+    return RenderedSql(shape, tuple(values), tuple(sources))
+
+
+def render_text(template: Template, data: Mapping[str, Any], path: str) -> str:
+    """Render a trusted project template (a model) to plain text; errors are ProjectErrors."""
+    try:
+        return template.render(data)
+    except TemplateError as error:
+        raise ProjectError(error.message, path=path, line=error.line, column=error.column) from None

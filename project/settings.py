@@ -1,0 +1,48 @@
+"""Server settings: one frozen object built from command-line flags or environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+DEFAULT_PORT = 9009
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_dir: str
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    state_dir: str | None = None
+    environment: str = "dev"
+    query_timeout: float = 30.0
+    row_cap: int | None = None
+    batch_rows: int = 2048
+    reload: bool = False
+    env_overrides: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def resolved_state_dir(self) -> str:
+        """Where built databases and token files live: outside tracked sources (`.sluice/` is ignored)."""
+        return self.state_dir or os.path.join(self.project_dir, ".sluice")
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "on", "yes"}
+
+
+def settings_from_env(env: Mapping[str, str], **overrides) -> Settings:
+    """Settings for gunicorn and embedding: `SLUICE_*` variables, then explicit overrides."""
+    values: dict = {
+        "project_dir": env.get("SLUICE_PROJECT", "."),
+        "host": env.get("SLUICE_HOST", "127.0.0.1"),
+        "port": int(env.get("SLUICE_PORT", DEFAULT_PORT)),
+        "state_dir": env.get("SLUICE_STATE_DIR") or None,
+        "environment": env.get("SLUICE_ENVIRONMENT", "prod"),
+        "query_timeout": float(env.get("SLUICE_QUERY_TIMEOUT", 30)),
+        "row_cap": int(env["SLUICE_ROW_CAP"]) if env.get("SLUICE_ROW_CAP") else None,
+        "reload": _flag(env.get("SLUICE_RELOAD")),
+    }
+    values.update(overrides)
+    return Settings(**values)

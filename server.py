@@ -1,0 +1,209 @@
+"""Sluice: serve the SQL of a Rill-style project's `apis/*.yaml` as HTTP JSON APIs.
+
+`python server.py PROJECT_DIR` serves locally; `gunicorn 'server:create_app()'` serves in production with
+settings from `SLUICE_*` variables; `from server import create_app` embeds the WSGI app in another service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import os
+import sys
+import threading
+import time
+from typing import Any, Callable, Iterable
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from handlers import api, health
+from handlers.responses import error_response
+from project import errors
+from project.execution import Limits
+from project.loader import Project, load_project
+from project.settings import Settings, settings_from_env
+
+log = logging.getLogger("sluice")
+
+URL_MAP = Map([
+    Rule("/v1/ping", endpoint="ping", methods=["GET"]),
+    Rule("/v1/health", endpoint="health", methods=["GET"]),
+    Rule("/v1/instances/<instance>/api/<name>", endpoint="run_api"),
+])
+
+HANDLERS: dict[str, Callable[..., Response]] = {
+    "ping": health.ping,
+    "health": health.health,
+    "run_api": api.run_api,
+}
+
+ERROR_STATUS: list[tuple[type[errors.SluiceError], int]] = [
+    (errors.NotFoundError, 404),
+    (errors.ArgumentError, 400),
+    (errors.QueryError, 400),
+    (errors.ResultCapError, 400),
+    (errors.QueryTimeoutError, 504),
+    (errors.AuthenticationError, 401),
+    (errors.AccessDeniedError, 403),
+    (errors.BrokenApiError, 500),
+    (errors.ProjectError, 500),
+    (errors.OverloadedError, 503),
+]
+
+RELOAD_CHECK_SECONDS = 1.0
+
+
+class Sluice:
+    """The WSGI application: holds the settings and the loaded project, dispatches requests."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._project = load_project(settings)
+        self._sources_stamp = _sources_stamp(settings.project_dir) if settings.reload else None
+        self._next_check = 0.0
+        self._reload_lock = threading.Lock()
+
+    def current_project(self) -> Project | None:
+        return self._project
+
+    def project(self) -> Project:
+        """The loaded project, reloaded first when its files changed (if reloading is on)."""
+        if self.settings.reload and time.monotonic() >= self._next_check:
+            self._reload_if_changed()
+        return self._project
+
+    def limits(self) -> Limits:
+        return Limits(self._project.row_cap, self.settings.batch_rows, self.settings.query_timeout)
+
+    def _reload_if_changed(self) -> None:
+        with self._reload_lock:
+            self._next_check = time.monotonic() + RELOAD_CHECK_SECONDS
+            stamp = _sources_stamp(self.settings.project_dir)
+            if stamp == self._sources_stamp:
+                return
+            self._sources_stamp = stamp
+            try:
+                self._project = load_project(self.settings)
+                log.info("project reloaded: %d APIs, %d problems", len(self._project.apis),
+                         len(self._project.errors))
+            except errors.ProjectError as error:
+                log.error("project reload failed, still serving the previous one: %s", error)
+
+    def dispatch(self, request: Request) -> Response:
+        adapter = URL_MAP.bind_to_environ(request.environ)
+        try:
+            endpoint, values = adapter.match()
+            return HANDLERS[endpoint](self, request, **values)
+        except errors.SluiceError as error:
+            return response_for_error(error)
+        except HTTPException as error:
+            return error_response(error.description or error.name, error.code or 500)
+        except Exception:
+            log.exception("unexpected error while answering %s %s", request.method, request.path)
+            return error_response("internal error", 500)
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        request = Request(environ)
+        return self.dispatch(request)(environ, start_response)
+
+
+def response_for_error(error: errors.SluiceError) -> Response:
+    """The one place where domain errors become HTTP statuses."""
+    status = next((code for kind, code in ERROR_STATUS if isinstance(error, kind)), 500)
+    details = getattr(error, "details", None)
+    return error_response(str(error) if isinstance(error, errors.ProjectError) else error.message, status,
+                          details=details, line=error.line, column=error.column)
+
+
+def _sources_stamp(project_dir: str) -> tuple:
+    """Names, sizes and times of the project's files, to notice edits cheaply."""
+    stamp = []
+    for folder, subfolders, names in os.walk(project_dir):
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            stamp.append((path, info.st_size, info.st_mtime_ns))
+    return tuple(stamp)
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Sluice:
+    """The WSGI app; without settings, they come from `SLUICE_*` environment variables (gunicorn)."""
+    if settings is None:
+        settings = settings_from_env(os.environ, **overrides)
+    return Sluice(settings)
+
+
+def check_project(project_dir: str) -> int:
+    """Print every problem of a project; exit status 1 if there is one."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as state_dir:
+        project = load_project(Settings(project_dir=project_dir, state_dir=state_dir))
+    for warning in project.warnings:
+        print(f"warning: {warning}")
+    for error in project.errors:
+        print(f"error: {error}")
+    print(f"{len(project.apis)} APIs, {len(project.errors)} errors, {len(project.warnings)} warnings")
+    return 1 if project.errors else 0
+
+
+def parse_command_line(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="server.py", description=__doc__.splitlines()[0])
+    parser.add_argument("project_dir", nargs="?", default=os.environ.get("SLUICE_PROJECT", "."))
+    parser.add_argument("--check", action="store_true", help="print every problem of the project and exit")
+    parser.add_argument("--host", default=os.environ.get("SLUICE_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SLUICE_PORT", 9009)))
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="a project variable, overriding rill.yaml and .env")
+    parser.add_argument("--state-dir", default=os.environ.get("SLUICE_STATE_DIR"))
+    parser.add_argument("--query-timeout", type=float, default=float(os.environ.get("SLUICE_QUERY_TIMEOUT", 30)))
+    parser.add_argument("--row-cap", type=int, default=None)
+    parser.add_argument("--no-reload", action="store_true", help="do not reload when project files change")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    return parser.parse_args(argv)
+
+
+def settings_from_command_line(options: argparse.Namespace) -> Settings:
+    overrides = dict(item.split("=", 1) for item in options.env if "=" in item)
+    return Settings(project_dir=options.project_dir, host=options.host, port=options.port,
+                    state_dir=options.state_dir, environment="dev", query_timeout=options.query_timeout,
+                    row_cap=options.row_cap, reload=not options.no_reload, env_overrides=overrides)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    options = parse_command_line(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if options.check:
+        return check_project(options.project_dir)
+    if not _is_loopback(options.host):
+        print("refusing to serve on a non-loopback address without auth (auth arrives with SLUICE_AUTH)",
+              file=sys.stderr)
+        return 2
+    from werkzeug.serving import run_simple
+
+    app = create_app(settings_from_command_line(options))
+    for error in app.current_project().errors if app.current_project() else ():
+        log.warning("%s", error)
+    run_simple(options.host, options.port, app, threaded=True, use_reloader=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

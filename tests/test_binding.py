@@ -1,0 +1,80 @@
+"""The SQL checker: where caller values may go, what they become, and which statements may run."""
+
+import pytest
+
+from project.binding import bind_sql, typed_value
+from project.errors import ArgumentError, QueryError
+from project.sentinels import marker
+
+
+def shape(template: str, count: int) -> str:
+    return template.format(*(marker(index) for index in range(count)))
+
+
+BOUND = [
+    # (SQL with {0}.. for values, values, expected SQL, expected parameters)
+    ("SELECT * FROM t WHERE d = '{0}'", ["x' OR '1'='1"], "SELECT * FROM t WHERE d = ?", ["x' OR '1'='1"]),
+    ("SELECT * FROM t WHERE q LIKE '%{0}%'", ["50%"], "SELECT * FROM t WHERE q LIKE ?", ["%50%%"]),
+    ("SELECT * FROM t WHERE d = 'it''s {0}'", ["x"], "SELECT * FROM t WHERE d = ?", ["it's x"]),
+    ("SELECT * FROM t WHERE id = {0}", ["5"], "SELECT * FROM t WHERE id = ?", [5]),
+    ("SELECT * FROM t WHERE p > {0}", ["1.50"], "SELECT * FROM t WHERE p > ?", [__import__("decimal").Decimal("1.50")]),
+    ("SELECT * FROM t WHERE p > {0}", ["1e3"], "SELECT * FROM t WHERE p > ?", [1000.0]),
+    ("SELECT * FROM t WHERE b = {0}", ["TRUE"], "SELECT * FROM t WHERE b = ?", [True]),
+    ("SELECT * FROM t WHERE b IS {0}", ["null"], "SELECT * FROM t WHERE b IS ?", [None]),
+    ("SELECT * FROM t LIMIT {0}", ["1; DROP TABLE t"], "SELECT * FROM t LIMIT ?", ["1; DROP TABLE t"]),
+    ("SELECT * FROM t LIMIT {0} OFFSET {1}", ["10", "20"], "SELECT * FROM t LIMIT ? OFFSET ?", [10, 20]),
+    ("SELECT * FROM t WHERE x IN ({0}, '{1}')", ["1", "a"], "SELECT * FROM t WHERE x IN (?, ?)", [1, "a"]),
+    ("SELECT * FROM t WHERE x BETWEEN {0} AND {1}", ["1", "2"], "SELECT * FROM t WHERE x BETWEEN ? AND ?", [1, 2]),
+    ("SELECT upper('{0}') AS u", ["a"], "SELECT upper(?) AS u", ["a"]),
+    ("SELECT a FROM t ORDER BY {0}", ["publisher"], 'SELECT a FROM t ORDER BY "publisher"', []),
+    ("SELECT {0} FROM t GROUP BY {1}", ["domain", "domain"], 'SELECT "domain" FROM t GROUP BY "domain"', []),
+    ('SELECT "{0}" FROM t', ['we"ird'], 'SELECT "we""ird" FROM t', []),
+    ("SELECT * FROM t WHERE a = '{0}' -- trailing comment", ["x"], "SELECT * FROM t WHERE a = ? -- trailing comment",
+     ["x"]),
+    ("SELECT * FROM t WHERE a = '{0}{1}'", ["x", "y"], "SELECT * FROM t WHERE a = ?", ["xy"]),
+]
+
+
+@pytest.mark.parametrize("template, values, expected_sql, expected_params", BOUND)
+def test_caller_values_become_parameters(template, values, expected_sql, expected_params):
+    sources = [f"args.a{index}" for index in range(len(values))]
+    sql, params = bind_sql(shape(template, len(values)), values, sources)
+    assert (sql, params) == (expected_sql, expected_params)
+
+
+REFUSED = [
+    # (SQL, values, error class, message part)
+    ("SELECT * FROM t ORDER BY {0}", ["a; DROP TABLE t"], ArgumentError, 'argument "a0" must be a plain name'),
+    ("SELECT * FROM t ORDER BY {0}", ["a b"], ArgumentError, "plain name"),
+    ("SELECT {0}{1} FROM t", ["a", "b"], ArgumentError, 'argument "a0" cannot be used there'),
+    ("SELECT * FROM read_csv('{0}')", ["/etc/passwd"], ArgumentError, "file and table functions"),
+    ("SELECT * FROM read_parquet({0})", ["x"], ArgumentError, "file and table functions"),
+    ("SELECT * FROM '{0}.csv'", ["data/x"], ArgumentError, "cannot be used there"),
+    ("SELECT * FROM t; DROP TABLE t", [], QueryError, "exactly one SQL statement"),
+    ("DROP TABLE t", [], QueryError, "only read-only queries are allowed, not DROP"),
+    ("INSERT INTO t VALUES (1)", [], QueryError, "only read-only"),
+    ("COPY t TO 'x.csv'", [], QueryError, "only read-only"),
+    ("ATTACH 'x.db'", [], QueryError, "only read-only"),
+    ("SET threads = 1", [], QueryError, "only read-only"),
+    ("PRAGMA version", [], QueryError, "only read-only"),
+    ("INSTALL httpfs", [], QueryError, "only read-only"),
+    ("CALL pragma_version()", [], QueryError, "only read-only"),
+    ("SELECT * FROM t WHERE", [], QueryError, "SQL syntax error"),
+    ("SELECT * FROM t ORDER BY a {0}", ["desc"], QueryError, "{{ .args.a0 }}"),
+]
+
+
+@pytest.mark.parametrize("template, values, error, message", REFUSED)
+def test_refused_statements_and_positions(template, values, error, message):
+    sources = [f"args.a{index}" for index in range(len(values))]
+    with pytest.raises(error) as caught:
+        bind_sql(shape(template, len(values)), values, sources)
+    assert message in caught.value.message
+
+
+@pytest.mark.parametrize("text, value", [
+    ("42", 42), ("-7", -7), ("3.25", __import__("decimal").Decimal("3.25")), ("2e2", 200.0), ("true", True),
+    ("False", False), ("NULL", None), ("abc", "abc"), ("1 OR 1=1", "1 OR 1=1"), ("", ""),
+])
+def test_bare_values_mean_what_they_would_pasted(text, value):
+    assert typed_value(text) == value
