@@ -47,7 +47,7 @@ class Policy(Protocol):
         ...
 
 
-class _Input(DuckDB):
+class _MetricsSQLInput(DuckDB):
     """DuckDB syntax, but `date_trunc(...)` stays an anonymous call so its arguments are seen as written."""
 
     class Parser(DuckDB.Parser):
@@ -56,7 +56,7 @@ class _Input(DuckDB):
         }
 
 
-class _Output(DuckDB):
+class _MetricsSQLOutput(DuckDB):
     """DuckDB, printing `NULLS LAST` explicitly (as Rill does) instead of relying on DuckDB's default."""
 
     class Generator(DuckDB.Generator):
@@ -93,14 +93,16 @@ def compile_metrics_sql(sql: str, views: Mapping[str, MetricsView], policy: Poli
     else:
         query = _outer_query(fields, having.this, scope, where)
     query = _order(query, select, fields)
-    return _limit(query, select).sql(dialect=_Output)
+    return _limit(query, select).sql(dialect=_MetricsSQLOutput)
 
 
 def _parse(sql: str) -> exp.Select:
     try:
         with _quiet_sqlglot():
             statements = [
-                statement for statement in sqlglot.parse(sql, dialect=_Input) if statement is not None
+                statement
+                for statement in sqlglot.parse(sql, dialect=_MetricsSQLInput)
+                if statement is not None
             ]
     except ParseError as error:
         first = error.errors[0] if error.errors else {}

@@ -184,13 +184,17 @@ def test_include_rules_show_only_included_fields(database):
             {"if": "{{ .user.admin }}", "names": "*"},
         ]
     }
-    views = {"ad_bids_metrics": parse_metrics_view("ad_bids_metrics", document, "metrics/ad_bids_metrics.yaml")}
+    views = {
+        "ad_bids_metrics": parse_metrics_view("ad_bids_metrics", document, "metrics/ad_bids_metrics.yaml")
+    }
     yahoo, admin = UserPolicy(USERS["yahoo"], []), UserPolicy(USERS["admin"], [])
     sql = "SELECT pub, records FROM ad_bids_metrics WHERE pub = 'Google'"
     assert database.execute(compile_metrics_sql(sql, views, yahoo)).fetchall() == [("Google", 1)]
     with pytest.raises(QueryError, match='invalid measure "impressions": action not allowed'):
         compile_metrics_sql("SELECT pub, impressions FROM ad_bids_metrics", views, yahoo)
-    admin_sql = compile_metrics_sql("SELECT dom, clicks FROM ad_bids_metrics WHERE dom = 'msn.com'", views, admin)
+    admin_sql = compile_metrics_sql(
+        "SELECT dom, clicks FROM ad_bids_metrics WHERE dom = 'msn.com'", views, admin
+    )
     assert database.execute(admin_sql).fetchall() == [("msn.com", 9)]
     with pytest.raises(QueryError, match='invalid dimension "pub": action not allowed'):
         compile_metrics_sql(sql, views, UserPolicy(USERS["google"], []))
