@@ -1,0 +1,192 @@
+"""Expression nodes of a parsed template: operands, commands and pipelines; each evaluates itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .calls import FunctionSpec
+from .errors import Failure
+from .values import MISSING, Tainted, go_type
+
+
+class NoFinal:
+    """Marks a command that is the first of its pipeline (no piped value)."""
+
+    __slots__ = ()
+
+
+NO_FINAL = NoFinal()
+
+
+def truth(value: Any) -> bool:
+    """Go's truth: empty values (false, 0, "", nil, no value, empty list or map) are false."""
+    if type(value) is Tainted:
+        value = value.value
+    return bool(value)
+
+
+def field(value: Any, name: str, pos: int) -> Any:
+    """`value.name` with Go's rules for maps and nil, keeping taint (`args` -> `args.name`)."""
+    kind = type(value)
+    if kind is dict:
+        return value.get(name, MISSING)
+    if kind is Tainted:
+        child = field(value.value, name, pos)
+        return child if type(child) is Tainted else Tainted(child, f"{value.source}.{name}")
+    if isinstance(value, dict):
+        return value.get(name, MISSING)
+    if value is MISSING:
+        return MISSING
+    if value is None:
+        raise Failure(f"nil pointer evaluating interface {{}}.{name}", pos)
+    raise Failure(f"can't evaluate field {name} in type {go_type(value)}", pos)
+
+
+class Const:
+    """A literal: string, number, bool or nil."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def evaluate(self, state: Any, dot: Any) -> Any:
+        return self.value
+
+
+class Dot:
+    """`.`: the current value."""
+
+    __slots__ = ()
+
+    def evaluate(self, state: Any, dot: Any) -> Any:
+        return dot
+
+
+class Field:
+    """`.a.b.c`: a chain of keys from dot."""
+
+    __slots__ = ("names", "pos")
+
+    def __init__(self, names: tuple[str, ...], pos: int) -> None:
+        self.names = names
+        self.pos = pos
+
+    def evaluate(self, state: Any, dot: Any) -> Any:
+        value = dot
+        for name in self.names:
+            value = value.get(name, MISSING) if type(value) is dict else field(value, name, self.pos)
+        return value
+
+
+class Variable:
+    """`$x` or `$x.a.b`: a variable and an optional chain of keys."""
+
+    __slots__ = ("name", "names", "pos")
+
+    def __init__(self, name: str, names: tuple[str, ...], pos: int) -> None:
+        self.name = name
+        self.names = names
+        self.pos = pos
+
+    def evaluate(self, state: Any, dot: Any) -> Any:
+        value = state.lookup(self.name, self.pos)
+        for name in self.names:
+            value = field(value, name, self.pos)
+        return value
+
+
+class Chain:
+    """`(pipeline).a.b` or `func.a`: keys taken from the value of another node."""
+
+    __slots__ = ("names", "node", "pos")
+
+    def __init__(self, node: Any, names: tuple[str, ...], pos: int) -> None:
+        self.node = node
+        self.names = names
+        self.pos = pos
+
+    def evaluate(self, state: Any, dot: Any) -> Any:
+        value = self.node.evaluate(state, dot)
+        for name in self.names:
+            value = field(value, name, self.pos)
+        return value
+
+
+class Call:
+    """`f a b` (or `x | f a b`, where x comes last): a function call."""
+
+    __slots__ = ("args", "pos", "spec")
+
+    def __init__(self, spec: FunctionSpec, args: tuple, pos: int) -> None:
+        self.spec = spec
+        self.args = args
+        self.pos = pos
+
+    def evaluate(self, state: Any, dot: Any, final: Any = NO_FINAL) -> Any:
+        args = [arg.evaluate(state, dot) for arg in self.args]
+        if final is not NO_FINAL:
+            args.append(final)
+        return self.spec.call(state, args, self.pos)
+
+
+class Logic:
+    """`and`/`or`: evaluate arguments in order, stop at the deciding one and return it (Go 1.18+)."""
+
+    __slots__ = ("args", "name", "pos", "stop_when")
+
+    def __init__(self, name: str, args: tuple, pos: int) -> None:
+        self.name = name
+        self.args = args
+        self.pos = pos
+        self.stop_when = name == "or"
+
+    def evaluate(self, state: Any, dot: Any, final: Any = NO_FINAL) -> Any:
+        if not self.args and final is NO_FINAL:
+            raise Failure(f"wrong number of args for {self.name}: want at least 1 got 0", self.pos)
+        value = None
+        for arg in self.args:
+            value = arg.evaluate(state, dot)
+            if truth(value) is self.stop_when:
+                return value
+        return value if final is NO_FINAL else final
+
+
+class Operand:
+    """A command that is not a function (`.a`, `$x`, `"s"`): an error when given arguments."""
+
+    __slots__ = ("error", "node", "pos")
+
+    def __init__(self, node: Any, error: str | None, pos: int) -> None:
+        self.node = node
+        self.error = error
+        self.pos = pos
+
+    def evaluate(self, state: Any, dot: Any, final: Any = NO_FINAL) -> Any:
+        if self.error is not None:
+            raise Failure(self.error, self.pos)
+        return self.node.evaluate(state, dot)
+
+
+class Pipeline:
+    """Commands joined by `|`, optionally declaring (`:=`) or assigning (`=`) variables."""
+
+    __slots__ = ("decls", "first", "is_assign", "pos", "rest")
+
+    def __init__(self, cmds: list, decls: tuple[str, ...], is_assign: bool, pos: int) -> None:
+        self.first = cmds[0]
+        self.rest = tuple(cmds[1:])
+        self.decls = decls
+        self.is_assign = is_assign
+        self.pos = pos
+
+    def evaluate(self, state: Any, dot: Any) -> Any:
+        value = self.first.evaluate(state, dot)
+        for cmd in self.rest:
+            value = cmd.evaluate(state, dot, value)
+        for name in self.decls:
+            if self.is_assign:
+                state.assign(name, value, self.pos)
+            else:
+                state.vars.append([name, value])
+        return value

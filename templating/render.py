@@ -1,0 +1,228 @@
+"""Statement nodes (text, actions, if, with, range, template calls) and the compiled Template."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .errors import BreakLoop, ContinueLoop, Failure, Source
+from .nodes import truth
+from .printing import format_value, print_action
+from .values import MISSING, SafeText, Tainted, find_taint, unwrap_deep
+
+MAX_DEPTH = 100
+
+
+class State:
+    """One render: the output, the emit callback, the root data and the variable stack."""
+
+    __slots__ = ("data", "depth", "emit", "out", "templates", "vars")
+
+    def __init__(self, data: Any, emit: Callable | None, templates: dict) -> None:
+        self.out: list[str] = []
+        self.emit = emit
+        self.data = data
+        self.vars: list[list] = [["$", data]]
+        self.templates = templates
+        self.depth = 0
+
+    def lookup(self, name: str, pos: int) -> Any:
+        """The value of the innermost variable called name."""
+        for variable in reversed(self.vars):
+            if variable[0] == name:
+                return variable[1]
+        raise Failure(f"undefined variable: {name}", pos)
+
+    def assign(self, name: str, value: Any, pos: int) -> None:
+        """`$x = value`: changes the innermost variable called name."""
+        for variable in reversed(self.vars):
+            if variable[0] == name:
+                variable[1] = value
+                return
+        raise Failure(f"undefined variable: {name}", pos)
+
+    def print_tainted(self, value: Tainted) -> str:
+        """The text for a caller's value: its Go printing, passed through emit when there is one."""
+        text = print_action(value.value)
+        if isinstance(value.value, SafeText) or self.emit is None:
+            return text
+        return self.emit(text, value.source)
+
+
+def render_nodes(nodes: tuple, state: State, dot: Any) -> None:
+    """Renders a list of statement nodes in order."""
+    for node in nodes:
+        node.render(state, dot)
+
+
+class Text:
+    """Literal text between actions."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def render(self, state: State, dot: Any) -> None:
+        state.out.append(self.text)
+
+
+class Action:
+    """`{{ pipeline }}`: prints the value unless the pipeline declares variables."""
+
+    __slots__ = ("pipe", "prints")
+
+    def __init__(self, pipe: Any, prints: bool) -> None:
+        self.pipe = pipe
+        self.prints = prints
+
+    def render(self, state: State, dot: Any) -> None:
+        value = self.pipe.evaluate(state, dot)
+        if not self.prints:
+            return
+        kind = type(value)
+        if kind is str:
+            state.out.append(value)
+        elif kind is Tainted:
+            state.out.append(state.print_tainted(value))
+        elif kind is dict or kind is list:
+            found = find_taint(value)
+            if found is None:
+                state.out.append(format_value(value))
+            else:
+                state.out.append(state.print_tainted(Tainted(unwrap_deep(value), found.source)))
+        else:
+            state.out.append(print_action(value))
+
+
+class If:
+    """`{{if}}` and `{{with}}`: one branch by the truth of the pipeline (with also sets dot)."""
+
+    __slots__ = ("body", "else_body", "pipe", "sets_dot")
+
+    def __init__(self, pipe: Any, body: tuple, else_body: tuple, sets_dot: bool) -> None:
+        self.pipe = pipe
+        self.body = body
+        self.else_body = else_body
+        self.sets_dot = sets_dot
+
+    def render(self, state: State, dot: Any) -> None:
+        mark = len(state.vars)
+        value = self.pipe.evaluate(state, dot)
+        if truth(value):
+            render_nodes(self.body, state, value if self.sets_dot else dot)
+        else:
+            render_nodes(self.else_body, state, dot)
+        del state.vars[mark:]
+
+
+class Range:
+    """`{{range}}` over lists, maps (sorted keys) and integers, with `else`, `break` and `continue`."""
+
+    __slots__ = ("body", "decls", "else_body", "is_assign", "pipe", "pos")
+
+    def __init__(self, pipe: Any, decls: tuple, is_assign: bool, body: tuple, else_body: tuple,
+                 pos: int) -> None:
+        self.pipe, self.decls, self.is_assign = pipe, decls, is_assign
+        self.body, self.else_body, self.pos = body, else_body, pos
+
+    def render(self, state: State, dot: Any) -> None:
+        items = self.items(self.pipe.evaluate(state, dot))
+        if not items:
+            render_nodes(self.else_body, state, dot)
+            return
+        variables = state.vars
+        mark = len(variables)
+        for key, element in items:
+            self.bind(state, key, element)
+            try:
+                render_nodes(self.body, state, element)
+            except ContinueLoop:
+                pass
+            except BreakLoop:
+                break
+            finally:
+                del variables[mark:]
+
+    def bind(self, state: State, key: Any, element: Any) -> None:
+        """Sets the range variables: one gets the element; two get the key then the element."""
+        values = (element,) if len(self.decls) == 1 else (key, element)
+        for name, value in zip(self.decls, values):
+            if self.is_assign:
+                state.assign(name, value, self.pos)
+            else:
+                state.vars.append([name, value])
+
+    def items(self, value: Any) -> list:
+        """(key, element) pairs of a value, or an error for what Go cannot range over."""
+        if type(value) is Tainted:
+            source = value.source
+            return [(key, element if type(element) is Tainted else Tainted(element, f"{source}.{key}"))
+                    for key, element in self.items(value.value)]
+        if isinstance(value, (list, tuple)):
+            return list(enumerate(value))
+        if isinstance(value, dict):
+            return [(key, value[key]) for key in sorted(value)]
+        if value is None or value is MISSING:
+            return []
+        if isinstance(value, int) and not isinstance(value, bool):
+            if len(self.decls) > 1:
+                raise Failure(f"can't use {value} to iterate over more than one variable", self.pos)
+            return [(index, index) for index in range(value)]
+        raise Failure(f"range can't iterate over {format_value(value)}", self.pos)
+
+
+class Jump:
+    """`{{break}}` or `{{continue}}`."""
+
+    __slots__ = ("signal",)
+
+    def __init__(self, signal: type) -> None:
+        self.signal = signal
+
+    def render(self, state: State, dot: Any) -> None:
+        raise self.signal()
+
+
+class TemplateCall:
+    """`{{template "name" pipeline}}`: renders a defined template with a new dot and `$`."""
+
+    __slots__ = ("name", "pipe", "pos")
+
+    def __init__(self, name: str, pipe: Any, pos: int) -> None:
+        self.name = name
+        self.pipe = pipe
+        self.pos = pos
+
+    def render(self, state: State, dot: Any) -> None:
+        body = state.templates.get(self.name)
+        if body is None:
+            raise Failure(f'template "{self.name}" not defined', self.pos)
+        if state.depth >= MAX_DEPTH:
+            raise Failure(f"exceeded maximum template depth ({MAX_DEPTH})", self.pos)
+        value = MISSING if self.pipe is None else self.pipe.evaluate(state, dot)
+        saved = state.vars
+        state.vars, state.depth = [["$", value]], state.depth + 1
+        try:
+            render_nodes(body, state, value)
+        finally:
+            state.vars, state.depth = saved, state.depth - 1
+
+
+class Template:
+    """A parsed template: render it many times with different data."""
+
+    def __init__(self, name: str | None, root: tuple, templates: dict, source: Source) -> None:
+        self.name = name
+        self.root = root
+        self.templates = templates
+        self.source = source
+
+    def render(self, data: Any, emit: Callable[[str, str], str] | None = None) -> str:
+        """The text of the template for data; caller values (Tainted) are printed through emit."""
+        state = State(data, emit, self.templates)
+        try:
+            render_nodes(self.root, state, data)
+        except Failure as failure:
+            raise self.source.error(failure.message, failure.pos) from None
+        return "".join(state.out)

@@ -1,0 +1,94 @@
+"""Values the engine knows beyond plain data: caller-controlled (tainted) values, safe text, no value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+
+class Tainted:
+    """A value controlled by the caller, with where it came from (`args.domain`); printing it goes via emit."""
+
+    __slots__ = ("source", "value")
+
+    def __init__(self, value: Any, source: str) -> None:
+        self.value = value
+        self.source = source
+
+    def __repr__(self) -> str:
+        return f"Tainted({self.value!r}, {self.source!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Tainted) and (self.value, self.source) == (other.value, other.source)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class SafeText(str):
+    """Text a function returns to be printed verbatim and never tainted."""
+
+    __slots__ = ()
+
+
+class NoValue:
+    """Go's invalid value: what a missing map key gives; false, prints `<no value>`."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+
+MISSING = NoValue()
+
+
+def template_function(raw_args: bool = False, wants_state: bool = False) -> Callable:
+    """Mark a function given through `functions=`: raw_args gets Tainted wrappers; wants_state gets the state."""
+
+    def mark(function: Callable) -> Callable:
+        function.template_raw_args = raw_args  # type: ignore[attr-defined]
+        function.template_wants_state = wants_state  # type: ignore[attr-defined]
+        return function
+
+    return mark
+
+
+def find_taint(value: Any) -> Tainted | None:
+    """The first Tainted value inside a plain value (lists and dicts searched deeply), or None."""
+    if type(value) is Tainted:
+        return value
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    for item in items:
+        found = find_taint(item)
+        if found is not None:
+            return found
+    return None
+
+
+def unwrap_deep(value: Any) -> Any:
+    """A copy of value with every Tainted wrapper (at any depth) replaced by its value."""
+    if type(value) is Tainted:
+        return unwrap_deep(value.value)
+    if isinstance(value, dict):
+        return {key: unwrap_deep(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [unwrap_deep(item) for item in value]
+    return None if value is MISSING else value
+
+
+def go_type(value: Any) -> str:
+    """The Go type name a value would have in Rill (for error messages)."""
+    if type(value) is Tainted:
+        value = value.value
+    for python_type, name in GO_TYPES:
+        if isinstance(value, python_type):
+            return name
+    return "<nil>" if value is None or value is MISSING else type(value).__name__
+
+
+GO_TYPES = ((datetime, "time.Time"), (bool, "bool"), (int, "int"), (float, "float64"), (str, "string"),
+            ((list, tuple), "[]interface {}"), (dict, "map[string]interface {}"))
