@@ -13,15 +13,17 @@ import os
 import sys
 import threading
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from handlers import api, health
+from handlers import api, cors, health
 from handlers.responses import error_response
 from project import errors
+from project.authn import authenticator_from_settings
 from project.execution import Limits
 from project.loader import Project, load_project
 from project.settings import Settings, settings_from_env
@@ -32,12 +34,14 @@ URL_MAP = Map([
     Rule("/v1/ping", endpoint="ping", methods=["GET"]),
     Rule("/v1/health", endpoint="health", methods=["GET"]),
     Rule("/v1/instances/<instance>/api/<name>", endpoint="run_api"),
+    Rule("/v1/organizations/<org>/projects/<project>/runtime/api/<name>", endpoint="run_cloud_api"),
 ])
 
 HANDLERS: dict[str, Callable[..., Response]] = {
     "ping": health.ping,
     "health": health.health,
     "run_api": api.run_api,
+    "run_cloud_api": api.run_cloud_api,
 }
 
 ERROR_STATUS: list[tuple[type[errors.SluiceError], int]] = [
@@ -61,6 +65,7 @@ class Sluice:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.authenticator = authenticator_from_settings(settings.project_dir, os.environ) if settings.auth else None
         self._project = load_project(settings)
         self._sources_stamp = _sources_stamp(settings.project_dir) if settings.reload else None
         self._next_check = 0.0
@@ -93,6 +98,15 @@ class Sluice:
                 log.error("project reload failed, still serving the previous one: %s", error)
 
     def dispatch(self, request: Request) -> Response:
+        origin = request.headers.get("Origin")
+        if cors.is_preflight(request):
+            return cors.preflight_response(request, self.settings.cors_origins)
+        response = self._route(request)
+        if origin and origin in self.settings.cors_origins:
+            cors.add_cors_headers(response, origin)
+        return response
+
+    def _route(self, request: Request) -> Response:
         adapter = URL_MAP.bind_to_environ(request.environ)
         try:
             endpoint, values = adapter.match()
@@ -114,8 +128,11 @@ def response_for_error(error: errors.SluiceError) -> Response:
     """The one place where domain errors become HTTP statuses."""
     status = next((code for kind, code in ERROR_STATUS if isinstance(error, kind)), 500)
     details = getattr(error, "details", None)
-    return error_response(str(error) if isinstance(error, errors.ProjectError) else error.message, status,
-                          details=details, line=error.line, column=error.column)
+    response = error_response(str(error) if isinstance(error, errors.ProjectError) else error.message, status,
+                              details=details, line=error.line, column=error.column)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 def _sources_stamp(project_dir: str) -> tuple:
@@ -159,22 +176,38 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("project_dir", nargs="?", default=os.environ.get("SLUICE_PROJECT", "."))
     parser.add_argument("--check", action="store_true", help="print every problem of the project and exit")
     parser.add_argument("--host", default=os.environ.get("SLUICE_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SLUICE_PORT", 9009)))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SLUICE_PORT", "9009")))
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="a project variable, overriding rill.yaml and .env")
     parser.add_argument("--state-dir", default=os.environ.get("SLUICE_STATE_DIR"))
-    parser.add_argument("--query-timeout", type=float, default=float(os.environ.get("SLUICE_QUERY_TIMEOUT", 30)))
+    parser.add_argument("--query-timeout", type=float, default=float(os.environ.get("SLUICE_QUERY_TIMEOUT", "30")))
     parser.add_argument("--row-cap", type=int, default=None)
     parser.add_argument("--no-reload", action="store_true", help="do not reload when project files change")
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    parser.add_argument("--auth", action="store_true", default=_env_flag("SLUICE_AUTH"),
+                        help="require bearer tokens (opaque tokens or JWTs)")
+    parser.add_argument("--allow-public-without-auth", action="store_true",
+                        help="serve on a non-loopback address with auth off (not recommended)")
+    parser.add_argument("--org", default=os.environ.get("SLUICE_ORG"))
+    parser.add_argument("--project-name", default=os.environ.get("SLUICE_PROJECT_NAME"))
+    parser.add_argument("--cors-origin", action="append", default=None, dest="cors_origins",
+                        help="an origin allowed to call from a browser (repeatable)")
     return parser.parse_args(argv)
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "on", "yes"}
 
 
 def settings_from_command_line(options: argparse.Namespace) -> Settings:
     overrides = dict(item.split("=", 1) for item in options.env if "=" in item)
+    origins = options.cors_origins or [origin.strip() for origin in
+                                       os.environ.get("SLUICE_CORS_ORIGINS", "").split(",") if origin.strip()]
     return Settings(project_dir=options.project_dir, host=options.host, port=options.port,
                     state_dir=options.state_dir, environment="dev", query_timeout=options.query_timeout,
-                    row_cap=options.row_cap, reload=not options.no_reload, env_overrides=overrides)
+                    row_cap=options.row_cap, reload=not options.no_reload, env_overrides=overrides,
+                    auth=options.auth, org=options.org, project_name=options.project_name,
+                    cors_origins=tuple(origins))
 
 
 def _is_loopback(host: str) -> bool:
@@ -188,13 +221,17 @@ def _is_loopback(host: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["token"], ["service"]):
+        from project.token_cli import run_token_command
+
+        return run_token_command(argv)
     options = parse_command_line(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if options.check:
         return check_project(options.project_dir)
-    if not _is_loopback(options.host):
-        print("refusing to serve on a non-loopback address without auth (auth arrives with SLUICE_AUTH)",
-              file=sys.stderr)
+    if not _is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:
+        print(f"refusing to serve on {options.host} with auth off: use --auth (or SLUICE_AUTH=on), "
+              "or --allow-public-without-auth if you really mean it", file=sys.stderr)
         return 2
     from werkzeug.serving import run_simple
 

@@ -1,4 +1,4 @@
-"""The API route: run one API for the caller's arguments and stream the rows as JSON."""
+"""The API routes: run one API for the caller's arguments and stream the rows as JSON."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from handlers.arguments import merge_arguments, read_body
+from handlers.arguments import query_lists, read_body
+from handlers.auth import authenticate, check_cloud_names
 from project.errors import NotFoundError
+from project.runner import caller_arguments, find_api
 from project.runner import run_api as run_project_api
 
 INSTANCE = "default"
@@ -18,8 +20,21 @@ def run_api(app: Any, request: Request, instance: str, name: str) -> Response:
     body = read_body(request)  # read before the API is looked up: a bad body is a 400 for any name
     if instance != INSTANCE:
         raise NotFoundError(f'instance "{instance}" not found')
-    args = merge_arguments(body, request.args)
-    stream = run_project_api(app.project(), name, args, None, app.limits())
+    return _answer(app, request, name, body)
+
+
+def run_cloud_api(app: Any, request: Request, org: str, project: str, name: str) -> Response:
+    """/v1/organizations/<org>/projects/<project>/runtime/api/<name>, as Rill Cloud spells it."""
+    body = read_body(request)
+    check_cloud_names(app.settings, org, project)
+    return _answer(app, request, name, body)
+
+
+def _answer(app: Any, request: Request, name: str, body: dict[str, Any]) -> Response:
+    caller = authenticate(app, request)
+    project = app.project()
+    args = caller_arguments(find_api(project, name), body, query_lists(request))
+    stream = run_project_api(project, name, args, caller, app.limits())
     response = Response(stream, mimetype="application/json")
     response.call_on_close(stream.close)
     return response

@@ -1,4 +1,4 @@
-"""The caller's arguments: a JSON object body overlaid with query parameters (SPEC §3.2)."""
+"""Reading the caller's arguments from a request: a JSON object body and query parameters (SPEC §3.2)."""
 
 from __future__ import annotations
 
@@ -28,9 +28,6 @@ def read_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def merge_arguments(body: dict[str, Any], query: Any) -> dict[str, Any]:
-    """Query parameters win over the body; a repeated query key keeps its first value."""
-    merged = dict(body)
-    for key in query.keys():
-        merged[key] = query.get(key)
-    return merged
+def query_lists(request: Request) -> dict[str, list[str]]:
+    """Every query parameter with all its values, in the order given."""
+    return {key: request.args.getlist(key) for key in request.args}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -14,7 +14,7 @@ VERSION = "0.1.0"
 
 def ping(app: Any, request: Request) -> Response:
     """GET /v1/ping: the process answers."""
-    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return json_response({"version": VERSION, "time": now})
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -89,6 +90,10 @@ def compile_shape(shape_sql: str, dialect: str, sources: tuple[str, ...] = ()) -
     pieces: list[str | Slot] = []
     cursor = 0
     for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:  # only empty statements follow ours: drop the separators
+            pieces.append(shape_sql[cursor:token.start] + " ")
+            cursor = token.end + 1
+            continue
         indexes = sentinels.marker_indexes(token.text)
         if not indexes:
             continue
@@ -109,7 +114,8 @@ def _tokenize(shape_sql: str, dialect: str, sources: Sequence[str]) -> list:
 
 def _parse_one_query(shape_sql: str, dialect: str, sources: Sequence[str]) -> exp.Expression:
     try:
-        statements = [tree for tree in sqlglot.parse(shape_sql, read=dialect) if tree is not None]
+        statements = [tree for tree in sqlglot.parse(shape_sql, read=dialect)
+                      if tree is not None and not isinstance(tree, exp.Semicolon)]
     except ParseError as error:
         first = error.errors[0] if error.errors else {}
         message = first.get("description") or str(error)

@@ -11,8 +11,9 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import duckdb
 
@@ -80,8 +81,7 @@ def _build_into(target: str, project_dir: str, models: Sequence[BuiltModel]) -> 
 
 def _write_errors(path: str, errors: dict[str, str]) -> None:
     with open(path, "w", encoding="utf-8") as handle:
-        for name, message in errors.items():
-            handle.write(name + "\0" + message.replace("\0", " ") + "\0\n")
+        handle.writelines(name + "\0" + message.replace("\0", " ") + "\0\n" for name, message in errors.items())
 
 
 def _read_errors(path: str) -> dict[str, str]:

@@ -7,7 +7,8 @@ blobs, interval objects), recursing through lists, structs and maps; the row bec
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 PASS_THROUGH = frozenset({
     "tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint", "uinteger", "ubigint",

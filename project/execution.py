@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import duckdb
 
@@ -61,7 +62,7 @@ def stream_query(database: Database, sql: str, params: Sequence[Any], limits: Li
         names, types = database.describe(cursor, sql, params)
         result = cursor.execute(json_rows_sql(sql, names, types), list(params))
         first_rows = _fetch_first(result, limits)
-    except BaseException as error:
+    except BaseException as error:  # noqa: BLE001 - the cursor must be closed whatever happened
         cursor.close()
         raise _query_error(error, limits) from None
     finally:

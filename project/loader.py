@@ -7,16 +7,20 @@ error, the others serve.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from project.apis import ApiDefinition, read_api
+from project.arguments import ArgumentSchema, compile_argument_schema
 from project.binding import compile_shape
 from project.database import BuiltModel, Database, build_database, fingerprint
 from project.errors import ProjectError, QueryError
 from project.files import list_files, parse_dotenv, parse_yaml, read_text
+from project.metrics_views import MetricsView, check_model, parse_metrics_view
 from project.models import ModelSource, dependency_order, read_model, referenced_names
-from project.rendering import compile_template, render_sql, render_text, template_data
+from project.openapi import validate_openapi_block
+from project.rendering import Markers, compile_template, render_sql, render_text, template_data
 from project.settings import Settings
 from templating import Template
 
@@ -32,6 +36,8 @@ class Api:
     definition: ApiDefinition | None
     template: Template | None = None
     error: ProjectError | None = None
+    arguments: ArgumentSchema | None = None  # typed arguments, when the API declares a schema
+    access: Template | bool | None = None  # security.access: None and True allow
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class Project:
     errors: tuple[ProjectError, ...]
     warnings: tuple[str, ...]
     row_cap: int
+    metrics_views: Mapping[str, MetricsView] = field(default_factory=dict)
     database: Database | None = field(default=None, compare=False)
 
     def data(self, args: Mapping[str, Any] | None = None, user: Mapping[str, Any] | None = None) -> dict:
@@ -58,10 +65,11 @@ def load_project(settings: Settings) -> Project:
     config = _read_config(directory, errors)
     env = _variables(directory, config, settings, errors)
     environment = settings.environment
-    database = _build_models(directory, settings, env, environment, errors)
+    database, model_names = _build_models(directory, settings, env, environment, errors)
+    views = _load_metrics_views(directory, model_names, errors)
     apis, warnings = _load_apis(directory, config.get("apis") or {}, env, environment, errors)
     return Project(directory, env, environment, apis, tuple(errors), tuple(warnings),
-                   _row_cap(settings, env, errors), database)
+                   _row_cap(settings, env, errors), views, database)
 
 
 def _read_config(directory: str, errors: list[ProjectError]) -> dict:
@@ -111,7 +119,7 @@ def _row_cap(settings: Settings, env: Mapping[str, str], errors: list) -> int:
 
 
 def _build_models(directory: str, settings: Settings, env: Mapping[str, str], environment: str,
-                  errors: list[ProjectError]) -> Database:
+                  errors: list[ProjectError]) -> tuple[Database, set[str]]:
     sources = _read_models(directory, errors)
     rendered = _render_models(sources, template_data(env, environment), errors)
     dependencies = {name: referenced_names(sql, set(rendered) - {name}) for name, (_, sql) in rendered.items()}
@@ -125,7 +133,26 @@ def _build_models(directory: str, settings: Settings, env: Mapping[str, str], en
     paths = {model.name: model.path for model in built}
     errors.extend(ProjectError(f"model {name!r} failed to build: {message}", path=paths.get(name))
                   for name, message in build_errors.items())
-    return Database(path, directory)
+    return Database(path, directory), set(rendered)
+
+
+def _load_metrics_views(directory: str, model_names: set[str],
+                        errors: list[ProjectError]) -> dict[str, MetricsView]:
+    """metrics/*.yaml (and dashboards/*.yaml in older projects) with `type: metrics_view`."""
+    views: dict[str, MetricsView] = {}
+    paths = list_files(directory, "metrics", (".yaml", ".yml")) + list_files(directory, "dashboards", (".yaml", ".yml"))
+    for path in paths:
+        try:
+            document = parse_yaml(read_text(os.path.join(directory, path), path), path)
+            if document.data.get("type", document.data.get("kind")) not in ("metrics_view", None):
+                continue
+            view = parse_metrics_view(os.path.splitext(os.path.basename(path))[0], dict(document.data), path)
+            check_model(view, model_names)
+        except ProjectError as error:
+            errors.append(error)
+            continue
+        views[view.name] = view
+    return views
 
 
 def _read_models(directory: str, errors: list[ProjectError]) -> dict[str, ModelSource]:
@@ -191,11 +218,16 @@ def _load_apis(directory: str, defaults: Mapping, env: Mapping[str, str], enviro
 def _load_api(directory: str, path: str, defaults: Mapping, env: Mapping[str, str], environment: str) -> Api:
     try:
         definition = read_api(directory, path, defaults)
+        validate_openapi_block(definition.openapi, path)
+        arguments = compile_argument_schema(definition.openapi, path=path)
+        access = definition.access
+        if isinstance(access, str):
+            access = compile_template(access, path)
         if definition.resolver == "api":
-            return Api(definition)
+            return Api(definition, arguments=arguments, access=access)
         template = compile_template(definition.text, definition.template_path, definition.line_offset)
         _check_static_statement(template, definition, template_data(env, environment))
-        return Api(definition, template)
+        return Api(definition, template, arguments=arguments, access=access)
     except ProjectError as error:
         return Api(None, error=error)
 
@@ -205,12 +237,13 @@ def _check_static_statement(template: Template, definition: ApiDefinition, data:
     if definition.resolver != "sql":
         return
     try:
-        rendered = render_sql(template, data)
-        compile_shape(rendered.shape, "duckdb", rendered.sources)
+        markers = Markers()
+        shape = render_sql(template, data, markers)
+        compile_shape(shape, "duckdb", tuple(markers.sources))
     except QueryError as error:
         if error.message.startswith(("only read-only", "expected exactly one")):
             raise ProjectError(error.message, path=definition.path) from None
-    except Exception:  # the shape may only be valid with real arguments; requests will tell
+    except Exception:  # noqa: BLE001 - the shape may only be valid with real arguments; requests will tell
         return
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from project import sentinels
 from project.errors import ProjectError, QueryError
@@ -11,13 +12,17 @@ from project.template_functions import RILL_FUNCTIONS
 from templating import Tainted, Template, TemplateError, parse
 
 
-@dataclass(frozen=True)
-class RenderedSql:
-    """SQL with markers (the shape), the printed text of each caller value, and where each came from."""
+@dataclass
+class Markers:
+    """Caller values printed by the templates of one request, in marker order, and where each came from."""
 
-    shape: str
-    values: tuple[str, ...]
-    sources: tuple[str, ...]
+    values: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def emit(self, text: str, source: str) -> str:
+        self.values.append(text)
+        self.sources.append(source)
+        return sentinels.marker(len(self.values) - 1)
 
 
 def compile_template(text: str, path: str, line_offset: int = 0) -> Template:
@@ -41,22 +46,13 @@ def template_data(env: Mapping[str, str], environment: str, args: Mapping[str, A
     }
 
 
-def render_sql(template: Template, data: Mapping[str, Any]) -> RenderedSql:
-    """Render with every caller value replaced by a marker; request-time template errors are QueryErrors."""
-    values: list[str] = []
-    sources: list[str] = []
-
-    def emit(text: str, source: str) -> str:
-        values.append(text)
-        sources.append(source)
-        return sentinels.marker(len(values) - 1)
-
+def render_sql(template: Template, data: Mapping[str, Any], markers: Markers) -> str:
+    """Render with every caller value replaced by a marker (kept in `markers`); errors are QueryErrors."""
     try:
-        shape = template.render(data, emit=emit)
+        return template.render(data, emit=markers.emit)
     except TemplateError as error:
         raise QueryError(f"failed to render template: {error.message}", path=error.name or None,
                          line=error.line, column=error.column) from None
-    return RenderedSql(shape, tuple(values), tuple(sources))
 
 
 def render_text(template: Template, data: Mapping[str, Any], path: str) -> str:

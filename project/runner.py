@@ -1,16 +1,31 @@
-"""Answering one API call: find the API, follow proxies, render, bind, run (SPEC §2, §5)."""
+"""Answering one API call: find the API, check access, follow proxies, render, bind, run (SPEC §2, §5, §9)."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from project.binding import bind_sql
-from project.errors import BrokenApiError, NotFoundError, QueryError
+from project.errors import AccessDeniedError, BrokenApiError, NotFoundError, QueryError
 from project.execution import Limits, RowStream, stream_query
 from project.loader import Api, Project
-from project.rendering import render_sql
+from project.metrics_sql import compile_metrics_sql
+from project.policy import CallerPolicy, rule_allows
+from project.rendering import Markers, render_sql
 
 MAX_PROXY_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls: `authenticated` is False when auth is off (no rules apply, `.user` is empty)."""
+
+    authenticated: bool = False
+    user: Mapping[str, Any] = field(default_factory=dict)
+
+
+ANONYMOUS = Caller()
 
 
 def find_api(project: Project, name: str) -> Api:
@@ -22,31 +37,56 @@ def find_api(project: Project, name: str) -> Api:
     return api
 
 
-def resolve_proxies(project: Project, name: str, args: Mapping[str, Any]) -> tuple[Api, dict[str, Any]]:
-    """Follow `api: other` links; each link's static args win over the caller's."""
+def caller_arguments(api: Api, body: Mapping[str, Any], query: Mapping[str, list[str]]) -> dict[str, Any]:
+    """Query parameters over the body; typed and validated when the API declares a schema (SPEC §3.2)."""
+    if api.arguments is not None:
+        return api.arguments.coerce_and_validate(query, body)
+    merged = dict(body)
+    merged.update({key: values[0] for key, values in query.items() if values})
+    return merged
+
+
+def run_api(project: Project, name: str, args: Mapping[str, Any], caller: Caller, limits: Limits) -> RowStream:
+    """Run an API for these arguments and return its answer with the first batch fetched."""
+    api, args = _resolve(project, name, args, caller)
+    definition = api.definition
+    assert definition is not None and api.template is not None
+    data = project.data(args, caller.user)
+    markers = Markers()
+    sql = render_sql(api.template, data, markers)
+    if definition.resolver == "metrics_sql":
+        applies = caller.authenticated and not definition.skip_nested_security
+        policy = CallerPolicy(_database(project), data, markers) if applies else None
+        sql = compile_metrics_sql(sql, project.metrics_views, policy)
+    bound_sql, params = bind_sql(sql, markers.values, markers.sources)
+    if definition.max_rows is not None:
+        limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
+    return stream_query(_database(project), bound_sql, params, limits)
+
+
+def _resolve(project: Project, name: str, args: Mapping[str, Any], caller: Caller) -> tuple[Api, dict[str, Any]]:
+    """Follow `api: other` links, checking access on each; a link's static args win over the caller's."""
     api = find_api(project, name)
     merged = dict(args)
     for _ in range(MAX_PROXY_DEPTH):
         definition = api.definition
-        if definition is None or definition.resolver != "api":
+        assert definition is not None
+        _check_access(project, api, caller)
+        if definition.resolver != "api":
             return api, merged
         merged = {**merged, **definition.proxy_args}
         api = find_api(project, definition.proxy_to or "")
     raise QueryError(f'infinite recursion detected: the API "{name}" proxies to itself')
 
 
-def run_api(project: Project, name: str, args: Mapping[str, Any], user: Mapping[str, Any] | None,
-            limits: Limits) -> RowStream:
-    """Run an API for these arguments and return its answer with the first batch fetched."""
-    api, args = resolve_proxies(project, name, args)
-    definition = api.definition
-    assert definition is not None and api.template is not None
-    if definition.resolver == "metrics_sql":
-        raise QueryError("metrics_sql APIs are not served by this version of Sluice yet")
-    rendered = render_sql(api.template, project.data(args, user))
-    sql, params = bind_sql(rendered.shape, rendered.values, rendered.sources)
-    if definition.max_rows is not None:
-        limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
+def _check_access(project: Project, api: Api, caller: Caller) -> None:
+    if not caller.authenticated or api.access is None or api.access is True:
+        return
+    if not rule_allows(_database(project), api.access, project.data({}, caller.user)):
+        raise AccessDeniedError(f'does not have access to api "{api.definition.name}"')  # type: ignore[union-attr]
+
+
+def _database(project: Project):
     if project.database is None:
         raise QueryError("the project has no database")
-    return stream_query(project.database, sql, params, limits)
+    return project.database

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 DEFAULT_PORT = 9009
 
@@ -21,6 +21,10 @@ class Settings:
     batch_rows: int = 2048
     reload: bool = False
     env_overrides: Mapping[str, str] = field(default_factory=dict)
+    auth: bool = False
+    org: str | None = None
+    project_name: str | None = None
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def resolved_state_dir(self) -> str:
@@ -43,6 +47,11 @@ def settings_from_env(env: Mapping[str, str], **overrides) -> Settings:
         "query_timeout": float(env.get("SLUICE_QUERY_TIMEOUT", 30)),
         "row_cap": int(env["SLUICE_ROW_CAP"]) if env.get("SLUICE_ROW_CAP") else None,
         "reload": _flag(env.get("SLUICE_RELOAD")),
+        "auth": _flag(env.get("SLUICE_AUTH")),
+        "org": env.get("SLUICE_ORG") or None,
+        "project_name": env.get("SLUICE_PROJECT_NAME") or None,
+        "cors_origins": tuple(origin.strip() for origin in env.get("SLUICE_CORS_ORIGINS", "").split(",")
+                              if origin.strip()),
     }
     values.update(overrides)
     return Settings(**values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +35,7 @@ def _sql_item(state: Any, item: Any, source: str | None) -> str:
         return "NULL"
     if isinstance(item, bool):
         return "TRUE" if item else "FALSE"
-    if isinstance(item, (int, Decimal)) or (isinstance(item, float) and item == item and abs(item) != float("inf")):
+    if isinstance(item, (int, Decimal)) or (isinstance(item, float) and math.isfinite(item)):
         text = str(int(item)) if isinstance(item, float) and item.is_integer() else str(item)
         return state.emit(text, source) if source and state.emit else text
     text = str(item)

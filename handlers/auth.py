@@ -1,0 +1,28 @@
+"""Who is calling: bearer tokens when auth is on, nobody in particular when it is off (SPEC §9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.wrappers import Request
+
+from project.errors import NotFoundError
+from project.runner import ANONYMOUS, Caller
+from project.settings import Settings
+
+
+def authenticate(app: Any, request: Request) -> Caller:
+    """The caller's attributes from the Authorization header; AuthenticationError (401) when auth is on
+    and the token is missing or invalid."""
+    if app.authenticator is None:
+        return ANONYMOUS
+    user = app.authenticator.authenticate(request.headers.get("Authorization"))
+    return Caller(authenticated=True, user=user)
+
+
+def check_cloud_names(settings: Settings, org: str, project: str) -> None:
+    """Cloud-style routes answer only for the configured organization and project names."""
+    if settings.org is not None and org != settings.org:
+        raise NotFoundError(f'organization "{org}" not found')
+    if settings.project_name is not None and project != settings.project_name:
+        raise NotFoundError(f'project "{project}" not found in organization "{org}"')

@@ -1,0 +1,63 @@
+"""Security rules evaluated for one caller: API `security.access` and metrics views' policies (SPEC §6, §9).
+
+A rule is a template rendered with the caller's `.user` (attributes stay bound values, never SQL text) and
+then evaluated by DuckDB as a SQL boolean. A rule that fails or is not a boolean denies.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import duckdb
+
+from project.binding import bind_sql
+from project.database import Database
+from project.errors import SluiceError
+from project.rendering import Markers, compile_template, render_sql
+from templating import Template
+
+log = logging.getLogger("sluice.security")
+
+
+@lru_cache(maxsize=512)
+def rule_template(text: str) -> Template:
+    """Rules written in metrics views are parsed once per distinct text."""
+    return compile_template(text, "security rule")
+
+
+def rule_allows(database: Database, rule: Any, data: Mapping[str, Any]) -> bool:
+    """True/False/None (allowed) as written, or a template evaluated as a SQL boolean for the caller."""
+    if rule is None or isinstance(rule, bool):
+        return rule is not False
+    template = rule if isinstance(rule, Template) else rule_template(str(rule))
+    markers = Markers()
+    try:
+        condition = render_sql(template, data, markers).strip()
+        sql, params = bind_sql(f"SELECT CAST(({condition or 'false'}) AS BOOLEAN)", markers.values, markers.sources)
+        cursor = database.cursor()
+        try:
+            row = cursor.execute(sql, params).fetchone()
+        finally:
+            cursor.close()
+    except (SluiceError, duckdb.Error) as error:
+        log.warning("a security rule failed and denies access: %s", getattr(error, "message", error))
+        return False
+    return bool(row and row[0] is True)
+
+
+class CallerPolicy:
+    """The metrics SQL compiler's view of the caller: conditions and row filters share the request's markers."""
+
+    def __init__(self, database: Database, data: Mapping[str, Any], markers: Markers) -> None:
+        self._database = database
+        self._data = data
+        self._markers = markers
+
+    def check(self, condition: str) -> bool:
+        return rule_allows(self._database, condition, self._data)
+
+    def render(self, template: str) -> str:
+        return render_sql(rule_template(template), self._data, self._markers)

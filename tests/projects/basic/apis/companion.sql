@@ -1,0 +1,1 @@
+SELECT 'from the .sql file' AS source

@@ -1,0 +1,1 @@
+SELECT domain, sum(volume) AS volume FROM bids GROUP BY domain
