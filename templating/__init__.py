@@ -14,12 +14,14 @@ from .functions import BUILTINS
 from .parser import Parser
 from .render import Template
 from .sprig import GENERAL
+from .sprig_data import DATA
 from .sprig_text import TEXT
+from .sprig_time import TIME
 from .values import SafeText, Tainted, template_function
 
 __all__ = ["SafeText", "Tainted", "Template", "TemplateError", "parse", "template_function"]
 
-STANDARD = build_specs({**GENERAL, **TEXT, **BUILTINS})
+STANDARD = build_specs({**GENERAL, **TEXT, **DATA, **TIME, **BUILTINS})
 
 
 def parse(text: str, name: str | None = None, functions: dict[str, Callable] | None = None,

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import Failure, TemplateError
-from .values import MISSING, SafeText, Tainted, find_taint, go_type, unwrap_deep
+from .values import MISSING, NoValue, SafeText, Tainted, find_taint, go_type, unwrap_deep
 
+EXACT = {"str": str, "int": int, "float": float, "bool": bool, "dict": dict, "list": list}
+SPECIAL = frozenset((Tainted, NoValue, dict, list))
 GO_NAMES = {"str": "string", "int": "int", "float": "float64", "bool": "bool",
             "dict": "map[string]interface {}", "list": "[]interface {}"}
 
@@ -50,12 +52,17 @@ class FunctionSpec:
 
     def call(self, state: Any, args: list, pos: int) -> Any:
         """Calls the function on evaluated arguments; unwraps and re-wraps taint unless raw_args."""
-        self.check_arity(len(args), pos)
+        count = len(args)
+        if count < self.min_args or (self.max_args is not None and count > self.max_args):
+            self.check_arity(count, pos)
         source = None
         if self.raw_args:
             args = [raw_argument(arg) for arg in args]
         else:
-            source = plain_arguments(args)
+            for arg in args:
+                if type(arg) in SPECIAL:
+                    source = plain_arguments(args)
+                    break
             if self.types or self.rest_type:
                 self.check_types(args, pos)
         if self.wants_state:
@@ -84,7 +91,7 @@ class FunctionSpec:
         """Go's errors for an argument of the wrong type (Go functions have typed parameters)."""
         for index, arg in enumerate(args):
             annotation = self.types[index] if index < len(self.types) else self.rest_type
-            if annotation and not accepts(annotation, arg):
+            if annotation and type(arg) is not EXACT[annotation] and not accepts(annotation, arg):
                 expected = GO_NAMES[annotation]
                 if arg is None:
                     raise Failure(f"invalid value; expected {expected}", pos)

@@ -66,16 +66,24 @@ class Dot:
 class Field:
     """`.a.b.c`: a chain of keys from dot."""
 
-    __slots__ = ("names", "pos")
+    __slots__ = ("names", "pos", "steps")
 
     def __init__(self, names: tuple[str, ...], pos: int) -> None:
         self.names = names
         self.pos = pos
+        self.steps = tuple((name, "." + name) for name in names)
 
     def evaluate(self, state: Any, dot: Any) -> Any:
         value = dot
-        for name in self.names:
-            value = value.get(name, MISSING) if type(value) is dict else field(value, name, self.pos)
+        for name, suffix in self.steps:
+            kind = type(value)
+            if kind is dict:
+                value = value.get(name, MISSING)
+            elif kind is Tainted and type(value.value) is dict:
+                child = value.value.get(name, MISSING)
+                value = child if type(child) is Tainted else Tainted(child, value.source + suffix)
+            else:
+                value = field(value, name, self.pos)
         return value
 
 
@@ -124,7 +132,9 @@ class Call:
         self.pos = pos
 
     def evaluate(self, state: Any, dot: Any, final: Any = NO_FINAL) -> Any:
-        args = [arg.evaluate(state, dot) for arg in self.args]
+        args = []
+        for arg in self.args:
+            args.append(arg.evaluate(state, dot))
         if final is not NO_FINAL:
             args.append(final)
         return self.spec.call(state, args, self.pos)

@@ -29,7 +29,7 @@ class Spec:
 
 def sprintf(format: str, *args: Any) -> str:
     """fmt.Sprintf with Go's verbs and its `%!verb(type=value)` texts for mistakes."""
-    out, position, used = [], 0, 0
+    out, position, used, reordered = [], 0, 0, False
     for match in DIRECTIVE.finditer(format):
         out.append(format[position:match.start()])
         position = match.end()
@@ -41,13 +41,14 @@ def sprintf(format: str, *args: Any) -> str:
             out.append("%!(NOVERB)")
             continue
         used = int(arg_index) - 1 if arg_index else used
+        reordered = reordered or bool(arg_index)
         if used >= len(args) or used < 0:
             out.append(f"%!{verb}(BADINDEX)" if arg_index else f"%!{verb}(MISSING)")
             continue
         out.append(format_verb(verb, args[used], Spec(flags, width, precision)))
         used += 1
     out.append(format[position:])
-    if used < len(args):
+    if used < len(args) and not reordered:
         extra = ", ".join(describe(arg) for arg in args[used:])
         out.append(f"%!(EXTRA {extra})")
     return "".join(out)
@@ -70,6 +71,8 @@ def basic_kind(value: Any) -> str:
 
 def format_verb(verb: str, value: Any, spec: Spec) -> str:
     """One argument formatted by one verb; lists and maps are formatted element by element."""
+    if verb == "T":
+        return pad(go_type(value), spec)
     if isinstance(value, (list, tuple)):
         return "[" + " ".join(format_verb(verb, item, spec) for item in value) + "]"
     if isinstance(value, dict) and not hasattr(value, "go_string"):

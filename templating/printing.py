@@ -90,7 +90,7 @@ def format_time(value: datetime) -> str:
     zone = value.tzname() or "UTC"
     if zone.startswith("UTC") and zone != "UTC":
         zone = offset
-    return f"{value:%Y-%m-%d %H:%M:%S}{fraction} {offset} {zone}"
+    return f"{value.year:04d}-{value:%m-%d %H:%M:%S}{fraction} {offset} {zone}"
 
 
 def sort_key(key: Any) -> Any:

@@ -1,0 +1,68 @@
+"""Turns parsed operands into evaluation nodes: calls, logic, operands and pipelines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .calls import FunctionSpec
+from .lexer import Token, number_value, unquote
+from .nodes import Call, Const, Dot, Field, Logic, Operand, Pipeline
+
+
+class FunctionRef:
+    """An identifier while parsing: a call when it starts a command, a call without arguments elsewhere."""
+
+    def __init__(self, spec: FunctionSpec, pos: int) -> None:
+        self.spec = spec
+        self.pos = pos
+
+
+def term_constant(token: Token) -> Any:
+    """The node of a literal, dot or field token, or None for any other token."""
+    kind = token.kind
+    if kind == "field":
+        return Field((token.value[1:],), token.pos)
+    if kind == "dot":
+        return Dot()
+    if kind in ("string", "raw"):
+        return Const(unquote(token))
+    if kind in ("number", "char"):
+        return Const(number_value(token))
+    if kind == "bool":
+        return Const(token.value == "true")
+    return Const(None) if kind == "nil" else None
+
+
+def argument(node: Any) -> Any:
+    """An operand used as a value: a function name there is a call without arguments."""
+    return Call(node.spec, (), node.pos) if isinstance(node, FunctionRef) else node
+
+
+def make_command(args: list, pos: int) -> Any:
+    """The node of a command from its operands."""
+    first, rest = args[0], tuple(argument(arg) for arg in args[1:])
+    if isinstance(first, FunctionRef):
+        if getattr(first.spec.function, "short_circuit", False):
+            return Logic(first.spec.name, rest, first.pos)
+        return Call(first.spec, rest, first.pos)
+    if isinstance(first, Const) and first.value is None:
+        return Operand(first, "nil is not a command", pos)
+    return Operand(first, operand_error(first), pos) if rest else first
+
+
+def operand_error(node: Any) -> str:
+    """Go's error for arguments given to something that is not a function."""
+    if isinstance(node, Field):
+        return f"{node.names[-1]} is not a method but has arguments"
+    return "can't give argument to non-function"
+
+
+def build_pipe(cmds: list, decls: list | tuple, is_assign: bool, pos: int) -> Any:
+    """A pipeline node; a lone command without declarations is evaluated directly."""
+    later = [cmd if hasattr(cmd, "spec") or isinstance(cmd, (Operand, Logic)) else
+             Operand(cmd, operand_error(cmd), pos) for cmd in cmds[1:]]
+    if not later and not decls:
+        return cmds[0]
+    return Pipeline([cmds[0], *later], tuple(decls), is_assign, pos)
+
+
