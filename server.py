@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from handlers import api, cors, health
+from handlers import api, cors, health, openapi
 from handlers.responses import error_response
 from project import errors
 from project.authn import authenticator_from_settings
@@ -33,6 +33,10 @@ log = logging.getLogger("sluice")
 URL_MAP = Map([
     Rule("/v1/ping", endpoint="ping", methods=["GET"]),
     Rule("/v1/health", endpoint="health", methods=["GET"]),
+    Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi"),
+    Rule("/v1/organizations/<org>/projects/<project>/runtime/api/openapi", endpoint="cloud_openapi"),
+    Rule("/v1/instances/<instance>/api/docs", endpoint="docs"),
+    Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=["GET"]),
     Rule("/v1/instances/<instance>/api/<name>", endpoint="run_api"),
     Rule("/v1/organizations/<org>/projects/<project>/runtime/api/<name>", endpoint="run_cloud_api"),
 ])
@@ -40,6 +44,10 @@ URL_MAP = Map([
 HANDLERS: dict[str, Callable[..., Response]] = {
     "ping": health.ping,
     "health": health.health,
+    "openapi": openapi.openapi_document,
+    "cloud_openapi": openapi.cloud_openapi_document,
+    "docs": openapi.docs,
+    "docs_asset": openapi.docs_asset,
     "run_api": api.run_api,
     "run_cloud_api": api.run_cloud_api,
 }

@@ -51,6 +51,8 @@ class Project:
     row_cap: int
     metrics_views: Mapping[str, MetricsView] = field(default_factory=dict)
     database: Database | None = field(default=None, compare=False)
+    # Values derived lazily from this loaded project and kept as long as it serves (e.g. the API docs).
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def data(self, args: Mapping[str, Any] | None = None, user: Mapping[str, Any] | None = None) -> dict:
         return template_data(self.env, self.environment, args, user)

@@ -1,0 +1,108 @@
+"""The OpenAPI document of the project's APIs (SPEC §7) and a docs page that renders it for people.
+
+The docs page is Swagger UI, served from the `swagger-ui-bundle` package's files: no network at run time.
+Its URLs are relative, so the page works wherever the app is mounted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+from swagger_ui_bundle import swagger_ui_path
+from werkzeug.utils import send_from_directory
+from werkzeug.wrappers import Request, Response
+
+from handlers.auth import authenticate, check_cloud_names
+from handlers.responses import error_response
+from project.api_docs import api_docs
+from project.errors import NotFoundError
+from project.openapi import build_document
+
+INSTANCE = "default"
+READ_METHODS = ("GET", "HEAD")
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+DOCS_ASSETS = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png"})
+ASSET_MAX_AGE = 24 * 3600
+
+DOCS_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{title}</title>
+  <link rel="stylesheet" href="docs/swagger-ui.css">
+  <link rel="icon" type="image/png" href="docs/favicon-32x32.png">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="docs/swagger-ui-bundle.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({{url: "openapi", dom_id: "#swagger-ui", deepLinking: true,
+                                 presets: [SwaggerUIBundle.presets.apis], layout: "BaseLayout"}});
+  </script>
+</body>
+</html>
+"""
+
+
+def openapi_document(app: Any, request: Request, instance: str) -> Response:
+    """GET /v1/instances/<instance>/api/openapi: the document, JSON or (on request) YAML."""
+    if request.method not in READ_METHODS:
+        return _get_only()
+    _check_instance(instance)
+    authenticate(app, request)
+    return _document_response(app, request, "Rill project API", _base_url(request, f"/v1/instances/{instance}/api"))
+
+
+def cloud_openapi_document(app: Any, request: Request, org: str, project: str) -> Response:
+    """GET /v1/organizations/<org>/projects/<project>/runtime/api/openapi, as Rill Cloud spells it."""
+    if request.method not in READ_METHODS:
+        return _get_only()
+    check_cloud_names(app.settings, org, project)
+    authenticate(app, request)
+    base = _base_url(request, f"/v1/organizations/{org}/projects/{project}/runtime/api")
+    return _document_response(app, request, f"Rill {org}/{project} project API", base)
+
+
+def docs(app: Any, request: Request, instance: str) -> Response:
+    """GET /v1/instances/<instance>/api/docs: Swagger UI over the document; the page itself holds no data."""
+    if request.method not in READ_METHODS:
+        return _get_only()
+    _check_instance(instance)
+    response = Response(DOCS_PAGE.format(title="Rill project API"), mimetype="text/html")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def docs_asset(app: Any, request: Request, instance: str, asset: str) -> Response:
+    """GET /v1/instances/<instance>/api/docs/<asset>: one of the few Swagger UI files the page loads."""
+    _check_instance(instance)
+    if asset not in DOCS_ASSETS:
+        raise NotFoundError(f'docs asset "{asset}" not found')
+    return send_from_directory(swagger_ui_path, asset, request.environ, max_age=ASSET_MAX_AGE)
+
+
+def _document_response(app: Any, request: Request, title: str, server_url: str) -> Response:
+    """The built document, as YAML when the caller asks for it and JSON otherwise."""
+    document = build_document(api_docs(app.project()), title=title, server_url=server_url)
+    if request.accept_mimetypes.best_match(("application/json", *YAML_TYPES)) in YAML_TYPES:
+        return Response(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), mimetype="application/yaml")
+    return Response(json.dumps(document), mimetype="application/json")
+
+
+def _base_url(request: Request, path: str) -> str:
+    """The absolute URL of `path` on the host the caller used, under any prefix the app is mounted at."""
+    return request.host_url.rstrip("/") + request.script_root + path
+
+
+def _check_instance(instance: str) -> None:
+    if instance != INSTANCE:
+        raise NotFoundError(f'instance "{instance}" not found')
+
+
+def _get_only() -> Response:
+    response = error_response("GET only", 405)
+    response.headers["Allow"] = ", ".join(READ_METHODS)
+    return response
+

@@ -1,0 +1,112 @@
+"""What the OpenAPI document says about each API of a loaded project (SPEC §7).
+
+Beyond Rill: an API without `openapi.response_schema` gets one inferred from its query's result columns,
+described by DuckDB without running the query. Inference renders the SQL with no caller arguments (declared
+defaults filled in when possible); whatever fails leaves the API documented as rows of `{type: object}`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from project.binding import bind_sql
+from project.errors import SluiceError
+from project.loader import Api, Project
+from project.metrics_sql import compile_metrics_sql
+from project.openapi import ApiDoc
+from project.rendering import Markers, render_sql
+from project.schema_inference import response_schema_for_columns
+
+log = logging.getLogger("sluice.api_docs")
+
+CACHE_KEY = "api_docs"
+
+
+def api_docs(project: Project) -> list[ApiDoc]:
+    """One ApiDoc per API that loaded, computed once per loaded project and kept in its cache."""
+    cached = project.derived.get(CACHE_KEY)
+    if cached is None:
+        cached = [_api_doc(project, name, api) for name, api in sorted(project.apis.items())
+                  if api.definition is not None]
+        project.derived[CACHE_KEY] = cached
+    return list(cached)
+
+
+def _api_doc(project: Project, name: str, api: Api) -> ApiDoc:
+    """The document's view of one API; the response schema is inferred only when none is declared."""
+    block = api.definition.openapi if api.definition else {}
+    if block.get("response_schema"):
+        return ApiDoc(name, block)
+    return ApiDoc(name, block, _row_schema(project, _proxy_target(project, api)))
+
+
+def _proxy_target(project: Project, api: Api) -> Api:
+    """The API a chain of `api:` proxies ends at (the loader has refused loops and missing targets)."""
+    seen: set[int] = set()
+    while api.definition is not None and api.definition.resolver == "api" and id(api) not in seen:
+        seen.add(id(api))
+        api = project.apis.get(api.definition.proxy_to or "", Api(None))
+    return api
+
+
+def _row_schema(project: Project, api: Api) -> Mapping[str, Any] | None:
+    """The declared or inferred schema of one row of this (non-proxy) API; None when it cannot be known."""
+    if api.definition is None:
+        return None
+    declared = api.definition.openapi.get("response_schema")
+    if declared:
+        return declared
+    try:
+        return infer_row_schema(project, api)
+    except Exception as error:  # noqa: BLE001 - a guess that fails must not break the document
+        log.info("no response schema inferred for API %r: %s", api.definition.name, error)
+        return None
+
+
+def infer_row_schema(project: Project, api: Api) -> dict:
+    """Describe the API's query, rendered with no caller arguments, and turn its columns into a row schema."""
+    definition, database = api.definition, project.database
+    if definition is None or api.template is None or database is None:
+        raise ValueError("the API has no query to describe")
+    markers = Markers()
+    sql = render_sql(api.template, project.data(_neutral_arguments(api), {}), markers)
+    if definition.resolver == "metrics_sql":
+        sql = compile_metrics_sql(sql, project.metrics_views, None)
+    bound_sql, params = bind_sql(sql, markers.values, markers.sources)
+    cursor = database.cursor()
+    try:
+        names, types = database.describe(cursor, bound_sql, params)
+    finally:
+        cursor.close()
+    return nullable(response_schema_for_columns(names, [str(type_) for type_ in types]))
+
+
+def nullable(schema: dict) -> dict:
+    """A row schema whose every column and element may also be null, as any SQL value may (NaN is null too)."""
+    result = dict(schema)
+    if "properties" in result:
+        result["properties"] = {name: _or_null(column) for name, column in result["properties"].items()}
+    for key in ("items", "additionalProperties"):
+        if isinstance(result.get(key), dict):
+            result[key] = _or_null(result[key])
+    return result
+
+
+def _or_null(schema: dict) -> dict:
+    """The schema with null allowed (`type: [T, "null"]`), and null allowed in whatever it holds."""
+    result = nullable(schema)
+    if isinstance(result.get("type"), str):
+        result["type"] = [result["type"], "null"]
+    return result
+
+
+def _neutral_arguments(api: Api) -> dict[str, Any]:
+    """The declared defaults when they satisfy the API's rules on their own, else no arguments at all."""
+    if api.arguments is None:
+        return {}
+    try:
+        return api.arguments.coerce_and_validate({}, {})
+    except SluiceError:
+        return {}
