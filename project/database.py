@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from project.encoding import quote_literal
+from project.watchdog import Watchdog
 
 DESCRIBE_CACHE_SIZE = 1024
 
@@ -109,6 +110,7 @@ class Database:
         self._connection = duckdb.connect(path, read_only=True, config={"file_search_path": project_dir})
         _sandbox(self._connection, project_dir)
         self._lock = threading.Lock()
+        self.watchdog = Watchdog()
         self._described: OrderedDict[tuple, tuple[list[str], list[Any]]] = OrderedDict()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:

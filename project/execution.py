@@ -7,7 +7,6 @@ status does; later batches are fetched as the caller reads, so memory does not g
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,16 +30,17 @@ class Limits:
 class RowStream:
     """An answer whose first batch is already fetched; iterate for the JSON bytes, close when done."""
 
-    def __init__(self, first_rows: list[str], fetch_more: Callable[[], list], finish: Callable[[], None]):
+    def __init__(self, first_rows: list[str], fetch_more: Callable[[], list] | None,
+                 finish: Callable[[], None]):
         self._first_rows = first_rows
-        self._fetch_more = fetch_more
+        self._fetch_more = fetch_more  # None when the first batch was the whole answer
         self._finish = finish
 
     def __iter__(self) -> Iterator[bytes]:
         try:
             yield ("[" + ",".join(self._first_rows)).encode()
             self._first_rows = []
-            while batch := self._fetch_more():
+            while self._fetch_more and (batch := self._fetch_more()):
                 yield ("," + ",".join(row for (row,) in batch)).encode()
             yield b"]"
         except duckdb.Error as error:
@@ -55,33 +55,34 @@ class RowStream:
 def stream_query(database: Database, sql: str, params: Sequence[Any], limits: Limits) -> RowStream:
     """Run the query and fetch its first batch (or cap + 1 rows); raise QueryError and friends."""
     cursor = database.cursor()
-    timer = threading.Timer(limits.timeout, cursor.interrupt) if limits.timeout > 0 else None
+    deadline = database.watchdog.watch(limits.timeout, cursor.interrupt) if limits.timeout > 0 else None
     try:
-        if timer:
-            timer.start()
         names, types = database.describe(cursor, sql, params)
         result = cursor.execute(json_rows_sql(sql, names, types), list(params))
-        first_rows = _fetch_first(result, limits)
+        first_rows, finished = _fetch_first(result, limits)
     except BaseException as error:  # noqa: BLE001 - the cursor must be closed whatever happened
         cursor.close()
         raise _query_error(error, limits) from None
     finally:
-        if timer:
-            timer.cancel()
-    return RowStream(first_rows, lambda: result.fetchmany(limits.batch_rows), cursor.close)
+        if deadline is not None:
+            database.watchdog.cancel(deadline)
+    fetch_more = None if finished else (lambda: result.fetchmany(limits.batch_rows))
+    return RowStream(first_rows, fetch_more, cursor.close)
 
 
-def _fetch_first(result: duckdb.DuckDBPyConnection, limits: Limits) -> list[str]:
+def _fetch_first(result: duckdb.DuckDBPyConnection, limits: Limits) -> tuple[list[str], bool]:
+    """The first batch (with a cap: up to cap + 1 rows), and whether that was every row."""
     wanted = limits.row_cap + 1 if limits.row_cap else limits.batch_rows
     rows: list[str] = []
-    while len(rows) < wanted:
-        batch = result.fetchmany(min(limits.batch_rows, wanted - len(rows)))
-        if not batch:
-            break
+    finished = False
+    while len(rows) < wanted and not finished:
+        asked = min(limits.batch_rows, wanted - len(rows))
+        batch = result.fetchmany(asked)
+        finished = len(batch) < asked  # fetchmany comes back short only at the end of the result
         rows.extend(row for (row,) in batch)
     if limits.row_cap and len(rows) > limits.row_cap:
         raise ResultCapError(f"result cap exceeded: returned more than {limits.row_cap} rows")
-    return rows
+    return rows, finished
 
 
 def _query_error(error: BaseException, limits: Limits) -> BaseException:

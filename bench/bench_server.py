@@ -1,0 +1,191 @@
+"""Sluice against a naive baseline, both under gunicorn with 2 workers, on the same 1,000,000-row table.
+
+Prints requests/s and peak worker memory side by side, as ratios, for a point lookup, a top-10 aggregate
+and a 100,000-row answer, then one 1,000,000-row request (time and peak memory).
+Usage: python bench/bench_server.py [--seconds 10] [--clients 4] [--rows 1000000]
+Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from project.loader import load_project  # noqa: E402
+from project.settings import Settings  # noqa: E402
+
+MODEL = """-- @materialize: true
+SELECT i AS id,
+       TIMESTAMP '2024-01-01' + to_seconds(i % 2678400) AS bid_time,
+       ['Google', 'Facebook', 'Microsoft', 'Yahoo', 'Apple'][1 + (i * i + i // 10) % 5] AS publisher,
+       ['google.com', 'facebook.com', 'msn.com', 'yahoo.com', 'apple.com', 'news.com'][1 + (i // 3 * 7) % 6]
+         AS domain,
+       round((i * 2654435761 % 1000) / 100.0, 2)::DOUBLE AS bid_price,
+       1 + i * 31 % 5 AS impressions
+FROM range({rows}) AS t(i)
+"""
+APIS = {
+    "lookup": "sql: SELECT * FROM bids WHERE id = {{ .args.id }}",
+    "top10": "sql: SELECT publisher, count(*) AS bids, sum(impressions) AS impressions FROM bids "
+             "WHERE domain = '{{ .args.domain }}' GROUP BY publisher ORDER BY bids DESC LIMIT 10",
+    "rows": "max_rows: 0\nsql: SELECT * FROM bids LIMIT {{ .args.count }}",
+}
+DOMAINS = ["google.com", "facebook.com", "msn.com", "yahoo.com", "apple.com", "news.com"]
+
+
+def make_project(directory: Path, rows: int) -> None:
+    (directory / "models").mkdir(parents=True)
+    (directory / "apis").mkdir()
+    (directory / "models" / "bids.sql").write_text(MODEL.format(rows=rows))
+    for name, body in APIS.items():
+        (directory / "apis" / f"{name}.yaml").write_text(f"type: api\n{body}\n")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(app: str, env: dict) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "300", app]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process, port
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{app} did not start")
+
+
+def worker_peak_kb(master: subprocess.Popen) -> int:
+    """Largest peak resident size (VmHWM) among the gunicorn master's worker processes."""
+    peaks = []
+    for pid in (int(name) for name in os.listdir("/proc") if name.isdigit()):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(master.pid):
+            peaks.append(int(fields["VmHWM"].split()[0]))
+    return max(peaks, default=0)
+
+
+def fetch(port: int, path: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    size = len(response.read())
+    connection.close()
+    if response.status != 200:
+        raise RuntimeError(f"{path}: HTTP {response.status}")
+    return size
+
+
+def load(port: int, paths: list[str], seconds: float, clients: int) -> float:
+    """Requests per second from `clients` threads calling random paths for `seconds`."""
+    done = [0] * clients
+    stop = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        chooser = random.Random(index)
+        while time.monotonic() < stop:
+            fetch(port, chooser.choice(paths))
+            done[index] += 1
+
+    threads = [threading.Thread(target=client, args=(index,)) for index in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.monotonic() - started)
+
+
+def scenario_paths(base: str, name: str, rows: int) -> list[str]:
+    if name == "lookup":
+        return [f"{base}lookup?id={random.Random(i).randrange(rows)}" for i in range(500)]
+    if name == "top10":
+        return [f"{base}top10?domain={domain}" for domain in DOMAINS]
+    return [f"{base}rows?count=100000"]
+
+
+def run_server(kind: str, db_path: str, project_dir: str, state_dir: str):
+    if kind == "sluice":
+        env = {"SLUICE_PROJECT": project_dir, "SLUICE_STATE_DIR": state_dir}
+        return start_gunicorn("server:create_app()", env), "/v1/instances/default/api/"
+    return start_gunicorn("bench.baseline_app:app", {"BASELINE_DB": db_path}), "/"
+
+
+def measure(kind: str, scenario: str, options, db_path: str, project_dir: str, state_dir: str) -> tuple[float, int]:
+    (process, port), base = run_server(kind, db_path, project_dir, state_dir)
+    try:
+        paths = scenario_paths(base, scenario, options.rows)
+        fetch(port, paths[0])  # warm up both workers' caches alike
+        rate = load(port, paths, options.seconds, options.clients)
+        return rate, worker_peak_kb(process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def one_big_request(kind: str, options, db_path: str, project_dir: str, state_dir: str) -> tuple[float, int, int]:
+    (process, port), base = run_server(kind, db_path, project_dir, state_dir)
+    try:
+        started = time.monotonic()
+        size = fetch(port, f"{base}rows?count={options.rows}")
+        return time.monotonic() - started, worker_peak_kb(process), size
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as temporary:
+        project_dir, state_dir = Path(temporary) / "project", Path(temporary) / "state"
+        make_project(project_dir, options.rows)
+        project = load_project(Settings(project_dir=str(project_dir), state_dir=str(state_dir)))
+        assert not project.errors, project.errors
+        db_path = next(str(path) for path in state_dir.glob("project-*.duckdb"))
+        print(f"{options.rows:,} rows; gunicorn -w 2 each; {options.clients} client threads, {options.seconds:g} s each")
+        print(f"{'scenario':<10} {'sluice req/s':>13} {'baseline req/s':>15} {'ratio':>7} "
+              f"{'sluice peak MB':>15} {'baseline peak MB':>17} {'ratio':>7}")
+        for scenario in ("lookup", "top10", "rows"):
+            ours = measure("sluice", scenario, options, db_path, str(project_dir), str(state_dir))
+            theirs = measure("baseline", scenario, options, db_path, str(project_dir), str(state_dir))
+            print(f"{scenario:<10} {ours[0]:>13.1f} {theirs[0]:>15.1f} {ours[0] / theirs[0]:>7.2f} "
+                  f"{ours[1] / 1024:>15.1f} {theirs[1] / 1024:>17.1f} {ours[1] / theirs[1]:>7.2f}")
+        ours = one_big_request("sluice", options, db_path, str(project_dir), str(state_dir))
+        theirs = one_big_request("baseline", options, db_path, str(project_dir), str(state_dir))
+        print(f"one request for {options.rows:,} rows: sluice {ours[0]:.2f} s, peak {ours[1] / 1024:.0f} MB, "
+              f"{ours[2] / 1e6:.0f} MB sent; baseline {theirs[0]:.2f} s, peak {theirs[1] / 1024:.0f} MB, "
+              f"{theirs[2] / 1e6:.0f} MB sent; time ratio {ours[0] / theirs[0]:.2f}, "
+              f"memory ratio {ours[1] / theirs[1]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
