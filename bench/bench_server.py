@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from project.loader import load_project  # noqa: E402
-from project.settings import Settings  # noqa: E402
+from project.loader import load_project
+from project.settings import Settings
 
 MODEL = """-- @materialize: true
 SELECT i AS id,
