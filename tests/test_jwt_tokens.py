@@ -61,33 +61,34 @@ def ec_key():
     return ec.generate_private_key(ec.SECP256R1())
 
 
-NOW = int(time.time())
+# Tokens are made when each test runs (`now` is passed in): times fixed at collection would drift.
 HS256_CASES = [
-    ("valid", hs256(claims()), {"email": "ana@example.com", "admin": False, "id": "user-1"}),
-    ("wrong signature", hs256(claims(), OTHER_SECRET), None),
-    ("expired", hs256(claims(exp=NOW - 120)), None),
+    ("valid", lambda now: hs256(claims()), {"email": "ana@example.com", "admin": False, "id": "user-1"}),
+    ("wrong signature", lambda now: hs256(claims(), OTHER_SECRET), None),
+    ("expired", lambda now: hs256(claims(exp=now - 120)), None),
     (
         "expired within leeway",
-        hs256(claims(exp=NOW - 5)),
+        lambda now: hs256(claims(exp=now - 5)),
         {"email": "ana@example.com", "admin": False, "id": "user-1"},
     ),
-    ("no exp", hs256(claims(exp=None)), None),
-    ("nbf in the future", hs256(claims(nbf=NOW + 600)), None),
+    ("no exp", lambda now: hs256(claims(exp=None)), None),
+    ("nbf in the future", lambda now: hs256(claims(nbf=now + 600)), None),
     (
         "nbf within leeway",
-        hs256(claims(nbf=NOW + 5)),
+        lambda now: hs256(claims(nbf=now + 5)),
         {"email": "ana@example.com", "admin": False, "id": "user-1"},
     ),
-    ("alg none", unsigned(claims()), None),
-    ("HS512 when HS256 is pinned", jwt.encode(claims(), SECRET, algorithm="HS512"), None),
-    ("attr not an object", hs256(claims(attr="admin")), None),
-    ("garbage", "not.a.jwt", None),
-    ("empty", "", None),
+    ("alg none", lambda now: unsigned(claims()), None),
+    ("HS512 when HS256 is pinned", lambda now: jwt.encode(claims(), SECRET, algorithm="HS512"), None),
+    ("attr not an object", lambda now: hs256(claims(attr="admin")), None),
+    ("garbage", lambda now: "not.a.jwt", None),
+    ("empty", lambda now: "", None),
 ]
 
 
-@pytest.mark.parametrize(("case", "token", "expected"), HS256_CASES, ids=[case[0] for case in HS256_CASES])
-def test_hs256(case, token, expected):
+@pytest.mark.parametrize(("case", "make_token", "expected"), HS256_CASES, ids=[case[0] for case in HS256_CASES])
+def test_hs256(case, make_token, expected):
+    token = make_token(int(time.time()))
     assert JwtVerifier.from_secret(SECRET).verify(token) == expected
 
 
