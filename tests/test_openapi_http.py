@@ -79,6 +79,8 @@ def test_parameters_and_request_schema_as_declared(project_client):
     limit = paths["/recent"]["get"]["parameters"][0]
     assert limit == {"name": "limit", "in": "query", "description": "rows to return",
                      "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3}}
+    assert paths["/search"]["post"]["requestBody"]["required"] is True  # `from` is required
+    assert "required" not in paths["/prefixed"]["post"]["requestBody"]  # nothing is: an empty body will do
     body = paths["/search"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["required"] == ["from"]
     assert body["properties"]["from"] == {"type": "string", "format": "date"}
