@@ -1,8 +1,9 @@
 """Rendered SQL with value markers -> one checked read-only statement plus bound parameters (SPEC §5).
 
 The renderer prints a marker (see `sentinels`) wherever a caller's value goes. The text with markers in
-place is the query's *shape*: it is tokenized, parsed and checked once, and the result is cached. Binding a
-request is then a lookup plus turning each value into a parameter, so no value can change the statement.
+place is the query's *shape*: it is tokenized, parsed and checked once, and the result (or the refusal) is
+cached. Binding a request is then a lookup plus turning each value into a parameter, a quoted name or a sort
+direction, so no value can change the statement.
 """
 
 from __future__ import annotations
@@ -18,39 +19,53 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import TokenType
+from sqlglot.tokens import Token, TokenType
 
 from project import sentinels
-from project.errors import ArgumentError, QueryError
+from project.errors import ArgumentError, QueryError, SluiceError
+from project.statements import (
+    check_leading_keyword,
+    check_read_only,
+    explicit_ascending,
+    sort_direction_tokens,
+)
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
-QUERY_STATEMENTS: tuple[type, ...] = tuple(
-    getattr(exp, name) for name in ("Select", "Union", "Intersect", "Except", "Values", "Describe",
-                                    "Summarize", "Subquery") if hasattr(exp, name))
-WRITE_NODES: tuple[type, ...] = tuple(
-    getattr(exp, name) for name in ("Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "Command",
-                                    "Copy", "Attach", "Detach", "Install", "Set", "Pragma", "Use", "Transaction",
-                                    "Commit", "Rollback", "LoadData", "Export", "Import") if hasattr(exp, name))
+SHAPE_CACHE_SIZE = 2048
 FILE_FUNCTIONS = frozenset({
     "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json", "read_json_auto",
     "read_json_objects", "read_json_objects_auto", "read_ndjson", "read_ndjson_auto", "read_ndjson_objects",
-    "read_text", "read_blob", "glob", "sniff_csv", "read_xlsx", "iceberg_scan", "delta_scan", "parquet_metadata",
-    "parquet_schema", "parquet_file_metadata", "parquet_kv_metadata", "read_parquet_metadata", "st_read",
-    "readcsv", "readparquet", "readjson", "query_table", "query",
+    "read_text", "read_blob", "glob", "sniff_csv", "read_xlsx", "iceberg_scan", "iceberg_metadata",
+    "iceberg_snapshots", "delta_scan", "parquet_metadata", "parquet_schema", "parquet_file_metadata",
+    "parquet_kv_metadata", "read_parquet_metadata", "st_read", "st_read_meta", "readcsv", "readparquet",
+    "readjson", "query_table", "query", "json_execute_serialized_sql", "read_duckdb",
 })
-PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-INTEGER = re.compile(r"[+-]?\d+")
-DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+)")
-FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
+PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
+DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+)", re.ASCII)
+FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+", re.ASCII)
+SQL_STRING = re.compile(r"'((?:[^']|'')*)'", re.DOTALL)
+PATH_CHARACTERS = re.compile(r"[./\\:]")
+SORT_DIRECTIONS = {"asc": "ASC", "desc": "DESC", "": ""}
 
 
 @dataclass(frozen=True)
 class Slot:
-    """Where caller values go: `literal` and `value` become parameters, `identifier` a quoted name."""
+    """Where caller values go: literals and values become parameters, names quoted, directions keywords.
+
+    Kinds: `literal` (a whole string literal), `value` (a bare value), `identifier` (a bare name, must be
+    plain), `quoted_identifier`, `table_name` (a quoted name that must not look like a file), `direction`.
+    `wrap` puts the placeholder in parentheses where SQL needs an expression (`INTERVAL (?)`, `DATE (?)`).
+    """
 
     kind: str
-    pieces: tuple[str | int, ...]  # text around marker indexes (ints), for literal and identifier slots
+    pieces: tuple[str | int, ...]  # text around marker indexes (ints)
+    wrap: bool = False
+
+    @property
+    def first(self) -> int:
+        return next(piece for piece in self.pieces if isinstance(piece, int))
 
 
 @dataclass(frozen=True)
@@ -66,12 +81,27 @@ class CompiledShape:
         for piece in self.pieces:
             if isinstance(piece, str):
                 parts.append(piece)
-            elif piece.kind in ("identifier", "quoted_identifier"):
-                parts.append(_identifier(piece, values, sources))
+            elif piece.kind in ("literal", "value"):
+                parts.append(f"({placeholder})" if piece.wrap else placeholder)
+                params.append(_parameter(piece, values))
+            elif piece.kind == "direction":
+                parts.append(_direction(piece, values, sources))
             else:
-                parts.append(placeholder)
-                params.append(_literal_value(piece, values))
+                parts.append(_identifier(piece, values, sources))
         return "".join(parts), params
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A cached refusal: the error to raise again for every request with this shape."""
+
+    error_class: type[SluiceError]
+    message: str
+    line: int | None
+    column: int | None
+
+    def error(self) -> SluiceError:
+        return self.error_class(self.message, line=self.line, column=self.column)
 
 
 def bind_sql(shape_sql: str, values: Sequence[str], sources: Sequence[str],
@@ -81,15 +111,40 @@ def bind_sql(shape_sql: str, values: Sequence[str], sources: Sequence[str],
     return compiled.bind(values, sources)
 
 
-@lru_cache(maxsize=2048)
 def compile_shape(shape_sql: str, dialect: str, sources: tuple[str, ...] = ()) -> CompiledShape:
-    """Tokenize, parse and check one shape; raise QueryError or ArgumentError if it may not run."""
+    """The checked shape from the cache, or compiled now; raise QueryError or ArgumentError if it may not run."""
+    compiled = _cached_shape(shape_sql, dialect, sources)
+    if isinstance(compiled, Refusal):
+        raise compiled.error()
+    return compiled
+
+
+@lru_cache(maxsize=SHAPE_CACHE_SIZE)
+def _cached_shape(shape_sql: str, dialect: str, sources: tuple[str, ...]) -> CompiledShape | Refusal:
+    try:
+        return _compile(shape_sql, dialect, sources)
+    except (ArgumentError, QueryError) as error:  # refused shapes are cached too: a flood costs lookups
+        return Refusal(type(error), error.message, error.line, error.column)
+
+
+shape_cache_info = _cached_shape.cache_info
+clear_shape_cache = _cached_shape.cache_clear
+
+
+def _compile(shape_sql: str, dialect: str, sources: tuple[str, ...]) -> CompiledShape:
+    """Tokenize, parse and check one shape, then cut its text into fixed SQL and slots."""
     tokens = _tokenize(shape_sql, dialect, sources)
-    statement = _parse_one_query(shape_sql, dialect, sources)
+    check_leading_keyword(tokens)
+    directions = sort_direction_tokens(tokens)
+    statement = _parse_one_query(_with_directions(shape_sql, tokens, directions), dialect, sources)
+    check_read_only(statement)
+    if directions and explicit_ascending(statement) != len(directions) + _count(tokens, TokenType.ASC):
+        first = sentinels.marker_indexes(tokens[min(directions)].text)[0]
+        raise ArgumentError(f"argument {_name(first, sources)} cannot be used there")
     roles = _marker_roles(statement, sources)
     pieces: list[str | Slot] = []
     cursor = 0
-    for token in tokens:
+    for position, token in enumerate(tokens):
         if token.token_type == TokenType.SEMICOLON:  # only empty statements follow ours: drop the separators
             pieces.append(shape_sql[cursor:token.start] + " ")
             cursor = token.end + 1
@@ -97,7 +152,11 @@ def compile_shape(shape_sql: str, dialect: str, sources: tuple[str, ...] = ()) -
         indexes = sentinels.marker_indexes(token.text)
         if not indexes:
             continue
-        slot = _slot_for_token(token, indexes, roles, sources)
+        _check_known(indexes, sources)
+        if position in directions:
+            slot = Slot("direction", (indexes[0],))
+        else:
+            slot = _slot_for_token(token, indexes, roles, sources, tokens[position - 1] if position else None)
         pieces.append(shape_sql[cursor:token.start])
         pieces.append(slot)
         cursor = token.end + 1
@@ -105,11 +164,27 @@ def compile_shape(shape_sql: str, dialect: str, sources: tuple[str, ...] = ()) -
     return CompiledShape(tuple(piece for piece in pieces if piece != ""))
 
 
-def _tokenize(shape_sql: str, dialect: str, sources: Sequence[str]) -> list:
+def _tokenize(shape_sql: str, dialect: str, sources: Sequence[str]) -> list[Token]:
     try:
         return sqlglot.Dialect.get_or_raise(dialect).tokenize(shape_sql)
     except TokenError as error:
         raise QueryError(f"SQL syntax error: {_readable(str(error), sources)}") from None
+
+
+def _with_directions(shape_sql: str, tokens: Sequence[Token], directions: frozenset[int]) -> str:
+    """The text to parse: each sort-direction marker stands as ASC, so the shape parses and stays one shape."""
+    if not directions:
+        return shape_sql
+    parts, cursor = [], 0
+    for position in sorted(directions):
+        token = tokens[position]
+        parts += [shape_sql[cursor:token.start], "ASC"]
+        cursor = token.end + 1
+    return "".join(parts) + shape_sql[cursor:]
+
+
+def _count(tokens: Sequence[Token], token_type: TokenType) -> int:
+    return sum(1 for token in tokens if token.token_type == token_type)
 
 
 def _parse_one_query(shape_sql: str, dialect: str, sources: Sequence[str]) -> exp.Expression:
@@ -127,23 +202,14 @@ def _parse_one_query(shape_sql: str, dialect: str, sources: Sequence[str]) -> ex
         raise QueryError(f"SQL syntax error: {_readable(str(error), sources)}") from None
     if len(statements) != 1:
         raise QueryError(f"expected exactly one SQL statement, got {len(statements)}")
-    check_read_only(statements[0])
     return statements[0]
 
 
-def check_read_only(statement: exp.Expression) -> None:
-    """Only queries run: the root must be a query and nothing inside it may write or change settings."""
-    if not isinstance(statement, QUERY_STATEMENTS):
-        raise QueryError(f"only read-only queries are allowed, not {_statement_kind(statement)}")
-    for node in statement.walk():
-        if isinstance(node, WRITE_NODES):
-            raise QueryError(f"only read-only queries are allowed, not {_statement_kind(node)}")
-
-
-def _statement_kind(node: exp.Expression) -> str:
-    if isinstance(node, exp.Command):
-        return str(node.this).upper()
-    return type(node).__name__.upper()
+def _check_known(indexes: list[int], sources: Sequence[str]) -> None:
+    """Marker text written in the project itself (not printed for a value) is refused, not guessed at."""
+    for index in indexes:
+        if index >= len(sources):
+            raise QueryError(f"the SQL contains {sentinels.marker(index)}, text reserved for arguments")
 
 
 def _marker_roles(statement: exp.Expression, sources: Sequence[str]) -> dict[int, tuple[str, exp.Expression]]:
@@ -186,17 +252,28 @@ def _ancestors(node: exp.Expression):
         parent = parent.parent
 
 
-def _slot_for_token(token, indexes: list[int], roles: dict, sources: Sequence[str]) -> Slot:
+def _slot_for_token(token: Token, indexes: list[int], roles: dict, sources: Sequence[str],
+                    previous: Token | None) -> Slot:
     """Decide what one token holding markers becomes, from its token type and its place in the tree."""
-    first = indexes[0]
-    role, node = roles.get(first, (None, None))
+    role, node = roles.get(indexes[0], (None, None))
+    wrap = previous is not None and _needs_expression(previous)
     if token.token_type == TokenType.STRING and role == "literal":
-        return Slot("literal", _split(token.text))
+        return Slot("literal", _split(token.text), wrap)
     if token.token_type == TokenType.IDENTIFIER and role == "identifier":
-        return Slot("quoted_identifier", _split(token.text))
-    if token.token_type == TokenType.VAR and role == "identifier" and sentinels.is_marker(token.text):
-        return Slot(_bare_marker_kind(node), (first,))
-    raise ArgumentError(f"argument {_name(first, sources)} cannot be used there")
+        kind = "table_name" if isinstance(node.parent, exp.Table) else "quoted_identifier"
+        return Slot(kind, _split(token.text))
+    if token.token_type == TokenType.VAR and role == "identifier":
+        if sentinels.is_marker(token.text):
+            return Slot(_bare_marker_kind(node), (indexes[0],), wrap)
+        if len(indexes) == 1:  # `total_{{ .args.metric }}`: one plain name made with one value
+            return Slot("identifier", _split(token.text))
+    raise ArgumentError(f"argument {_name(indexes[0], sources)} cannot be used there")
+
+
+def _needs_expression(previous: Token) -> bool:
+    """`INTERVAL '…'` and `DATE '…'` take a literal; a parameter there must be parenthesised."""
+    return previous.token_type == TokenType.INTERVAL or \
+        previous.token_type in sqlglot.parser.Parser.TYPE_TOKENS
 
 
 def _bare_marker_kind(identifier: exp.Expression) -> str:
@@ -223,14 +300,14 @@ def _fill(pieces: tuple[str | int, ...], values: Sequence[str]) -> str:
     return "".join(values[piece] if isinstance(piece, int) else piece for piece in pieces)
 
 
-def _literal_value(slot: Slot, values: Sequence[str]) -> Any:
+def _parameter(slot: Slot, values: Sequence[str]) -> Any:
     if slot.kind == "literal":
         return _fill(slot.pieces, values)
-    return typed_value(values[slot.pieces[0]])  # type: ignore[index]
+    return typed_value(values[slot.first])
 
 
 def typed_value(text: str) -> Any:
-    """What the text would mean pasted bare into SQL: a number, a boolean, NULL, or else a string."""
+    """What the text would mean pasted bare into SQL: a number, a boolean, NULL, a quoted string, or else text."""
     stripped = text.strip()
     if INTEGER.fullmatch(stripped):
         return int(stripped)
@@ -243,17 +320,29 @@ def typed_value(text: str) -> Any:
         return lowered == "true"
     if lowered == "null":
         return None
+    quoted = SQL_STRING.fullmatch(stripped)
+    if quoted:  # `{{ .args.x | squote }}` pasted would be one string literal
+        return quoted.group(1).replace("''", "'")
     return text
 
 
+def _direction(slot: Slot, values: Sequence[str], sources: Sequence[str]) -> str:
+    keyword = SORT_DIRECTIONS.get(values[slot.first].strip().lower())
+    if keyword is None:
+        raise ArgumentError(f"argument {_name(slot.first, sources)} must be asc or desc where it is used")
+    return keyword
+
+
 def _identifier(slot: Slot, values: Sequence[str], sources: Sequence[str]) -> str:
-    """A bare name must be plain; inside quotes anything goes but NUL. Either way it is quoted."""
+    """A bare name must be plain; inside quotes anything goes but NUL (and paths, for tables)."""
     name = _fill(slot.pieces, values)
     if slot.kind == "identifier" and not PLAIN_IDENTIFIER.fullmatch(name):
-        raise ArgumentError(f"argument {_name(slot.pieces[0], sources)} must be a plain name "  # type: ignore[arg-type]
+        raise ArgumentError(f"argument {_name(slot.first, sources)} must be a plain name "
                             "(letters, digits and underscores) where it is used")
     if "\x00" in name:
-        raise ArgumentError("a name may not contain a NUL character")
+        raise ArgumentError(f"argument {_name(slot.first, sources)} may not contain a NUL character in a name")
+    if slot.kind == "table_name" and PATH_CHARACTERS.search(name):
+        raise ArgumentError(f"argument {_name(slot.first, sources)} must be a table name, not a file path")
     return '"' + name.replace('"', '""') + '"'
 
 

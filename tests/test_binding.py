@@ -32,6 +32,31 @@ BOUND = [
     ("SELECT * FROM t WHERE a = '{0}' -- trailing comment", ["x"], "SELECT * FROM t WHERE a = ? -- trailing comment",
      ["x"]),
     ("SELECT * FROM t WHERE a = '{0}{1}'", ["x", "y"], "SELECT * FROM t WHERE a = ?", ["xy"]),
+    # sort directions, any case; empty means the default order, as pasting nothing would
+    ("SELECT a FROM t ORDER BY a {0}", ["desc"], "SELECT a FROM t ORDER BY a DESC", []),
+    ("SELECT a FROM t ORDER BY a {0}", [" Asc "], "SELECT a FROM t ORDER BY a ASC", []),
+    ("SELECT a FROM t ORDER BY {0} {1}, b", ["a", "DESC"], 'SELECT a FROM t ORDER BY "a" DESC, b', []),
+    ("SELECT a FROM t ORDER BY a {0} NULLS LAST LIMIT 5", ["desc"],
+     "SELECT a FROM t ORDER BY a DESC NULLS LAST LIMIT 5", []),
+    ("SELECT a FROM t ORDER BY f(a) {0}, \"b\" {1}", ["desc", "asc"], 'SELECT a FROM t ORDER BY f(a) DESC, "b" ASC',
+     []),
+    ("SELECT row_number() OVER (ORDER BY a {0}) AS r FROM t", ["desc"],
+     "SELECT row_number() OVER (ORDER BY a DESC) AS r FROM t", []),
+    ("SELECT a FROM t ORDER BY a {0}", [""], "SELECT a FROM t ORDER BY a ", []),
+    # typed literals take a parenthesised parameter, which DuckDB accepts there
+    ("SELECT INTERVAL '{0} days' AS i", ["3"], "SELECT INTERVAL (?) AS i", ["3 days"]),
+    ("SELECT DATE '{0}' AS d", ["2024-01-01"], "SELECT DATE (?) AS d", ["2024-01-01"]),
+    ("SELECT '{0}'::DATE AS d", ["2024-01-01"], "SELECT ?::DATE AS d", ["2024-01-01"]),
+    ("SELECT INTERVAL {0} DAY AS i", ["3"], "SELECT INTERVAL (?) DAY AS i", [3]),
+    # value positions: CASE, function arguments, IN lists, squoted values
+    ("SELECT CASE WHEN a = {0} THEN {1} ELSE 'z' END FROM t", ["1", "y"],
+     "SELECT CASE WHEN a = ? THEN ? ELSE 'z' END FROM t", [1, "y"]),
+    ("SELECT * FROM t WHERE a = abs({0})", ["-3"], "SELECT * FROM t WHERE a = abs(?)", [-3]),
+    ("SELECT * FROM t WHERE a = {0}", ["'it''s'"], "SELECT * FROM t WHERE a = ?", ["it's"]),
+    ("SELECT * FROM t WHERE a = {0}", ["\u0661"], "SELECT * FROM t WHERE a = ?", ["\u0661"]),  # ASCII digits only
+    ("SELECT total_{0} FROM t", ["bids"], 'SELECT "total_bids" FROM t', []),
+    ('SELECT * FROM "{0}"', ["bids"], 'SELECT * FROM "bids"', []),
+    ("SELECT * FROM t WHERE a = '{0}';", ["x"], "SELECT * FROM t WHERE a = ? ", ["x"]),
 ]
 
 
@@ -60,7 +85,36 @@ REFUSED = [
     ("INSTALL httpfs", [], QueryError, "only read-only"),
     ("CALL pragma_version()", [], QueryError, "only read-only"),
     ("SELECT * FROM t WHERE", [], QueryError, "SQL syntax error"),
-    ("SELECT * FROM t ORDER BY a {0}", ["desc"], QueryError, "{{ .args.a0 }}"),
+    ("SELECT * FROM t ORDER BY a DESC {0}", ["desc"], QueryError, "{{ .args.a0 }}"),  # syntax errors name it
+    # sort directions: only asc or desc
+    ("SELECT * FROM t ORDER BY a {0}", ["desc; DROP TABLE t"], ArgumentError, 'argument "a0" must be asc or desc'),
+    ("SELECT * FROM t ORDER BY a {0}", ["ASC, (SELECT 1)"], ArgumentError, "must be asc or desc"),
+    ("SELECT * FROM t ORDER BY a {0}", ["descending"], ArgumentError, "must be asc or desc"),
+    ("SELECT * FROM t ORDER BY a {0}", ["asc nulls first"], ArgumentError, "must be asc or desc"),
+    # statements refused by their first word, even where sqlglot cannot parse them
+    ("EXPORT DATABASE 'x'", [], QueryError, "only read-only queries are allowed, not EXPORT"),
+    ("IMPORT DATABASE 'x'", [], QueryError, "only read-only queries are allowed, not IMPORT"),
+    ("CHECKPOINT", [], QueryError, "only read-only queries are allowed, not CHECKPOINT"),
+    ("VACUUM", [], QueryError, "only read-only queries are allowed, not VACUUM"),
+    ("CREATE SECRET (TYPE s3)", [], QueryError, "only read-only queries are allowed, not CREATE"),
+    ("DETACH x", [], QueryError, "only read-only queries are allowed, not DETACH"),
+    ("LOAD httpfs", [], QueryError, "only read-only queries are allowed, not LOAD"),
+    ("RESET threads", [], QueryError, "only read-only queries are allowed, not RESET"),
+    ("USE memory", [], QueryError, "only read-only queries are allowed, not USE"),
+    ("TRUNCATE t", [], QueryError, "only read-only queries are allowed, not TRUNCATE"),
+    ("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", [], QueryError, "only read-only queries are allowed"),
+    ("SELECT 1; SELECT 2", [], QueryError, "exactly one SQL statement, got 2"),
+    # file names and SQL text never come from a caller
+    ('SELECT * FROM "{0}"', ["data/x.csv"], ArgumentError, 'argument "a0" must be a table name, not a file path'),
+    ("SELECT * FROM query('{0}')", ["SELECT 1"], ArgumentError, "file and table functions"),
+    ("SELECT * FROM read_text(['{0}'])", ["x"], ArgumentError, "file and table functions"),
+    ("SELECT json_execute_serialized_sql('{0}')", ["x"], ArgumentError, "file and table functions"),
+    # names built from one value and project text stay one plain name
+    ("SELECT total_{0} FROM t", ["x; DROP TABLE t"], ArgumentError, "plain name"),
+    ("SELECT {0}(a) FROM t", ["upper"], ArgumentError, 'argument "a0" cannot be used there'),
+    ("SELECT * FROM t WHERE a = E'{0}'", ["x"], ArgumentError, "cannot be used there"),
+    ("SELECT * FROM t WHERE a = '__sluice_arg_7__'", [], QueryError, "text reserved for arguments"),
+    ('SELECT "{0}" FROM t', ["a\x00b"], ArgumentError, "NUL"),
 ]
 
 
