@@ -26,6 +26,7 @@ class ApiDefinition:
     text: str = ""  # SQL or metrics SQL template text, trimmed, one trailing ";" removed
     template_path: str = ""  # the file the text came from (the API file or its companion .sql)
     line_offset: int = 0
+    column_offset: int = 0
     connector: str | None = None
     proxy_to: str | None = None
     proxy_args: Mapping[str, Any] = field(default_factory=dict)
@@ -50,6 +51,7 @@ def read_api(project_dir: str, relative_path: str, defaults: Mapping[str, Any]) 
         name=name, path=relative_path, resolver=resolver,
         text=_query_text(data, resolver), template_path=data.get("_sql_file", relative_path),
         line_offset=_line_offset(document, data, resolver),
+        column_offset=0 if "_sql_file" in data else document.template_indent(resolver),
         connector=_optional_str(data.get("connector")),
         proxy_to=str(data["api"]) if resolver == "api" else None,
         proxy_args=_mapping(data.get("args"), "args", relative_path),

@@ -143,6 +143,8 @@ def _sandbox(connection: duckdb.DuckDBPyConnection, project_dir: str) -> None:
         name + "/" for name in os.listdir(project_dir)
         if os.path.isdir(os.path.join(project_dir, name)) and not name.startswith(".")]
     listed = ", ".join(quote_literal(folder) for folder in folders)
+    if connection.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:
+        return  # DuckDB shares one instance per file in a process: a reload reopens one already sandboxed
     connection.execute(f"SET allowed_directories = [{listed}]")
     connection.execute("SET enable_external_access = false")
     connection.execute("SET lock_configuration = true")

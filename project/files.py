@@ -25,6 +25,11 @@ class Document:
         line, _ = self.value_places.get(key, (1, 1))
         return line - 1
 
+    def template_indent(self, key: str) -> int:
+        """Columns before a block scalar's text (YAML strips that indentation from every line)."""
+        _, column = self.value_places.get(key, (1, 1))
+        return column - 1
+
 
 def read_text(path: str, relative_path: str) -> str:
     try:
@@ -50,17 +55,19 @@ def parse_yaml(text: str, relative_path: str) -> Document:
         data = {}
     if not isinstance(data, dict):
         raise ProjectError("expected a YAML mapping at the top level", path=relative_path, line=1, column=1)
-    return Document(relative_path, data, _value_places(node))
+    return Document(relative_path, data, _value_places(node, text.splitlines()))
 
 
-def _value_places(node: yaml.Node | None) -> dict[str, tuple[int, int]]:
+def _value_places(node: yaml.Node | None, lines: list[str]) -> dict[str, tuple[int, int]]:
     places: dict[str, tuple[int, int]] = {}
     if not isinstance(node, yaml.MappingNode):
         return places
     for key_node, value_node in node.value:
         line, column = value_node.start_mark.line + 1, value_node.start_mark.column + 1
         if isinstance(value_node, yaml.ScalarNode) and value_node.style in ("|", ">"):
-            line, column = line + 1, 1  # block scalars start on the line after the indicator
+            line = line + 1  # block scalars start on the line after the indicator
+            first = lines[line - 1] if line <= len(lines) else ""
+            column = len(first) - len(first.lstrip(" ")) + 1
         places[str(key_node.value)] = (line, column)
     return places
 

@@ -227,7 +227,8 @@ def _load_api(directory: str, path: str, defaults: Mapping, env: Mapping[str, st
             access = compile_template(access, path)
         if definition.resolver == "api":
             return Api(definition, arguments=arguments, access=access)
-        template = compile_template(definition.text, definition.template_path, definition.line_offset)
+        template = compile_template(definition.text, definition.template_path, definition.line_offset,
+                                    definition.column_offset)
         _check_static_statement(template, definition, template_data(env, environment))
         return Api(definition, template, arguments=arguments, access=access)
     except ProjectError as error:

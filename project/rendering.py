@@ -25,12 +25,14 @@ class Markers:
         return sentinels.marker(len(self.values) - 1)
 
 
-def compile_template(text: str, path: str, line_offset: int = 0) -> Template:
-    """Parse a project template once, at load time; syntax errors and unknown functions are ProjectErrors."""
+def compile_template(text: str, path: str, line_offset: int = 0, column_offset: int = 0) -> Template:
+    """Parse a project template once, at load time; syntax errors and unknown functions are ProjectErrors
+    placed in the file (offsets: where the template's text starts in it)."""
     try:
         return parse(text, name=path, functions=RILL_FUNCTIONS, line_offset=line_offset)
     except TemplateError as error:
-        raise ProjectError(error.message, path=path, line=error.line, column=error.column) from None
+        column = error.column + column_offset if error.column is not None else None
+        raise ProjectError(error.message, path=path, line=error.line, column=column) from None
 
 
 def template_data(env: Mapping[str, str], environment: str, args: Mapping[str, Any] | None = None,

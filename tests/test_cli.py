@@ -1,0 +1,75 @@
+"""The command line and the project lifecycle: `--check`, reloading on change, settings from the environment."""
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+from werkzeug.test import Client
+
+from project.settings import Settings, settings_from_env
+from server import RELOAD_CHECK_SECONDS, create_app
+from tests.conftest import EXAMPLE, PROJECTS, ROOT
+
+
+def check(project) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "server.py", "--check", str(project)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_check_lists_every_problem_with_its_place_and_fails():
+    result = check(PROJECTS / "basic")
+    assert result.returncode == 1
+    for expected in ("apis/broken_template.yaml:4:9: unclosed action",
+                     "apis/broken_yaml.yaml:3:6: invalid YAML",
+                     "apis/ddl.yaml: only read-only queries are allowed, not DROP",
+                     'apis/loop_a.yaml: infinite recursion detected: the API "loop_a" proxies to itself',
+                     "apis/two_resolvers.yaml: the API definition specifies more than one resolver"):
+        assert expected in result.stdout
+
+
+def test_check_passes_the_example_project():
+    result = check(EXAMPLE)
+    assert result.returncode == 0, result.stdout
+    assert "0 errors" in result.stdout
+
+
+def test_check_reports_a_model_cycle():
+    result = check(PROJECTS / "cycle")
+    assert result.returncode == 1
+    assert "model dependency cycle: a -> b -> a" in result.stdout
+
+
+def test_edits_are_served_after_a_reload_and_a_broken_file_breaks_only_itself(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(PROJECTS / "basic", project)
+    client = Client(create_app(Settings(project_dir=str(project), state_dir=str(tmp_path / "state"), reload=True)))
+    assert json.loads(client.get("/v1/instances/default/api/echo?x=1").get_data()) == [{"x": "1"}]
+    (project / "apis" / "echo.yaml").write_text("type: api\nsql: SELECT 'changed {{ .args.x }}' AS x\n")
+    (project / "apis" / "by_domain.yaml").write_text("type: api\nsql: SELECT {{ broken\n")
+    time.sleep(RELOAD_CHECK_SECONDS + 0.2)
+    assert json.loads(client.get("/v1/instances/default/api/echo?x=1").get_data()) == [{"x": "changed 1"}]
+    assert client.get("/v1/instances/default/api/by_domain").status_code == 500
+    assert client.get("/v1/instances/default/api/limited?n=1").status_code == 200
+
+
+@pytest.mark.parametrize("env, field, value", [
+    ({"SLUICE_PROJECT": "/srv/p"}, "project_dir", "/srv/p"),
+    ({"SLUICE_ROW_CAP": "50"}, "row_cap", 50),
+    ({"SLUICE_QUERY_TIMEOUT": "2.5"}, "query_timeout", 2.5),
+    ({"SLUICE_AUTH": "on"}, "auth", True),
+    ({"SLUICE_CORS_ORIGINS": "https://a.example, https://b.example"}, "cors_origins",
+     ("https://a.example", "https://b.example")),
+    ({}, "auth", False),
+])
+def test_settings_from_environment(env, field, value):
+    assert getattr(settings_from_env(env), field) == value
+
+
+def test_serving_on_a_public_address_without_auth_is_refused():
+    result = subprocess.run([sys.executable, "server.py", str(EXAMPLE), "--host", "0.0.0.0"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "with auth off" in result.stderr
