@@ -35,6 +35,9 @@ def _answer(app: Any, request: Request, name: str, body: dict[str, Any]) -> Resp
     project = app.project()
     args = caller_arguments(find_api(project, name), body, query_lists(request))
     stream = run_project_api(project, name, args, caller, app.limits())
+    whole = stream.whole()
+    if whole is not None:
+        return Response(whole, mimetype="application/json")
     response = Response(stream, mimetype="application/json")
     response.call_on_close(stream.close)
     return response

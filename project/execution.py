@@ -48,6 +48,12 @@ class RowStream:
         finally:
             self.close()
 
+    def whole(self) -> bytes | None:
+        """The complete answer when the first batch held every row (sent with a length, not streamed)."""
+        if self._fetch_more is not None:
+            return None
+        return ("[" + ",".join(self._first_rows) + "]").encode()
+
     def close(self) -> None:
         self._finish()
 
@@ -66,8 +72,10 @@ def stream_query(database: Database, sql: str, params: Sequence[Any], limits: Li
     finally:
         if deadline is not None:
             database.watchdog.cancel(deadline)
-    fetch_more = None if finished else (lambda: result.fetchmany(limits.batch_rows))
-    return RowStream(first_rows, fetch_more, cursor.close)
+    if finished:
+        cursor.close()
+        return RowStream(first_rows, None, lambda: None)
+    return RowStream(first_rows, lambda: result.fetchmany(limits.batch_rows), cursor.close)
 
 
 def _fetch_first(result: duckdb.DuckDBPyConnection, limits: Limits) -> tuple[list[str], bool]:
