@@ -243,7 +243,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from werkzeug.serving import run_simple
 
-    app = create_app(settings_from_command_line(options))
+    try:
+        app = create_app(settings_from_command_line(options))
+    except errors.SluiceError as error:  # unusable auth settings, missing project folder: say so, no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     for error in app.current_project().errors if app.current_project() else ():
         log.warning("%s", error)
     run_simple(options.host, options.port, app, threaded=True, use_reloader=False)

@@ -68,15 +68,22 @@ def a_jwt(secret: str = SECRET, audience: str | None = AUDIENCE, expires_in: int
 
 def cli(*argv: str, tokens: str) -> str:
     """Run `python server.py token|service ...` and return its stdout (the new token, for issue/create)."""
-    done = subprocess.run([sys.executable, "server.py", *argv, "--tokens", tokens], cwd=ROOT, text=True, check=False,
-                          capture_output=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "server.py", *argv, "--tokens", tokens],
+        cwd=ROOT,
+        text=True,
+        check=False,
+        capture_output=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
 
 def token_id(tokens: str, name: str) -> str:
-    records = json.loads(cli("token", "list", "--json", tokens=tokens)) + \
-        json.loads(cli("service", "list", "--json", tokens=tokens))
+    records = json.loads(cli("token", "list", "--json", tokens=tokens)) + json.loads(
+        cli("service", "list", "--json", tokens=tokens)
+    )
     return next(record["id"] for record in records if record["name"] == name)
 
 
@@ -92,12 +99,22 @@ class Server:
             return log.read()
 
 
-def launch(project: str, tmp, extra_args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, str, str]:
+def launch(
+    project: str, tmp, extra_args: list[str], env: dict[str, str]
+) -> tuple[subprocess.Popen, str, str]:
     """Start `python server.py <project> --auth ...` with its output in a file we can read at any time."""
     port = free_port()
     log_path = str(tmp / "server.log")
-    command = [sys.executable, "server.py", str(PROJECTS / project), "--port", str(port), "--no-reload", "--auth",
-               *extra_args]
+    command = [
+        sys.executable,
+        "server.py",
+        str(PROJECTS / project),
+        "--port",
+        str(port),
+        "--no-reload",
+        "--auth",
+        *extra_args,
+    ]
     full_env = {**os.environ, "SLUICE_STATE_DIR": str(tmp / "state"), **env}
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
@@ -115,17 +132,34 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("auth-http")
     tokens_path = str(tmp / "tokens.json")
     tokens = {
-        "admin": cli("token", "issue", "--display-name", "Ana", "--email", "ana@acme.com", "--admin",
-                     tokens=tokens_path),
+        "admin": cli(
+            "token",
+            "issue",
+            "--display-name",
+            "Ana",
+            "--email",
+            "ana@acme.com",
+            "--admin",
+            tokens=tokens_path,
+        ),
         "member": cli("token", "issue", "--display-name", "Bo", "--email", "bo@acme.com", tokens=tokens_path),
-        "service": cli("service", "create", "reports", "--attributes",
-                       json.dumps({"customer_id": "o'brien", "company": "Macy's"}), tokens=tokens_path),
-        "revoked": cli("token", "issue", "--display-name", "Gone", "--email", "gone@acme.com", tokens=tokens_path),
+        "service": cli(
+            "service",
+            "create",
+            "reports",
+            "--attributes",
+            json.dumps({"customer_id": "o'brien", "company": "Macy's"}),
+            tokens=tokens_path,
+        ),
+        "revoked": cli(
+            "token", "issue", "--display-name", "Gone", "--email", "gone@acme.com", tokens=tokens_path
+        ),
     }
     cli("token", "revoke", token_id(tokens_path, "Gone"), tokens=tokens_path)
     env = {"SLUICE_JWT_SECRET": SECRET, "SLUICE_JWT_AUDIENCE": AUDIENCE, "SLUICE_TOKENS": tokens_path}
-    process, base, log_path = launch("secured", tmp, ["--org", ORG, "--project-name", PROJECT,
-                                                      "--cors-origin", ORIGIN], env)
+    process, base, log_path = launch(
+        "secured", tmp, ["--org", ORG, "--project-name", PROJECT, "--cors-origin", ORIGIN], env
+    )
     yield Server(base, log_path, tokens_path, tokens)
     process.terminate()
     process.wait(timeout=20)
@@ -145,8 +179,11 @@ UNAUTHENTICATED = [
     ("wrong audience", "Bearer " + a_jwt(audience="someone-else"), INVALID),
     ("no audience", "Bearer " + a_jwt(audience=None), INVALID),
     ("unknown opaque token", "Bearer sluice_usr_" + "A" * 43, INVALID),
-    ("unsigned", "Bearer " + jwt.encode({"exp": int(time.time()) + 600, "aud": AUDIENCE}, None,
-                                        algorithm="none"), INVALID),
+    (
+        "unsigned",
+        "Bearer " + jwt.encode({"exp": int(time.time()) + 600, "aud": AUDIENCE}, None, algorithm="none"),
+        INVALID,
+    ),
 ]
 
 
@@ -218,13 +255,16 @@ def test_access_rules(server, api, claims, status):
         assert body == {"error": f'does not have access to api "{target}"'}
 
 
-@pytest.mark.parametrize("token, api, status", [
-    ("admin", "admins", 200),
-    ("member", "admins", 403),
-    ("admin", "acme", 200),  # the domain attribute comes from the e-mail address
-    ("service", "quoted", 200),
-    ("service", "admins", 403),  # a viewer service is not an admin
-])
+@pytest.mark.parametrize(
+    "token, api, status",
+    [
+        ("admin", "admins", 200),
+        ("member", "admins", 403),
+        ("admin", "acme", 200),  # the domain attribute comes from the e-mail address
+        ("service", "quoted", 200),
+        ("service", "admins", 403),  # a viewer service is not an admin
+    ],
+)
 def test_access_rules_with_opaque_tokens(server, token, api, status):
     assert fetch(server.base, BASE + api, bearer(server.tokens[token])).status_code == status
 
@@ -272,9 +312,18 @@ def test_cloud_style_routes(server, org, project, api, status, message):
 
 # --- CORS --------------------------------------------------------------------------------------------------
 
+
 def preflight(server, origin: str) -> Reply:
-    return fetch(server.base, BASE + "open", {"Origin": origin, "Access-Control-Request-Method": "GET",
-                                              "Access-Control-Request-Headers": "authorization"}, "OPTIONS")
+    return fetch(
+        server.base,
+        BASE + "open",
+        {
+            "Origin": origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+        "OPTIONS",
+    )
 
 
 def test_preflight_from_a_listed_origin_needs_no_token(server):
@@ -292,12 +341,15 @@ def test_preflight_from_an_unlisted_origin_is_refused(server):
     assert "Access-Control-Allow-Origin" not in reply.headers
 
 
-@pytest.mark.parametrize("origin, headers, status, allowed", [
-    (ORIGIN, bearer(a_jwt()), 200, True),
-    (ORIGIN, {}, 401, True),  # a browser client can read why it failed
-    ("https://evil.example.com", bearer(a_jwt()), 200, False),
-    ("https://app.example.com.evil.com", bearer(a_jwt()), 200, False),
-])
+@pytest.mark.parametrize(
+    "origin, headers, status, allowed",
+    [
+        (ORIGIN, bearer(a_jwt()), 200, True),
+        (ORIGIN, {}, 401, True),  # a browser client can read why it failed
+        ("https://evil.example.com", bearer(a_jwt()), 200, False),
+        ("https://app.example.com.evil.com", bearer(a_jwt()), 200, False),
+    ],
+)
 def test_cors_header_on_normal_responses(server, origin, headers, status, allowed):
     reply = fetch(server.base, BASE + "open", {"Origin": origin, **headers})
     assert reply.status_code == status
@@ -306,12 +358,21 @@ def test_cors_header_on_normal_responses(server, origin, headers, status, allowe
 
 # --- logs --------------------------------------------------------------------------------------------------
 
+
 def test_tokens_never_reach_the_logs(server):
-    presented = [a_jwt(admin=True), a_jwt(secret="another-secret-that-is-long-enough-000"),
-                 a_jwt(expires_in=-3600), server.tokens["revoked"], server.tokens["admin"],
-                 "sluice_svc_" + "Z" * 43]
-    statuses = [fetch(server.base, path, bearer(token)).status_code
-                for token in presented for path in (BASE + "admins", CLOUD + "closed", BASE + "nope")]
+    presented = [
+        a_jwt(admin=True),
+        a_jwt(secret="another-secret-that-is-long-enough-000"),
+        a_jwt(expires_in=-3600),
+        server.tokens["revoked"],
+        server.tokens["admin"],
+        "sluice_svc_" + "Z" * 43,
+    ]
+    statuses = [
+        fetch(server.base, path, bearer(token)).status_code
+        for token in presented
+        for path in (BASE + "admins", CLOUD + "closed", BASE + "nope")
+    ]
     assert {200, 401, 403, 404} <= set(statuses)
     log = server.log()
     assert "authentication failed: invalid token" in log and "/api/admins" in log  # the capture works
@@ -322,22 +383,40 @@ def test_tokens_never_reach_the_logs(server):
 
 # --- start-up checks ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10"])
 def test_public_host_with_auth_off_is_refused(host, tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "SLUICE_AUTH"}
-    done = subprocess.run([sys.executable, "server.py", str(PROJECTS / "secured"), "--host", host, "--port",
-                           str(free_port())], cwd=ROOT, env={**env, "SLUICE_STATE_DIR": str(tmp_path)},
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "server.py", str(PROJECTS / "secured"), "--host", host, "--port", str(free_port())],
+        cwd=ROOT,
+        env={**env, "SLUICE_STATE_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2
     assert f"refusing to serve on {host} with auth off" in done.stderr
 
 
 def test_public_host_with_auth_off_serves_when_explicitly_allowed(tmp_path):
     port = free_port()
-    command = [sys.executable, "server.py", str(PROJECTS / "secured"), "--host", "0.0.0.0", "--port", str(port),
-               "--allow-public-without-auth", "--no-reload"]
+    command = [
+        sys.executable,
+        "server.py",
+        str(PROJECTS / "secured"),
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(port),
+        "--allow-public-without-auth",
+        "--no-reload",
+    ]
     env = {**{k: v for k, v in os.environ.items() if k != "SLUICE_AUTH"}, "SLUICE_STATE_DIR": str(tmp_path)}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_until_up(f"http://127.0.0.1:{port}", process)
         reply = fetch(f"http://127.0.0.1:{port}", BASE + "closed")
@@ -349,16 +428,52 @@ def test_public_host_with_auth_off_serves_when_explicitly_allowed(tmp_path):
 
 # --- auth off: Rill's local mode ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("api, rows", [
-    ("closed", [{"gate": "closed"}]),
-    ("admins", [{"gate": "admins"}]),
-    ("not_boolean", [{"gate": "not_boolean"}]),
-    ("to_closed", [{"gate": "closed"}]),
-    ("whoami", [{"email": "<no value>", "attributes": 0, "role": "member"}]),
-    ("my_revenue", []),
-])
+
+@pytest.mark.parametrize(
+    "api, rows",
+    [
+        ("closed", [{"gate": "closed"}]),
+        ("admins", [{"gate": "admins"}]),
+        ("not_boolean", [{"gate": "not_boolean"}]),
+        ("to_closed", [{"gate": "closed"}]),
+        ("whoami", [{"email": "<no value>", "attributes": 0, "role": "member"}]),
+        ("my_revenue", []),
+    ],
+)
 @pytest.mark.parametrize("headers", [{}, bearer("whatever"), bearer(a_jwt(admin=True, email="x@y.z"))])
 def test_auth_off_ignores_tokens_and_rules(project_client, api, rows, headers):
     response = project_client("secured").get(BASE + api, headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert json.loads(response.get_data()) == rows
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"SLUICE_JWT_SECRET": "short"}, "the JWT secret must be at least 32 bytes long"),
+        ({"SLUICE_JWT_SECRET": SECRET, "SLUICE_JWT_PUBLIC_KEY": "key.pem"}, "not both"),
+        ({"SLUICE_JWT_PUBLIC_KEY": "/no/such/key.pem"}, "cannot read JWT public key /no/such/key.pem"),
+        (
+            {"SLUICE_JWT_AUDIENCE": AUDIENCE},
+            "SLUICE_JWT_* settings need SLUICE_JWT_SECRET or SLUICE_JWT_PUBLIC_KEY",
+        ),
+        (
+            {"SLUICE_JWT_SECRET": SECRET, "SLUICE_JWT_ALGORITHMS": "RS256"},
+            "JWT algorithm RS256 cannot be used",
+        ),
+    ],
+)
+def test_unusable_auth_settings_stop_the_server_with_a_clear_error(env, message, tmp_path):
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("SLUICE_JWT_")}
+    done = subprocess.run(
+        [sys.executable, "server.py", str(PROJECTS / "secured"), "--port", str(free_port()), "--auth"],
+        cwd=ROOT,
+        env={**clean, **env, "SLUICE_STATE_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and message in done.stderr
+    assert "Traceback" not in done.stderr

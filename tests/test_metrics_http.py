@@ -20,19 +20,39 @@ ALL_DOMAINS = [
 
 ANSWERS = [
     # (path, JSON body or None, rows) -- auth off: no policy applies
-    ("by_publisher", None, [{"publisher": "Google", "bids": 3, "impressions": 160},
-                            {"publisher": "Microsoft", "bids": 1, "impressions": 40},
-                            {"publisher": "Yahoo", "bids": 3, "impressions": 105},
-                            {"publisher": None, "bids": 1, "impressions": 20}]),  # NULLS LAST
+    (
+        "by_publisher",
+        None,
+        [
+            {"publisher": "Google", "bids": 3, "impressions": 160},
+            {"publisher": "Microsoft", "bids": 1, "impressions": 40},
+            {"publisher": "Yahoo", "bids": 3, "impressions": 105},
+            {"publisher": None, "bids": 1, "impressions": 20},
+        ],
+    ),  # NULLS LAST
     ("totals", None, [{"bids": 8, "impressions": 325}]),
     ("google_domains", None, [{"domain": "google.com", "bids": 2}, {"domain": "news.google.com", "bids": 1}]),
     ("busy_publishers", None, [{"publisher": "Yahoo", "bids": 3}, {"publisher": "Google", "bids": 2}]),
-    ("top_by_impressions", None, [{"publisher": "Yahoo", "impressions": 105},
-                                  {"publisher": "Microsoft", "impressions": 40}]),
-    ("per_day", None, [{"day": "2024-01-01T00:00:00Z", "bids": 3}, {"day": "2024-01-02T00:00:00Z", "bids": 3},
-                       {"day": "2024-01-03T00:00:00Z", "bids": 2}]),
+    (
+        "top_by_impressions",
+        None,
+        [{"publisher": "Yahoo", "impressions": 105}, {"publisher": "Microsoft", "impressions": 40}],
+    ),
+    (
+        "per_day",
+        None,
+        [
+            {"day": "2024-01-01T00:00:00Z", "bids": 3},
+            {"day": "2024-01-02T00:00:00Z", "bids": 3},
+            {"day": "2024-01-03T00:00:00Z", "bids": 2},
+        ],
+    ),
     ("for_domain?domain=yahoo.com", None, [{"publisher": "Yahoo", "bids": 2}]),
-    ("for_domain", {"domain": "msn.com"}, [{"publisher": "Microsoft", "bids": 1}, {"publisher": None, "bids": 1}]),
+    (
+        "for_domain",
+        {"domain": "msn.com"},
+        [{"publisher": "Microsoft", "bids": 1}, {"publisher": None, "bids": 1}],
+    ),
     ("for_domain?domain=x' OR '1'='1", None, []),  # an injection attempt is just a value
     ("for_domain?domain=yahoo.com' --", None, []),
     ("first_n?n=2", None, [{"publisher": "Google", "bids": 3}, {"publisher": "Microsoft", "bids": 1}]),
@@ -50,7 +70,11 @@ def test_metrics_sql_answers(project_client, path, body, rows):
 
 ERRORS = [
     # (path, status, message) -- Rill's wording
-    ("unknown_column", 400, "metrics sql: selected column `nope` not found in dimensions/measures in metrics view"),
+    (
+        "unknown_column",
+        400,
+        "metrics sql: selected column `nope` not found in dimensions/measures in metrics view",
+    ),
     ("not_select", 400, "metrics sql: expected a SELECT statement"),
     ("first_n?n=1; DROP TABLE ad_bids", 400, ""),
     ("first_n?n=publisher", 400, ""),
@@ -66,11 +90,13 @@ def test_metrics_sql_errors(project_client, path, status, message):
 
 # --- the metrics view's security, for authenticated callers -------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def secured_metrics(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("metrics-auth")
-    process, base, _ = launch("metrics_http", tmp, [], {"SLUICE_JWT_SECRET": SECRET,
-                                                         "SLUICE_TOKENS": str(tmp / "tokens.json")})
+    process, base, _ = launch(
+        "metrics_http", tmp, [], {"SLUICE_JWT_SECRET": SECRET, "SLUICE_TOKENS": str(tmp / "tokens.json")}
+    )
     yield base
     process.terminate()
     process.wait(timeout=20)
@@ -84,8 +110,14 @@ YAHOO = {"domain": "yahoo.com", "admin": False}
 POLICIES = [
     # (path, JWT claims, rows); neighbouring rows differ in one attribute
     ("by_publisher", YAHOO, [{"publisher": "Yahoo", "bids": 2, "impressions": 100}]),
-    ("by_publisher", {**YAHOO, "domain": "msn.com"}, [{"publisher": "Microsoft", "bids": 1, "impressions": 40},
-                                                      {"publisher": None, "bids": 1, "impressions": 20}]),
+    (
+        "by_publisher",
+        {**YAHOO, "domain": "msn.com"},
+        [
+            {"publisher": "Microsoft", "bids": 1, "impressions": 40},
+            {"publisher": None, "bids": 1, "impressions": 20},
+        ],
+    ),
     ("by_publisher", {**YAHOO, "domain": "x' OR '1'='1"}, []),  # the row filter binds the value
     ("totals", {**YAHOO, "domain": "google.com"}, [{"bids": 2, "impressions": 150}]),
     ("for_domain?domain=yahoo.com", YAHOO, [{"publisher": "Yahoo", "bids": 2}]),
@@ -119,4 +151,6 @@ def test_metrics_view_denials(secured_metrics, path, claims, status, message):
 
 
 def test_metrics_need_a_token_when_auth_is_on(secured_metrics):
-    assert_error(fetch(secured_metrics, BASE + "unsecured"), 401, "no bearer token found in authorization header")
+    assert_error(
+        fetch(secured_metrics, BASE + "unsecured"), 401, "no bearer token found in authorization header"
+    )
