@@ -6,6 +6,9 @@ The server serves `tests/projects/secured` with a JWT secret and audience, a tok
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import subprocess
@@ -17,6 +20,8 @@ from dataclasses import dataclass, field
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import PROJECTS, ROOT, assert_error, free_port
 from tests.test_end_to_end import wait_until_up
@@ -236,6 +241,9 @@ ACCESS = [
     ("quoted", {"company": "Macy's"}, 200),
     ("quoted", {"company": "Macys"}, 403),
     ("quoted", {"company": "x' OR 'a'='a"}, 403),
+    ("sales", {"groups": ["support", "sales"]}, 200),
+    ("sales", {"groups": ["support", "sales-eu"]}, 403),
+    ("sales", {"groups": "sales"}, 403),  # a string is not a list of groups
     ("not_boolean", {"domain": "acme.com"}, 403),  # length(...) is a number, not a boolean
     ("proxy_closed", {"admin": True}, 200),  # the proxy's own rule is checked ...
     ("proxy_closed", {"admin": False}, 403),
@@ -477,3 +485,41 @@ def test_unusable_auth_settings_stop_the_server_with_a_clear_error(env, message,
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_rs256_jwts_from_a_public_key(tmp_path):
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    (tmp_path / "key.pem").write_bytes(pem)
+    env = {"SLUICE_JWT_PUBLIC_KEY": str(tmp_path / "key.pem"), "SLUICE_TOKENS": str(tmp_path / "tokens.json")}
+    process, base, _ = launch("secured", tmp_path, [], env)
+    claims = {"admin": True, "exp": int(time.time()) + 600}
+    try:
+        signed = jwt.encode(claims, private_key, algorithm="RS256")
+        assert fetch(base, BASE + "admins", bearer(signed)).json() == [{"gate": "admins"}]
+        assert (
+            fetch(
+                base,
+                BASE + "admins",
+                bearer(jwt.encode({**claims, "admin": False}, private_key, algorithm="RS256")),
+            ).status_code
+            == 403
+        )
+        confused = forge_hs256(claims, pem)  # the public key used as an HMAC secret
+        assert_error(fetch(base, BASE + "admins", bearer(confused)), 401, INVALID)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def forge_hs256(claims: dict, secret: bytes) -> str:
+    """An HS256 token signed by hand (PyJWT refuses to use a PEM key as an HMAC secret)."""
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = part(b'{"alg":"HS256","typ":"JWT"}') + "." + part(json.dumps(claims).encode())
+    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + part(signature)
