@@ -309,8 +309,8 @@ def _parameter(slot: Slot, values: Sequence[str]) -> Any:
 def typed_value(text: str) -> Any:
     """What the text would mean pasted bare into SQL: a number, a boolean, NULL, a quoted string, or else text."""
     stripped = text.strip()
-    if INTEGER.fullmatch(stripped):
-        return int(stripped)
+    if INTEGER.fullmatch(stripped):  # beyond HUGEINT's 38 digits DuckDB makes it a DOUBLE, as a Decimal does
+        return int(stripped) if len(stripped.lstrip("+-")) <= 38 else Decimal(stripped)
     if DECIMAL.fullmatch(stripped):
         return Decimal(stripped)
     if FLOAT.fullmatch(stripped):
