@@ -6,6 +6,7 @@ Its URLs are relative, so the page works wherever the app is mounted.
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -52,7 +53,9 @@ def openapi_document(app: Any, request: Request, instance: str) -> Response:
         return _get_only()
     _check_instance(instance)
     authenticate(app, request)
-    return _document_response(app, request, "Rill project API", _base_url(request, f"/v1/instances/{instance}/api"))
+    return _document_response(
+        app, request, "Rill project API", _base_url(request, f"/v1/instances/{instance}/api")
+    )
 
 
 def cloud_openapi_document(app: Any, request: Request, org: str, project: str) -> Response:
@@ -86,9 +89,27 @@ def docs_asset(app: Any, request: Request, instance: str, asset: str) -> Respons
 def _document_response(app: Any, request: Request, title: str, server_url: str) -> Response:
     """The built document, as YAML when the caller asks for it and JSON otherwise."""
     document = build_document(api_docs(app.project()), title=title, server_url=server_url)
+    if app.authenticator is not None:
+        _require_bearer_token(document)
     if request.accept_mimetypes.best_match(("application/json", *YAML_TYPES)) in YAML_TYPES:
-        return Response(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), mimetype="application/yaml")
+        return Response(
+            yaml.safe_dump(document, sort_keys=False, allow_unicode=True), mimetype="application/yaml"
+        )
     return Response(json.dumps(document), mimetype="application/json")
+
+
+def _require_bearer_token(document: dict) -> None:
+    """Declare, when auth is on, that every API needs `Authorization: Bearer <token>` (Swagger UI asks for it)."""
+    document.setdefault("components", {})["securitySchemes"] = {
+        "bearerAuth": {"type": "http", "scheme": "bearer"}
+    }
+    document["security"] = [{"bearerAuth": []}]
+    for item in document["paths"].values():
+        for operation in item.values():
+            operation["responses"]["401"] = {
+                "description": "No or invalid bearer token",
+                "content": copy.deepcopy(operation["responses"]["400"]["content"]),
+            }
 
 
 def _base_url(request: Request, path: str) -> str:
@@ -105,4 +126,3 @@ def _get_only() -> Response:
     response = error_response("GET only", 405)
     response.headers["Allow"] = ", ".join(READ_METHODS)
     return response
-

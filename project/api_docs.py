@@ -28,8 +28,11 @@ def api_docs(project: Project) -> list[ApiDoc]:
     """One ApiDoc per API that loaded, computed once per loaded project and kept in its cache."""
     cached = project.derived.get(CACHE_KEY)
     if cached is None:
-        cached = [_api_doc(project, name, api) for name, api in sorted(project.apis.items())
-                  if api.definition is not None]
+        cached = [
+            _api_doc(project, name, api)
+            for name, api in sorted(project.apis.items())
+            if api.definition is not None
+        ]
         project.derived[CACHE_KEY] = cached
     return list(cached)
 

@@ -202,4 +202,14 @@ def test_document_needs_a_token_when_auth_is_on(tmp_path, monkeypatch, path):
     assert response.headers["WWW-Authenticate"] == "Bearer"
     assert_error(client.get(path, headers={"Authorization": "Bearer nonsense"}), 401, "invalid token")
     token = jwt.encode({"sub": "u1", "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
-    assert set(document(client, path, headers={"Authorization": f"Bearer {token}"})["paths"]) == FIXTURE_APIS
+    doc = document(client, path, headers={"Authorization": f"Bearer {token}"})
+    validate(doc)
+    assert set(doc["paths"]) == FIXTURE_APIS
+    assert doc["security"] == [{"bearerAuth": []}]
+    assert doc["components"]["securitySchemes"] == {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+    assert doc["paths"]["/recent"]["get"]["responses"]["401"]["description"] == "No or invalid bearer token"
+
+
+def test_no_security_scheme_when_auth_is_off(project_client):
+    doc = document(project_client("openapi"))
+    assert "security" not in doc and "securitySchemes" not in doc["components"]
