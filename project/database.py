@@ -11,16 +11,27 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
 from project.encoding import quote_literal
+from project.row_encoding import row_encoder
 from project.watchdog import Watchdog
 
 DESCRIBE_CACHE_SIZE = 1024
+
+
+@dataclass
+class Described:
+    """A query's result columns, and whether its recent answers were small (a hint, so it may change)."""
+
+    names: list[str]
+    types: list[Any]
+    row_encoder: Callable[[tuple], str] | None
+    small: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,14 +122,13 @@ class Database:
         _sandbox(self._connection, project_dir)
         self._lock = threading.Lock()
         self.watchdog = Watchdog()
-        self._described: OrderedDict[tuple, tuple[list[str], list[Any]]] = OrderedDict()
+        self._described: OrderedDict[tuple, Described] = OrderedDict()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         with self._lock:
             return self._connection.cursor()
 
-    def describe(self, cursor: duckdb.DuckDBPyConnection, sql: str,
-                 params: Sequence[Any]) -> tuple[list[str], list[Any]]:
+    def describe(self, cursor: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> Described:
         """Result column names and types of a query, without running it; cached by SQL and parameter types."""
         key = (sql, tuple(type(value) for value in params))
         with self._lock:
@@ -126,7 +136,7 @@ class Database:
         if known is not None:
             return known
         relation = cursor.sql(sql, params=list(params) or None)
-        described = (relation.columns, relation.types)
+        described = Described(relation.columns, relation.types, row_encoder(relation.columns, relation.types))
         with self._lock:
             self._described[key] = described
             if len(self._described) > DESCRIBE_CACHE_SIZE:

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from project.database import Database
+from project.database import Described
 from project.encoding import json_rows_sql
 from project.errors import QueryError, QueryTimeoutError, ResultCapError
 
@@ -27,10 +28,13 @@ class Limits:
     timeout: float
 
 
+SMALL_ANSWER_ROWS = 100  # answers up to this size are encoded in Python next time (see row_encoding)
+
+
 class RowStream:
     """An answer whose first batch is already fetched; iterate for the JSON bytes, close when done."""
 
-    def __init__(self, first_rows: list[str], fetch_more: Callable[[], list] | None,
+    def __init__(self, first_rows: list[str], fetch_more: Callable[[], list[str]] | None,
                  finish: Callable[[], None]):
         self._first_rows = first_rows
         self._fetch_more = fetch_more  # None when the first batch was the whole answer
@@ -41,7 +45,7 @@ class RowStream:
             yield ("[" + ",".join(self._first_rows)).encode()
             self._first_rows = []
             while self._fetch_more and (batch := self._fetch_more()):
-                yield ("," + ",".join(row for (row,) in batch)).encode()
+                yield ("," + ",".join(batch)).encode()
             yield b"]"
         except duckdb.Error as error:
             log.error("query failed while streaming; the answer was cut short: %s", error)
@@ -63,9 +67,10 @@ def stream_query(database: Database, sql: str, params: Sequence[Any], limits: Li
     cursor = database.cursor()
     deadline = database.watchdog.watch(limits.timeout, cursor.interrupt) if limits.timeout > 0 else None
     try:
-        names, types = database.describe(cursor, sql, params)
-        result = cursor.execute(json_rows_sql(sql, names, types), list(params))
-        first_rows, finished = _fetch_first(result, limits)
+        described = database.describe(cursor, sql, params)
+        fetch = _start(cursor, sql, params, described)
+        first_rows, finished = _fetch_first(fetch, limits)
+        described.small = finished and len(first_rows) <= SMALL_ANSWER_ROWS
     except BaseException as error:  # noqa: BLE001 - the cursor must be closed whatever happened
         cursor.close()
         raise _query_error(error, limits) from None
@@ -75,19 +80,31 @@ def stream_query(database: Database, sql: str, params: Sequence[Any], limits: Li
     if finished:
         cursor.close()
         return RowStream(first_rows, None, lambda: None)
-    return RowStream(first_rows, lambda: result.fetchmany(limits.batch_rows), cursor.close)
+    return RowStream(first_rows, lambda: fetch(limits.batch_rows), cursor.close)
 
 
-def _fetch_first(result: duckdb.DuckDBPyConnection, limits: Limits) -> tuple[list[str], bool]:
+def _start(cursor: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any],
+           described: Described) -> Callable[[int], list[str]]:
+    """Run the query; returns a function fetching up to n more rows as JSON object texts.
+    Queries whose last answers were small are encoded in Python; others by DuckDB in bulk."""
+    if described.small and described.row_encoder is not None:
+        encode = described.row_encoder
+        result = cursor.execute(sql, list(params))
+        return lambda count: [encode(row) for row in result.fetchmany(count)]
+    result = cursor.execute(json_rows_sql(sql, described.names, described.types), list(params))
+    return lambda count: [row for (row,) in result.fetchmany(count)]
+
+
+def _fetch_first(fetch: Callable[[int], list[str]], limits: Limits) -> tuple[list[str], bool]:
     """The first batch (with a cap: up to cap + 1 rows), and whether that was every row."""
     wanted = limits.row_cap + 1 if limits.row_cap else limits.batch_rows
     rows: list[str] = []
     finished = False
     while len(rows) < wanted and not finished:
         asked = min(limits.batch_rows, wanted - len(rows))
-        batch = result.fetchmany(asked)
+        batch = fetch(asked)
         finished = len(batch) < asked  # fetchmany comes back short only at the end of the result
-        rows.extend(row for (row,) in batch)
+        rows.extend(batch)
     if limits.row_cap and len(rows) > limits.row_cap:
         raise ResultCapError(f"result cap exceeded: returned more than {limits.row_cap} rows")
     return rows, finished

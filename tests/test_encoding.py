@@ -84,3 +84,53 @@ def test_any_text_round_trips(text):
     if "\x00" in text:
         return  # DuckDB strings cannot hold NUL
     assert json.loads(encode(f"{literal} AS v")) == {"v": text}
+
+
+SUPPORTED_VALUES = {
+    # DuckDB type -> hypothesis strategy for a value of it, passed as a bound parameter
+    "BIGINT": st.integers(-(2**63), 2**63 - 1),
+    "HUGEINT": st.integers(-(2**127), 2**127 - 1),
+    "UTINYINT": st.integers(0, 255),
+    "DOUBLE": st.floats(allow_nan=True, allow_infinity=True),
+    "FLOAT": st.floats(width=32, allow_nan=False, allow_infinity=False),
+    "DECIMAL(18, 3)": st.decimals(min_value=-(10**14), max_value=10**14, places=3, allow_nan=False,
+                                  allow_infinity=False),
+    "VARCHAR": st.text().filter(lambda text: "\x00" not in text),
+    "BOOLEAN": st.booleans(),
+    "DATE": st.dates(min_value=__import__("datetime").date(1, 1, 1)),
+    "TIMESTAMP": st.datetimes(min_value=__import__("datetime").datetime(1, 1, 1)),
+    "TIME": st.times(),
+    "UUID": st.uuids().map(str),
+}
+
+
+@pytest.mark.parametrize("type_name", sorted(SUPPORTED_VALUES))
+def test_python_encoding_of_small_answers_matches_duckdb(type_name):
+    """Small answers are encoded in Python (row_encoding): the JSON must mean exactly what DuckDB writes."""
+    from decimal import Decimal
+
+    from project.row_encoding import row_encoder
+
+    connection = duckdb.connect()
+
+    @settings(max_examples=60, deadline=None)
+    @given(SUPPORTED_VALUES[type_name])
+    def check(value):
+        sql = f"SELECT CAST($1 AS {type_name}) AS v, NULL::INTEGER AS \"n\"\"q\""
+        relation = connection.sql(sql, params=[value])
+        encoder = row_encoder(relation.columns, relation.types)
+        assert encoder is not None
+        by_python = encoder(connection.execute(sql, [value]).fetchone())
+        by_duckdb = connection.execute(json_rows_sql(sql, relation.columns, relation.types), [value]).fetchone()[0]
+        assert json.loads(by_python, parse_float=Decimal) == json.loads(by_duckdb, parse_float=Decimal)
+
+    check()
+
+
+@pytest.mark.parametrize("type_name", ["INTERVAL", "BLOB", "INTEGER[]", "STRUCT(a INTEGER)", "TIMESTAMP_NS",
+                                       "TIMESTAMPTZ", "MAP(VARCHAR, INTEGER)"])
+def test_types_python_cannot_encode_exactly_stay_with_duckdb(type_name):
+    from project.row_encoding import row_encoder
+
+    relation = duckdb.connect().sql(f"SELECT NULL::{type_name} AS v")
+    assert row_encoder(relation.columns, relation.types) is None

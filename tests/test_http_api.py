@@ -135,3 +135,13 @@ def test_ping_and_health(project_client):
 
 def test_unknown_route_is_a_json_404(project_client):
     assert_error(project_client("basic").get("/nothing/here"), 404, "")
+
+
+def test_small_answers_are_the_same_whichever_encoder_writes_them(project_client):
+    """The first call is encoded by DuckDB; once known small, a query is encoded in Python (row_encoding)."""
+    client = project_client("basic")
+    answers = [client.get(BASE + "simple_types").get_data(as_text=True) for _ in range(3)]
+    assert json.loads(answers[0]) == json.loads(answers[1]) == json.loads(answers[2]) == [{
+        "big": 9223372036854775807, "d": 2.5, "nan": None, "dec": 1.5, "ts": "2022-01-01T14:49:50.459Z",
+        "day": "1983-03-08", "t": "12:35:00.5", "yes": True, "s": "it's \"quoted\" ü", "nothing": None,
+    }]
