@@ -13,8 +13,7 @@ from typing import Any
 
 import duckdb
 
-from project.database import Database
-from project.database import Described
+from project.database import Database, Described
 from project.encoding import json_rows_sql
 from project.errors import QueryError, QueryTimeoutError, ResultCapError
 
