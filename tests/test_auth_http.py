@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import PROJECTS, ROOT, assert_error, free_port
-from tests.test_end_to_end import wait_until_up
+from tests.test_end_to_end import start, wait_until_up
 
 SECRET = "an-hs256-secret-for-the-tests-0123456789"
 AUDIENCE = "sluice-tests"
@@ -523,3 +523,30 @@ def forge_hs256(claims: dict, secret: bytes) -> str:
     signing_input = part(b'{"alg":"HS256","typ":"JWT"}') + "." + part(json.dumps(claims).encode())
     signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     return signing_input + "." + part(signature)
+
+
+def test_gunicorn_takes_auth_cors_and_cloud_names_from_the_environment(tmp_path):
+    port = free_port()
+    env = {
+        "SLUICE_PROJECT": str(PROJECTS / "secured"),
+        "SLUICE_AUTH": "on",
+        "SLUICE_JWT_SECRET": SECRET,
+        "SLUICE_TOKENS": str(tmp_path / "tokens.json"),
+        "SLUICE_ORG": ORG,
+        "SLUICE_PROJECT_NAME": PROJECT,
+        "SLUICE_CORS_ORIGINS": f"https://other.example, {ORIGIN}",
+    }
+    command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "server:create_app()"]
+    process = start(command, port, tmp_path, env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert_error(fetch(base, BASE + "admins"), 401, NO_BEARER)
+        reply = fetch(base, CLOUD + "admins", {**bearer(a_jwt(audience=None, admin=True)), "Origin": ORIGIN})
+        assert reply.json() == [{"gate": "admins"}] and reply.headers["Access-Control-Allow-Origin"] == ORIGIN
+        assert_error(fetch(base, BASE + "admins", bearer(a_jwt(audience=None))), 403, "admins")
+        assert_error(
+            fetch(base, CLOUD.replace(ORG, "other") + "admins", bearer(a_jwt(audience=None))), 404, "other"
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

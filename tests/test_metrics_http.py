@@ -123,6 +123,8 @@ POLICIES = [
     ("for_domain?domain=yahoo.com", YAHOO, [{"publisher": "Yahoo", "bids": 2}]),
     ("for_domain?domain=google.com", YAHOO, []),  # the caller's WHERE is AND-ed with the row filter
     ("revenue", {**YAHOO, "admin": True}, [{"domain": "yahoo.com", "revenue": 4.0}]),
+    ("my_domain", YAHOO, [{"publisher": "Yahoo", "bids": 2}]),  # `.user` in the metrics SQL itself
+    ("my_domain", {**YAHOO, "domain": "google.com' OR '1'='1"}, []),
     ("unsecured", YAHOO, ALL_DOMAINS),  # skip_nested_security: true
     ("unsecured", {**YAHOO, "domain": "blocked.com"}, ALL_DOMAINS),
 ]
