@@ -15,6 +15,7 @@ from server import create_app
 ROOT = Path(__file__).resolve().parent.parent
 PROJECTS = Path(__file__).resolve().parent / "projects"
 EXAMPLE = ROOT / "examples" / "adbids"
+BASE_URL = "/v1/instances/default/api/"
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+SELECT n * 2 AS n FROM {{ ref "numbers" }}
