@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import logging
 import os
 import sys
@@ -191,7 +192,7 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--query-timeout", type=float, default=float(os.environ.get("SLUICE_QUERY_TIMEOUT", "30")))
     parser.add_argument("--row-cap", type=int, default=None)
     parser.add_argument("--no-reload", action="store_true", help="do not reload when project files change")
-    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    parser.add_argument("--log-format", choices=("text", "json"), default=os.environ.get("SLUICE_LOG_FORMAT", "text"))
     parser.add_argument("--auth", action="store_true", default=_env_flag("SLUICE_AUTH"),
                         help="require bearer tokens (opaque tokens or JWTs)")
     parser.add_argument("--allow-public-without-auth", action="store_true",
@@ -227,14 +228,34 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line, for log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
+                 "message": record.getMessage()}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def configure_logging(log_format: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLogFormatter() if log_format == "json" else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["check"]:  # `server.py check DIR`, as SPEC §1 spells it, is `--check DIR`
+        argv = ["--check", *argv[1:]]
     if argv[:1] in (["token"], ["service"]):
         from project.token_cli import run_token_command
 
         return run_token_command(argv)
     options = parse_command_line(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(options.log_format)
     if options.check:
         return check_project(options.project_dir)
     if not _is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:

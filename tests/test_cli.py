@@ -36,6 +36,21 @@ def test_check_passes_the_example_project():
     assert "0 errors" in result.stdout
 
 
+def test_check_also_answers_to_the_spelling_without_dashes():
+    result = subprocess.run([sys.executable, "server.py", "check", str(PROJECTS / "cycle")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1 and "model dependency cycle" in result.stdout
+
+
+def test_json_logs_are_one_object_per_line():
+    import logging
+
+    from server import JsonLogFormatter
+
+    record = logging.LogRecord("sluice", logging.WARNING, __file__, 1, "query failed: %s", ("boom",), None)
+    assert json.loads(JsonLogFormatter().format(record))["message"] == "query failed: boom"
+
+
 def test_check_reports_a_model_cycle():
     result = check(PROJECTS / "cycle")
     assert result.returncode == 1
