@@ -67,6 +67,7 @@ ERROR_STATUS: list[tuple[type[errors.SluiceError], int]] = [
 ]
 
 RELOAD_CHECK_SECONDS = 1.0
+MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 class Sluice:
@@ -130,6 +131,7 @@ class Sluice:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
+        request.max_content_length = MAX_BODY_BYTES  # a larger body is a 413, not memory spent
         return self.dispatch(request)(environ, start_response)
 
 

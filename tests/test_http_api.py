@@ -145,3 +145,10 @@ def test_small_answers_are_the_same_whichever_encoder_writes_them(project_client
         "big": 9223372036854775807, "d": 2.5, "nan": None, "dec": 1.5, "ts": "2022-01-01T14:49:50.459Z",
         "day": "1983-03-08", "t": "12:35:00.5", "yes": True, "s": "it's \"quoted\" ü", "nothing": None,
     }]
+
+
+def test_a_body_over_the_size_limit_is_a_json_413(project_client):
+    from server import MAX_BODY_BYTES
+
+    body = '{"x": "' + "a" * MAX_BODY_BYTES + '"}'
+    assert_error(project_client("basic").post(BASE + "echo", data=body), 413, "")
