@@ -9,7 +9,7 @@ from werkzeug.wrappers import Request, Response
 from handlers.arguments import query_lists, read_body
 from handlers.auth import authenticate, check_cloud_names
 from project.errors import NotFoundError
-from project.runner import caller_arguments, find_api
+from project.runner import Caller, caller_arguments, find_api
 from project.runner import run_api as run_project_api
 
 INSTANCE = "default"
@@ -17,21 +17,22 @@ INSTANCE = "default"
 
 def run_api(app: Any, request: Request, instance: str, name: str) -> Response:
     """GET|POST|any /v1/instances/<instance>/api/<name>."""
+    caller = authenticate(app, request)  # with auth on, no answer says anything before the token is checked
     body = read_body(request)  # read before the API is looked up: a bad body is a 400 for any name
     if instance != INSTANCE:
         raise NotFoundError(f'instance "{instance}" not found')
-    return _answer(app, request, name, body)
+    return _answer(app, request, caller, name, body)
 
 
 def run_cloud_api(app: Any, request: Request, org: str, project: str, name: str) -> Response:
     """/v1/organizations/<org>/projects/<project>/runtime/api/<name>, as Rill Cloud spells it."""
+    caller = authenticate(app, request)
     body = read_body(request)
     check_cloud_names(app.settings, org, project)
-    return _answer(app, request, name, body)
+    return _answer(app, request, caller, name, body)
 
 
-def _answer(app: Any, request: Request, name: str, body: dict[str, Any]) -> Response:
-    caller = authenticate(app, request)
+def _answer(app: Any, request: Request, caller: Caller, name: str, body: dict[str, Any]) -> Response:
     project = app.project()
     args = caller_arguments(find_api(project, name), body, query_lists(request))
     stream = run_project_api(project, name, args, caller, app.limits())

@@ -201,6 +201,25 @@ def test_bad_or_missing_credentials_are_401(server, route, case, header, message
     assert reply.headers["WWW-Authenticate"] == "Bearer"
 
 
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("GET", BASE + "nope", None),
+        ("GET", "/v1/instances/other/api/open", None),
+        ("POST", BASE + "open", b"{not json"),
+        ("GET", "/v1/organizations/other/projects/other/runtime/api/open", None),
+        ("POST", CLOUD + "nope", b"[1]"),
+    ],
+)
+def test_without_a_token_nothing_else_is_revealed(server, method, path, body):
+    request = urllib.request.Request(server.base + path, data=body, method=method)
+    try:
+        urllib.request.urlopen(request, timeout=30)
+        raise AssertionError("expected 401")
+    except urllib.error.HTTPError as error:
+        assert error.code == 401 and json.loads(error.read()) == {"error": NO_BEARER}
+
+
 @pytest.mark.parametrize("api", ["open", "nope"])
 def test_a_revoked_token_is_401_like_any_other(server, api):
     reply = fetch(server.base, BASE + api, bearer(server.tokens["revoked"]))
