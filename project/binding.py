@@ -156,7 +156,7 @@ def _compile(shape_sql: str, dialect: str, sources: tuple[str, ...]) -> Compiled
         if position in directions:
             slot = Slot("direction", (indexes[0],))
         else:
-            slot = _slot_for_token(token, indexes, roles, sources, tokens[position - 1] if position else None)
+            slot = _slot_for_token(token, indexes, roles, sources, _neighbours(tokens, position))
         pieces.append(shape_sql[cursor:token.start])
         pieces.append(slot)
         cursor = token.end + 1
@@ -252,11 +252,16 @@ def _ancestors(node: exp.Expression):
         parent = parent.parent
 
 
+def _neighbours(tokens: Sequence[Token], position: int) -> tuple[Token | None, Token | None]:
+    return (tokens[position - 1] if position else None,
+            tokens[position + 1] if position + 1 < len(tokens) else None)
+
+
 def _slot_for_token(token: Token, indexes: list[int], roles: dict, sources: Sequence[str],
-                    previous: Token | None) -> Slot:
+                    neighbours: tuple[Token | None, Token | None]) -> Slot:
     """Decide what one token holding markers becomes, from its token type and its place in the tree."""
     role, node = roles.get(indexes[0], (None, None))
-    wrap = previous is not None and _needs_expression(previous)
+    wrap = _needs_parentheses(*neighbours)
     if token.token_type == TokenType.STRING and role == "literal":
         return Slot("literal", _split(token.text), wrap)
     if token.token_type == TokenType.IDENTIFIER and role == "identifier":
@@ -270,10 +275,12 @@ def _slot_for_token(token: Token, indexes: list[int], roles: dict, sources: Sequ
     raise ArgumentError(f"argument {_name(indexes[0], sources)} cannot be used there")
 
 
-def _needs_expression(previous: Token) -> bool:
-    """`INTERVAL '…'` and `DATE '…'` take a literal; a parameter there must be parenthesised."""
-    return previous.token_type == TokenType.INTERVAL or \
-        previous.token_type in sqlglot.parser.Parser.TYPE_TOKENS
+def _needs_parentheses(previous: Token | None, following: Token | None) -> bool:
+    """`INTERVAL '…'` and `DATE '…'` take a literal, so DuckDB needs `(?)` there; sqlglot reads `(?)::DATE`."""
+    if following is not None and following.token_type == TokenType.DCOLON:
+        return True
+    return previous is not None and (previous.token_type == TokenType.INTERVAL
+                                     or previous.token_type in sqlglot.parser.Parser.TYPE_TOKENS)
 
 
 def _bare_marker_kind(identifier: exp.Expression) -> str:

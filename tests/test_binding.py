@@ -2,7 +2,8 @@
 
 import pytest
 
-from project.binding import bind_sql, typed_value
+import project.binding
+from project.binding import bind_sql, shape_cache_info, typed_value
 from project.errors import ArgumentError, QueryError
 from project.sentinels import marker
 
@@ -46,7 +47,7 @@ BOUND = [
     # typed literals take a parenthesised parameter, which DuckDB accepts there
     ("SELECT INTERVAL '{0} days' AS i", ["3"], "SELECT INTERVAL (?) AS i", ["3 days"]),
     ("SELECT DATE '{0}' AS d", ["2024-01-01"], "SELECT DATE (?) AS d", ["2024-01-01"]),
-    ("SELECT '{0}'::DATE AS d", ["2024-01-01"], "SELECT ?::DATE AS d", ["2024-01-01"]),
+    ("SELECT '{0}'::DATE AS d", ["2024-01-01"], "SELECT (?)::DATE AS d", ["2024-01-01"]),
     ("SELECT INTERVAL {0} DAY AS i", ["3"], "SELECT INTERVAL (?) DAY AS i", [3]),
     # value positions: CASE, function arguments, IN lists, squoted values
     ("SELECT CASE WHEN a = {0} THEN {1} ELSE 'z' END FROM t", ["1", "y"],
@@ -132,3 +133,28 @@ def test_refused_statements_and_positions(template, values, error, message):
 ])
 def test_bare_values_mean_what_they_would_pasted(text, value):
     assert typed_value(text) == value
+
+
+def test_a_warm_request_neither_tokenizes_nor_parses(monkeypatch):
+    """The shape is checked once; later requests with other values are a cache lookup plus binding."""
+    template = shape("SELECT a FROM t WHERE b = '{0}' ORDER BY {1} {2} LIMIT {3}", 4)
+    sources = ["args.b", "args.col", "args.dir", "args.n"]
+    bind_sql(template, ["x", "a", "asc", "1"], sources)
+    before = shape_cache_info()
+
+    def fail(*_args, **_kwargs):
+        raise AssertionError("tokenized or parsed again")
+    monkeypatch.setattr(project.binding, "_tokenize", fail)
+    monkeypatch.setattr(project.binding.sqlglot, "parse", fail)
+    assert bind_sql(template, ["y' OR 1=1", "b", "DESC", "5"], sources) == (
+        'SELECT a FROM t WHERE b = ? ORDER BY "b" DESC LIMIT ?', ["y' OR 1=1", 5])
+    after = shape_cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (1, 0)
+
+
+def test_a_refused_shape_is_refused_from_the_cache(monkeypatch):
+    template = shape("SELECT * FROM read_csv('{0}')", 1)
+    for _attempt in range(2):
+        with pytest.raises(ArgumentError, match="file and table functions"):
+            bind_sql(template, ["/etc/passwd"], ["args.f"])
+        monkeypatch.setattr(project.binding, "_tokenize", lambda *_: pytest.fail("compiled again"))
