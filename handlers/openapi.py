@@ -51,8 +51,8 @@ def openapi_document(app: Any, request: Request, instance: str) -> Response:
     """GET /v1/instances/<instance>/api/openapi: the document, JSON or (on request) YAML."""
     if request.method not in READ_METHODS:
         return _get_only()
+    authenticate(app, request)  # first: without a token, a caller learns nothing, not even which names exist
     _check_instance(instance)
-    authenticate(app, request)
     return _document_response(
         app, request, "Rill project API", _base_url(request, f"/v1/instances/{instance}/api")
     )
@@ -62,8 +62,8 @@ def cloud_openapi_document(app: Any, request: Request, org: str, project: str) -
     """GET /v1/organizations/<org>/projects/<project>/runtime/api/openapi, as Rill Cloud spells it."""
     if request.method not in READ_METHODS:
         return _get_only()
-    check_cloud_names(app.settings, org, project)
     authenticate(app, request)
+    check_cloud_names(app.settings, org, project)
     base = _base_url(request, f"/v1/organizations/{org}/projects/{project}/runtime/api")
     return _document_response(app, request, f"Rill {org}/{project} project API", base)
 

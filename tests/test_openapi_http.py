@@ -201,6 +201,7 @@ def test_document_needs_a_token_when_auth_is_on(tmp_path, monkeypatch, path):
     assert_error(response, 401, "no bearer token found in authorization header")
     assert response.headers["WWW-Authenticate"] == "Bearer"
     assert_error(client.get(path, headers={"Authorization": "Bearer nonsense"}), 401, "invalid token")
+    assert_error(client.get(path.replace("default", "other").replace("acme", "other")), 401, "no bearer token")
     token = jwt.encode({"sub": "u1", "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
     doc = document(client, path, headers={"Authorization": f"Bearer {token}"})
     validate(doc)
