@@ -80,10 +80,10 @@ def infer_row_schema(project: Project, api: Api) -> dict:
     bound_sql, params = bind_sql(sql, markers.values, markers.sources)
     cursor = database.cursor()
     try:
-        names, types = database.describe(cursor, bound_sql, params)
+        described = database.describe(cursor, bound_sql, params)
     finally:
         cursor.close()
-    return nullable(response_schema_for_columns(names, [str(type_) for type_ in types]))
+    return nullable(response_schema_for_columns(described.names, [str(type_) for type_ in described.types]))
 
 
 def nullable(schema: dict) -> dict:
