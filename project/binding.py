@@ -67,6 +67,12 @@ class Slot:
     def first(self) -> int:
         return next(piece for piece in self.pieces if isinstance(piece, int))
 
+    def text(self, values: Sequence[str]) -> str:
+        """The slot's text with the values filled in (most slots are one whole value)."""
+        if len(self.pieces) == 1:
+            return values[self.pieces[0]]  # type: ignore[index]
+        return "".join(values[piece] if isinstance(piece, int) else piece for piece in self.pieces)
+
 
 @dataclass(frozen=True)
 class CompiledShape:
@@ -303,14 +309,10 @@ def _split(text: str) -> tuple[str | int, ...]:
     return tuple(int(part) if position % 2 else part for position, part in enumerate(parts) if part != "")
 
 
-def _fill(pieces: tuple[str | int, ...], values: Sequence[str]) -> str:
-    return "".join(values[piece] if isinstance(piece, int) else piece for piece in pieces)
-
-
 def _parameter(slot: Slot, values: Sequence[str]) -> Any:
     if slot.kind == "literal":
-        return _fill(slot.pieces, values)
-    return typed_value(values[slot.first])
+        return slot.text(values)
+    return typed_value(slot.text(values))
 
 
 def typed_value(text: str) -> Any:
@@ -334,7 +336,7 @@ def typed_value(text: str) -> Any:
 
 
 def _direction(slot: Slot, values: Sequence[str], sources: Sequence[str]) -> str:
-    keyword = SORT_DIRECTIONS.get(values[slot.first].strip().lower())
+    keyword = SORT_DIRECTIONS.get(slot.text(values).strip().lower())
     if keyword is None:
         raise ArgumentError(f"argument {_name(slot.first, sources)} must be asc or desc where it is used")
     return keyword
@@ -342,7 +344,7 @@ def _direction(slot: Slot, values: Sequence[str], sources: Sequence[str]) -> str
 
 def _identifier(slot: Slot, values: Sequence[str], sources: Sequence[str]) -> str:
     """A bare name must be plain; inside quotes anything goes but NUL (and paths, for tables)."""
-    name = _fill(slot.pieces, values)
+    name = slot.text(values)
     if slot.kind == "identifier" and not PLAIN_IDENTIFIER.fullmatch(name):
         raise ArgumentError(f"argument {_name(slot.first, sources)} must be a plain name "
                             "(letters, digits and underscores) where it is used")
