@@ -193,7 +193,7 @@ def _count(tokens: Sequence[Token], token_type: TokenType) -> int:
     return sum(1 for token in tokens if token.token_type == token_type)
 
 
-def _parse_one_query(shape_sql: str, dialect: str, sources: Sequence[str]) -> exp.Expression:
+def _parse_one_query(shape_sql: str, dialect: str, sources: Sequence[str]) -> exp.Expr:
     try:
         statements = [tree for tree in sqlglot.parse(shape_sql, read=dialect)
                       if tree is not None and not isinstance(tree, exp.Semicolon)]
@@ -218,7 +218,7 @@ def _check_known(indexes: list[int], sources: Sequence[str]) -> None:
             raise QueryError(f"the SQL contains {sentinels.marker(index)}, text reserved for arguments")
 
 
-def _marker_roles(statement: exp.Expression, sources: Sequence[str]) -> dict[int, tuple[str, exp.Expression]]:
+def _marker_roles(statement: exp.Expr, sources: Sequence[str]) -> dict[int, tuple[str, exp.Expression]]:
     """For each marker index, the kind of node that holds it: a string literal or an identifier."""
     roles: dict[int, tuple[str, exp.Expression]] = {}
     for node in statement.walk():

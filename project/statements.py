@@ -55,7 +55,7 @@ def check_leading_keyword(tokens: Sequence[Token]) -> None:
             raise QueryError(f"only read-only queries are allowed, not {word}")
 
 
-def check_read_only(statement: exp.Expression) -> None:
+def check_read_only(statement: exp.Expr) -> None:
     """Only queries run: the root must be a query and nothing inside it may write or change settings."""
     if not isinstance(statement, QUERY_STATEMENTS):
         raise QueryError(f"only read-only queries are allowed, not {statement_kind(statement)}")
@@ -64,7 +64,7 @@ def check_read_only(statement: exp.Expression) -> None:
             raise QueryError(f"only read-only queries are allowed, not {statement_kind(node)}")
 
 
-def statement_kind(node: exp.Expression) -> str:
+def statement_kind(node: exp.Expr) -> str:
     if isinstance(node, exp.Command):
         return str(node.this).upper()
     return type(node).__name__.upper()
@@ -72,7 +72,7 @@ def statement_kind(node: exp.Expression) -> str:
 
 def sort_direction_tokens(tokens: Sequence[Token]) -> frozenset[int]:
     """Positions of bare markers that stand where ORDER BY takes ASC or DESC: right after a sort key."""
-    found = []
+    found: list[int] = []
     clause: dict[int, TokenType | None] = {0: None}
     depth = 0
     for position, token in enumerate(tokens):
@@ -95,7 +95,7 @@ def _is_direction(tokens: Sequence[Token], position: int) -> bool:
         return False
     previous = tokens[position - 1]
     if previous.token_type in NOT_OPERANDS or not (
-            previous.token_type in OPERAND_ENDS or previous.token_type in _id_var_tokens()):
+            previous.token_type in OPERAND_ENDS or previous.token_type in sqlglot.parser.Parser.ID_VAR_TOKENS):
         return False
     if position + 1 == len(tokens):
         return True
@@ -104,10 +104,6 @@ def _is_direction(tokens: Sequence[Token], position: int) -> bool:
         following.text.upper() in DIRECTION_FOLLOWERS
 
 
-def _id_var_tokens() -> frozenset:
-    return sqlglot.parser.Parser.ID_VAR_TOKENS
-
-
-def explicit_ascending(statement: exp.Expression) -> int:
+def explicit_ascending(statement: exp.Expr) -> int:
     """How many sort keys carry an explicit ASC: a direction marker parsed as ASC must be one of them."""
     return sum(1 for node in statement.find_all(exp.Ordered) if node.args.get("desc") is False)
