@@ -58,6 +58,8 @@ BOUND = [
     ("SELECT total_{0} FROM t", ["bids"], 'SELECT "total_bids" FROM t', []),
     ('SELECT * FROM "{0}"', ["bids"], 'SELECT * FROM "bids"', []),
     ("SELECT * FROM t WHERE a = '{0}';", ["x"], "SELECT * FROM t WHERE a = ? ", ["x"]),
+    ("SELECT 'a\\' AS x, '{0}' AS y", ["z"], "SELECT 'a\\' AS x, ? AS y", ["z"]),  # a backslash escapes nothing
+    ("SELECT 1 AS x -- {0}", ["\nUNION SELECT 2"], "SELECT 1 AS x -- __sluice_arg_0__", []),  # comments stay text
 ]
 
 
@@ -116,6 +118,8 @@ REFUSED = [
     ("SELECT * FROM t WHERE a = E'{0}'", ["x"], ArgumentError, "cannot be used there"),
     ("SELECT * FROM t WHERE a = '__sluice_arg_7__'", [], QueryError, "text reserved for arguments"),
     ('SELECT "{0}" FROM t', ["a\x00b"], ArgumentError, "NUL"),
+    ("SELECT $${0}$$ AS x", ["x"], ArgumentError, "cannot be used there"),  # dollar-quoted: not a plain literal
+    ("SELECT * FROM t ORDER BY a {0} {1}", ["desc", "x"], QueryError, "SQL syntax error"),
 ]
 
 
