@@ -108,12 +108,15 @@ class Sluice:
                 log.error("project reload failed, still serving the previous one: %s", error)
 
     def dispatch(self, request: Request) -> Response:
-        origin = request.headers.get("Origin")
+        origins = self.settings.cors_origins
         if cors.is_preflight(request):
-            return cors.preflight_response(request, self.settings.cors_origins)
-        response = self._route(request)
-        if origin and origin in self.settings.cors_origins:
-            cors.add_cors_headers(response, origin)
+            response = cors.preflight_response(request, origins)
+        else:
+            response = self._route(request)
+            if request.headers.get("Origin") in origins:
+                cors.add_cors_headers(response, request.headers["Origin"])
+        if origins:
+            response.headers.add("Vary", "Origin")  # answers differ by origin: shared caches must know
         return response
 
     def _route(self, request: Request) -> Response:

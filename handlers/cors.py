@@ -31,4 +31,3 @@ def preflight_response(request: Request, origins: Sequence[str]) -> Response:
 
 def add_cors_headers(response: Response, origin: str) -> None:
     response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers.add("Vary", "Origin")

@@ -14,7 +14,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from project import sentinels
-from project.errors import QueryError
+from project.errors import AccessDeniedError, QueryError
 from project.metrics_views import ALL_FIELDS, Dimension, Measure, MetricsView, expression_tree
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def resolve_scope(view: MetricsView, policy: Policy | None) -> Scope:
     if policy is None or security is None:
         return Scope(view)
     if security.access is not None and not policy.check(security.access):
-        raise QueryError(FORBIDDEN)
+        raise AccessDeniedError(FORBIDDEN)  # a valid caller the view is closed to: 403
     return Scope(view, _hidden_names(view, policy), _row_filter(security.row_filter, policy))
 
 

