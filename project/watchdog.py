@@ -6,6 +6,7 @@ Starting a timer thread per request costs about a millisecond; registering a dea
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import threading
 import time
@@ -18,14 +19,18 @@ class Watchdog:
         self._deadlines: dict[int, tuple[float, Callable[[], None]]] = {}
         self._tokens = itertools.count()
         self._owner_pid: int | None = None
+        self._wakes_at = math.inf  # when the thread wakes next: only an earlier deadline needs to wake it
 
     def watch(self, seconds: float, on_timeout: Callable[[], None]) -> int:
         """Call `on_timeout` once `seconds` have passed, unless cancelled first; returns the cancel token."""
         token = next(self._tokens)
+        deadline = time.monotonic() + seconds
         with self._condition:
-            self._deadlines[token] = (time.monotonic() + seconds, on_timeout)
+            self._deadlines[token] = (deadline, on_timeout)
             self._ensure_thread()
-            self._condition.notify()
+            if deadline < self._wakes_at:
+                self._wakes_at = deadline
+                self._condition.notify()
         return token
 
     def cancel(self, token: int) -> None:
@@ -43,8 +48,9 @@ class Watchdog:
             with self._condition:
                 due = self._pop_due()
                 if not due:
-                    wait = min((deadline for deadline, _ in self._deadlines.values()), default=None)
-                    self._condition.wait(None if wait is None else max(wait - time.monotonic(), 0))
+                    self._wakes_at = min((deadline for deadline, _ in self._deadlines.values()), default=math.inf)
+                    wait = None if self._wakes_at == math.inf else max(self._wakes_at - time.monotonic(), 0)
+                    self._condition.wait(wait)
                     continue
             for on_timeout in due:
                 on_timeout()
