@@ -18,7 +18,7 @@ import yaml
 from sqlglot import exp
 
 from project import sentinels
-from project.errors import QueryError
+from project.errors import AccessDeniedError, QueryError
 from project.metrics_sql import compile_metrics_sql
 from project.metrics_views import parse_metrics_view
 
@@ -133,7 +133,7 @@ QUERY_CASES = _cases("queries.yaml")
 @pytest.mark.parametrize("case", QUERY_CASES, ids=[case["sql"][:60] for case in QUERY_CASES])
 def test_query(database, case):
     if "error" in case:
-        with pytest.raises(QueryError) as raised:
+        with pytest.raises((QueryError, AccessDeniedError)) as raised:
             run(database, case["sql"], case.get("args"), case.get("user"))
         assert raised.value.message == case["error"]
     else:
