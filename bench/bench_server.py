@@ -2,7 +2,7 @@
 
 Prints requests/s and peak worker memory side by side, as ratios, for a point lookup, a top-10 aggregate
 and a 100,000-row answer, then one 1,000,000-row request (time and peak memory).
-Usage: python bench/bench_server.py [--seconds 10] [--clients 4] [--rows 1000000]
+Usage: python bench/bench_server.py [--seconds 10] [--clients 4] [--rows 1000000] [--scenarios lookup,top10]
 Not part of the test run.
 """
 
@@ -43,6 +43,7 @@ APIS = {
              "WHERE domain = '{{ .args.domain }}' GROUP BY publisher ORDER BY bids DESC LIMIT 10",
     "rows": "max_rows: 0\nsql: SELECT * FROM bids LIMIT {{ .args.count }}",
 }
+SLICE_SECONDS = 2.0
 DOMAINS = ["google.com", "facebook.com", "msn.com", "yahoo.com", "apple.com", "news.com"]
 
 
@@ -136,16 +137,27 @@ def run_server(kind: str, db_path: str, project_dir: str, state_dir: str):
     return start_gunicorn("bench.baseline_app:app", {"BASELINE_DB": db_path}), "/"
 
 
-def measure(kind: str, scenario: str, options, db_path: str, project_dir: str, state_dir: str) -> tuple[float, int]:
-    (process, port), base = run_server(kind, db_path, project_dir, state_dir)
+def measure(scenario: str, options, db_path: str, project_dir: str,
+            state_dir: str) -> dict[str, tuple[float, int]]:
+    """Both servers run at once and take the load in alternating slices, so drift in the machine's speed
+    falls on both alike. Returns requests/s and peak worker memory (KB) for each."""
+    servers = {kind: run_server(kind, db_path, project_dir, state_dir) for kind in ("sluice", "baseline")}
     try:
-        paths = scenario_paths(base, scenario, options.rows)
-        fetch(port, paths[0])  # warm up both workers' caches alike
-        rate = load(port, paths, options.seconds, options.clients)
-        return rate, worker_peak_kb(process)
+        paths = {kind: scenario_paths(base, scenario, options.rows) for kind, (_, base) in servers.items()}
+        for kind, ((_, port), _) in servers.items():
+            for path in paths[kind][:4]:
+                fetch(port, path)  # warm both workers' caches alike
+        rates: dict[str, list[float]] = {kind: [] for kind in servers}
+        slices = max(int(options.seconds // SLICE_SECONDS), 1)
+        for _ in range(slices):
+            for kind, ((_, port), _) in servers.items():
+                rates[kind].append(load(port, paths[kind], SLICE_SECONDS, options.clients))
+        return {kind: (sum(rates[kind]) / len(rates[kind]), worker_peak_kb(servers[kind][0][0]))
+                for kind in servers}
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
+        for (process, _), _ in servers.values():
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
 
 
 def one_big_request(kind: str, options, db_path: str, project_dir: str, state_dir: str) -> tuple[float, int, int]:
@@ -164,6 +176,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--scenarios", default="lookup,top10,rows", help="comma-separated subset to run")
+    parser.add_argument("--no-big", action="store_true", help="skip the single all-rows request")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         project_dir, state_dir = Path(temporary) / "project", Path(temporary) / "state"
@@ -171,14 +185,17 @@ def main() -> None:
         project = load_project(Settings(project_dir=str(project_dir), state_dir=str(state_dir)))
         assert not project.errors, project.errors
         db_path = next(str(path) for path in state_dir.glob("project-*.duckdb"))
-        print(f"{options.rows:,} rows; gunicorn -w 2 each; {options.clients} client threads, {options.seconds:g} s each")
+        print(f"{options.rows:,} rows; gunicorn -w 2 each; {options.clients} client threads; "
+              f"{options.seconds:g} s each, in alternating {SLICE_SECONDS:g} s slices")
         print(f"{'scenario':<10} {'sluice req/s':>13} {'baseline req/s':>15} {'ratio':>7} "
               f"{'sluice peak MB':>15} {'baseline peak MB':>17} {'ratio':>7}")
-        for scenario in ("lookup", "top10", "rows"):
-            ours = measure("sluice", scenario, options, db_path, str(project_dir), str(state_dir))
-            theirs = measure("baseline", scenario, options, db_path, str(project_dir), str(state_dir))
+        for scenario in options.scenarios.split(","):
+            measured = measure(scenario, options, db_path, str(project_dir), str(state_dir))
+            ours, theirs = measured["sluice"], measured["baseline"]
             print(f"{scenario:<10} {ours[0]:>13.1f} {theirs[0]:>15.1f} {ours[0] / theirs[0]:>7.2f} "
                   f"{ours[1] / 1024:>15.1f} {theirs[1] / 1024:>17.1f} {ours[1] / theirs[1]:>7.2f}")
+        if options.no_big:
+            return
         ours = one_big_request("sluice", options, db_path, str(project_dir), str(state_dir))
         theirs = one_big_request("baseline", options, db_path, str(project_dir), str(state_dir))
         print(f"one request for {options.rows:,} rows: sluice {ours[0]:.2f} s, peak {ours[1] / 1024:.0f} MB, "
