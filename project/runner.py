@@ -15,6 +15,7 @@ from project.policy import CallerPolicy, rule_allows
 from project.rendering import Markers, render_sql
 
 MAX_PROXY_DEPTH = 32
+METRICS_CACHE_SIZE = 1024
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,26 @@ def run_api(project: Project, name: str, args: Mapping[str, Any], caller: Caller
     if definition.resolver == "metrics_sql":
         applies = caller.authenticated and not definition.skip_nested_security
         policy = CallerPolicy(_database(project), data, markers) if applies else None
-        sql = compile_metrics_sql(sql, project.metrics_views, policy)
+        sql = _compile_metrics(project, sql, policy)
     bound_sql, params = bind_sql(sql, markers.values, markers.sources)
     if definition.max_rows is not None:
         limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
     return stream_query(_database(project), bound_sql, params, limits)
+
+
+def _compile_metrics(project: Project, sql: str, policy: CallerPolicy | None) -> str:
+    """Metrics SQL compiled to SQL over the model; without a caller policy the result depends on the
+    rendered text alone, so it is kept per loaded project (parsing it costs about a millisecond)."""
+    if policy is not None:
+        return compile_metrics_sql(sql, project.metrics_views, policy)
+    cache = project.derived.setdefault("compiled_metrics_sql", {})
+    compiled = cache.get(sql)
+    if compiled is None:
+        compiled = compile_metrics_sql(sql, project.metrics_views, None)
+        if len(cache) >= METRICS_CACHE_SIZE:
+            cache.clear()  # crude but bounded; shapes repeat, so it refills with the ones in use
+        cache[sql] = compiled
+    return compiled
 
 
 def _resolve(project: Project, name: str, args: Mapping[str, Any], caller: Caller) -> tuple[Api, dict[str, Any]]:

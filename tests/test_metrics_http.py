@@ -156,3 +156,12 @@ def test_metrics_need_a_token_when_auth_is_on(secured_metrics):
     assert_error(
         fetch(secured_metrics, BASE + "unsecured"), 401, "no bearer token found in authorization header"
     )
+
+
+def test_compiled_metrics_sql_is_reused_and_answers_alike(project_client):
+    """Without a caller policy, a rendered metrics SQL text is compiled once per loaded project."""
+    client = project_client("metrics_http")
+    answers = [client.get(BASE + "busy_publishers").get_data(as_text=True) for _ in range(3)]
+    assert answers[0] == answers[1] == answers[2]
+    cache = client.application.current_project().derived["compiled_metrics_sql"]
+    assert any("HAVING bids > 1" in sql for sql in cache)
