@@ -9,7 +9,7 @@ from typing import Any
 from .nodes import truth
 from .printf import sprintf
 from .printing import format_value, sprint, sprintln
-from .values import Tainted, go_type, template_function
+from .values import Tainted, basic_kind, go_type, template_function
 
 
 def and_(arg: Any, *args: Any) -> Any:
@@ -112,22 +112,10 @@ def slice_(item: Any, *indexes: Any) -> Any:
     return part.decode(errors="replace") if is_text else list(part)
 
 
-def kind(value: Any) -> str:
-    """Go's basic kind of a value for comparisons."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    return "nil" if value is None else "other"
-
 
 def equal(left: Any, right: Any) -> bool:
     """Go's `eq` of two values: basic kinds must match; int and float do not compare."""
-    left_kind, right_kind = kind(left), kind(right)
+    left_kind, right_kind = basic_kind(left), basic_kind(right)
     if left_kind != right_kind:
         if "nil" in (left_kind, right_kind):
             return False
@@ -150,7 +138,7 @@ def ne(left: Any, right: Any) -> bool:
 
 def lt(left: Any, right: Any) -> bool:
     """`lt`: ordered comparison of ints, floats or strings of the same kind."""
-    left_kind, right_kind = kind(left), kind(right)
+    left_kind, right_kind = basic_kind(left), basic_kind(right)
     if left_kind in ("nil", "other", "bool") or right_kind in ("nil", "other", "bool"):
         raise ValueError("invalid type for comparison")
     if left_kind != right_kind:

@@ -8,7 +8,7 @@ from typing import Any
 
 from .printing import format_float as format_float_value
 from .printing import format_value
-from .values import go_type
+from .values import basic_kind, go_type
 
 DIRECTIVE = re.compile(r"%([-+# 0]*)(?:\[(\d+)\])?(\d+)?(?:\.(\d*))?(.?)", re.DOTALL)
 QUOTE_ESCAPES = {'"': '\\"', "\\": "\\\\", "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
@@ -59,15 +59,6 @@ def describe(value: Any) -> str:
     return "<nil>" if value is None else f"{go_type(value)}={format_value(value)}"
 
 
-def basic_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    return "string" if isinstance(value, str) else "other"
-
 
 def format_verb(verb: str, value: Any, spec: Spec) -> str:
     """One argument formatted by one verb; lists and maps are formatted element by element."""
@@ -79,7 +70,7 @@ def format_verb(verb: str, value: Any, spec: Spec) -> str:
         return "map[" + " ".join(f"{format_verb(verb, key, spec)}:{format_verb(verb, value[key], spec)}"
                                  for key in sorted(value)) + "]"
     kind = basic_kind(value)
-    if kind == "other":
+    if kind in ("nil", "other"):
         if verb not in "vs" or value is None and verb == "s":
             return f"%!{verb}({describe(value)})"
         return pad(format_value(value), spec)

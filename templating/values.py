@@ -92,3 +92,16 @@ def go_type(value: Any) -> str:
 
 GO_TYPES = ((datetime, "time.Time"), (bool, "bool"), (int, "int"), (float, "float64"), (str, "string"),
             ((list, tuple), "[]interface {}"), (dict, "map[string]interface {}"))
+
+
+def basic_kind(value: Any) -> str:
+    """Go's basic kind of a value, as comparisons and printf verbs see it."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "string"
+    return "nil" if value is None else "other"
