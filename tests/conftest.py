@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +56,51 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_until_up(base: str, process: subprocess.Popen, seconds: float = 60, log: Path | None = None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited early: {log.read_text() if log else ''}")
+        try:
+            with urllib.request.urlopen(base + "/v1/ping", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("server did not answer in time")
+
+
+def start(command: list[str], port: int, tmp_path, extra_env: dict | None = None) -> subprocess.Popen:
+    """Start a server process and wait until it answers. Its output goes to `tmp_path/server.log`: a pipe
+    nobody reads would fill up and stop a chatty server."""
+    env = {**os.environ, "SLUICE_STATE_DIR": str(tmp_path / "state"), **(extra_env or {})}
+    log = Path(tmp_path) / "server.log"
+    with open(log, "ab") as output:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", process, log=log)
+    except AssertionError:
+        process.kill()
+        raise
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@contextlib.contextmanager
+def serving(project: Path, tmp_path, *options: str) -> Iterator[str]:
+    """`python server.py PROJECT` on a free loopback port; yields its base URL and stops it afterwards."""
+    port = free_port()
+    command = [sys.executable, "server.py", str(project), "--port", str(port), "--no-reload", *options]
+    process = start(command, port, tmp_path)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)

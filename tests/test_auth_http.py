@@ -23,8 +23,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import PROJECTS, ROOT, assert_error, free_port
-from tests.test_end_to_end import start, wait_until_up
+from tests.conftest import PROJECTS, ROOT, assert_error, free_port, start, wait_until_up
 
 SECRET = "an-hs256-secret-for-the-tests-0123456789"
 AUDIENCE = "sluice-tests"

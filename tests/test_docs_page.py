@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import PROJECTS, free_port
-from tests.test_end_to_end import start
+from tests.conftest import PROJECTS, serving
 
 CHROMIUM = "/usr/bin/chromium"
 DOCS = "/v1/instances/default/api/docs"
@@ -54,13 +52,8 @@ def test_other_files_are_not_served(project_client, asset):
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    port = free_port()
-    state = tmp_path_factory.mktemp("docs-page")
-    command = [sys.executable, "server.py", str(PROJECTS / "openapi"), "--port", str(port), "--no-reload"]
-    process = start(command, port, state)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=20)
+    with serving(PROJECTS / "openapi", tmp_path_factory.mktemp("docs-page")) as base:
+        yield base
 
 
 def rendered_dom(url: str, profile: str) -> str:

@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from tests.conftest import EXAMPLE, ROOT, free_port
-
-
-def wait_until_up(base: str, process: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited early: {process.stdout.read() if process.stdout else ''}")
-        try:
-            with urllib.request.urlopen(base + "/v1/ping", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("server did not answer in time")
+from tests.conftest import EXAMPLE, free_port, start
 
 
 def call(base: str, path: str, body: dict | None = None) -> tuple[int, object]:
@@ -37,18 +22,6 @@ def call(base: str, path: str, body: dict | None = None) -> tuple[int, object]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-def start(command: list[str], port: int, tmp_path, extra_env: dict | None = None) -> subprocess.Popen:
-    env = {**os.environ, "SLUICE_STATE_DIR": str(tmp_path / "state"), **(extra_env or {})}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}", process)
-    except AssertionError:
-        process.kill()
-        raise
-    return process
 
 
 @pytest.fixture(params=["python", "gunicorn"])

@@ -6,16 +6,12 @@ answer is a 5xx and that every answer matches what the document declares (status
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.modes import GenerationMode
 
-from tests.conftest import PROJECTS, free_port
-from tests.test_end_to_end import start
+from tests.conftest import PROJECTS, serving
 
 MAX_EXAMPLES = 25
 
@@ -23,18 +19,8 @@ MAX_EXAMPLES = 25
 @pytest.fixture(scope="module")
 def live_schema(tmp_path_factory):
     """The document of a live server on a loopback port; the server stops after the module."""
-    port = free_port()
-    state = tmp_path_factory.mktemp("schemathesis")
-    command = [sys.executable, "server.py", str(PROJECTS / "openapi"), "--port", str(port), "--no-reload"]
-    process = start(command, port, state)
-    try:
-        yield schemathesis.openapi.from_url(f"http://127.0.0.1:{port}/v1/instances/default/api/openapi")
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with serving(PROJECTS / "openapi", tmp_path_factory.mktemp("schemathesis")) as base:
+        yield schemathesis.openapi.from_url(f"{base}/v1/instances/default/api/openapi")
 
 
 POSITIVE, NEGATIVE = GenerationMode.POSITIVE, GenerationMode.NEGATIVE
