@@ -22,6 +22,8 @@ def read_body(request: Request) -> dict[str, Any]:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise ArgumentError(f"failed to unmarshal request body: {error}") from None
+    except RecursionError:
+        raise ArgumentError("failed to unmarshal request body: nested too deeply") from None
     if not isinstance(body, dict):
         kind = JSON_KINDS.get(type(body), "not an object")
         raise ArgumentError(f"failed to unmarshal request body: expected a JSON object, got {kind}")

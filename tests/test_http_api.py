@@ -50,6 +50,8 @@ ERRORS = [
     ("POST", "by_domain", "[1, 2]", 400, "failed to unmarshal request body: expected a JSON object, got an array"),
     ("POST", "nope", "{broken", 400, "failed to unmarshal request body"),  # body is read before the lookup
     ("GET", "by_domain", "\"text\"", 400, "failed to unmarshal request body"),
+    ("POST", "echo", '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}", 400, "nested too deeply"),
+    ("POST", "echo", b"\xff\xfe", 400, "failed to unmarshal request body"),
     ("GET", "limited?n=1; DROP TABLE bids", None, 400, ""),
     ("GET", "limited?n=abc", None, 400, ""),
     ("GET", "bad_sql", None, 400, "no_such_table"),
