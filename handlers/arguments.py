@@ -9,6 +9,7 @@ from werkzeug.wrappers import Request
 
 from project.errors import ArgumentError
 
+MAX_BODY_DEPTH = 32  # arguments are values and lists, not trees; deeper input only burdens the renderer
 JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean",
               type(None): "null"}
 
@@ -27,7 +28,21 @@ def read_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         kind = JSON_KINDS.get(type(body), "not an object")
         raise ArgumentError(f"failed to unmarshal request body: expected a JSON object, got {kind}")
+    if _depth(body) > MAX_BODY_DEPTH:
+        raise ArgumentError(f"failed to unmarshal request body: nested too deeply (more than {MAX_BODY_DEPTH} levels)")
     return body
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest, counted without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def query_lists(request: Request) -> dict[str, list[str]]:

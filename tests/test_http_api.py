@@ -52,6 +52,7 @@ ERRORS = [
     ("GET", "by_domain", "\"text\"", 400, "failed to unmarshal request body"),
     ("POST", "echo", '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}", 400, "nested too deeply"),
     ("POST", "echo", b"\xff\xfe", 400, "failed to unmarshal request body"),
+    ("POST", "echo", '{"x": ' + "[" * 40 + "]" * 40 + "}", 400, "nested too deeply (more than 32 levels)"),
     ("GET", "limited?n=1; DROP TABLE bids", None, 400, ""),
     ("GET", "limited?n=abc", None, 400, ""),
     ("GET", "bad_sql", None, 400, "no_such_table"),
@@ -154,3 +155,11 @@ def test_a_body_over_the_size_limit_is_a_json_413(project_client):
 
     body = '{"x": "' + "a" * MAX_BODY_BYTES + '"}'
     assert_error(project_client("basic").post(BASE + "echo", data=body), 413, "")
+
+
+def test_the_deepest_body_allowed_still_renders(project_client):
+    from handlers.arguments import MAX_BODY_DEPTH
+
+    nested = "[" * (MAX_BODY_DEPTH - 1) + "]" * (MAX_BODY_DEPTH - 1)
+    response = project_client("basic").post(BASE + "echo", data='{"x": ' + nested + "}")
+    assert json.loads(response.get_data()) == [{"x": nested}]  # Go prints nested empty lists as written
