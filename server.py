@@ -197,6 +197,8 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--query-timeout", type=float, default=float(os.environ.get("SLUICE_QUERY_TIMEOUT", "30")))
     parser.add_argument("--row-cap", type=int, default=None)
     parser.add_argument("--no-reload", action="store_true", help="do not reload when project files change")
+    parser.add_argument("--duckdb-threads", type=int, default=int(os.environ.get("SLUICE_DUCKDB_THREADS") or 0) or None,
+                        help="threads DuckDB may use per process (default: one per core)")
     parser.add_argument("--log-format", choices=("text", "json"), default=os.environ.get("SLUICE_LOG_FORMAT", "text"))
     parser.add_argument("--auth", action="store_true", default=_env_flag("SLUICE_AUTH"),
                         help="require bearer tokens (opaque tokens or JWTs)")
@@ -221,7 +223,7 @@ def settings_from_command_line(options: argparse.Namespace) -> Settings:
                     state_dir=options.state_dir, environment="dev", query_timeout=options.query_timeout,
                     row_cap=options.row_cap, reload=not options.no_reload, env_overrides=overrides,
                     auth=options.auth, org=options.org, project_name=options.project_name,
-                    cors_origins=tuple(origins))
+                    cors_origins=tuple(origins), duckdb_threads=options.duckdb_threads)
 
 
 def _is_loopback(host: str) -> bool:

@@ -117,8 +117,11 @@ def _remove_stale_builds(state_dir: str, keep: str) -> None:
 class Database:
     """A read-only connection to a built file; hands out one cursor per request."""
 
-    def __init__(self, path: str, project_dir: str) -> None:
-        self._connection = duckdb.connect(path, read_only=True, config={"file_search_path": project_dir})
+    def __init__(self, path: str, project_dir: str, threads: int | None = None) -> None:
+        config: dict[str, Any] = {"file_search_path": project_dir}
+        if threads:
+            config["threads"] = threads  # with one gunicorn worker per core, 1 avoids oversubscription
+        self._connection = duckdb.connect(path, read_only=True, config=config)
         _sandbox(self._connection, project_dir)
         self._lock = threading.Lock()
         self.watchdog = Watchdog()

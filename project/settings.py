@@ -25,6 +25,7 @@ class Settings:
     org: str | None = None
     project_name: str | None = None
     cors_origins: tuple[str, ...] = ()
+    duckdb_threads: int | None = None  # None: DuckDB's default (one per core)
 
     @property
     def resolved_state_dir(self) -> str:
@@ -47,6 +48,7 @@ def settings_from_env(env: Mapping[str, str], **overrides) -> Settings:
         "query_timeout": float(env.get("SLUICE_QUERY_TIMEOUT", 30)),
         "row_cap": int(env["SLUICE_ROW_CAP"]) if env.get("SLUICE_ROW_CAP") else None,
         "reload": _flag(env.get("SLUICE_RELOAD")),
+        "duckdb_threads": int(env["SLUICE_DUCKDB_THREADS"]) if env.get("SLUICE_DUCKDB_THREADS") else None,
         "auth": _flag(env.get("SLUICE_AUTH")),
         "org": env.get("SLUICE_ORG") or None,
         "project_name": env.get("SLUICE_PROJECT_NAME") or None,

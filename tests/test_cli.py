@@ -75,6 +75,8 @@ def test_edits_are_served_after_a_reload_and_a_broken_file_breaks_only_itself(tm
     ({"SLUICE_ROW_CAP": "50"}, "row_cap", 50),
     ({"SLUICE_QUERY_TIMEOUT": "2.5"}, "query_timeout", 2.5),
     ({"SLUICE_AUTH": "on"}, "auth", True),
+    ({"SLUICE_DUCKDB_THREADS": "1"}, "duckdb_threads", 1),
+    ({}, "duckdb_threads", None),
     ({"SLUICE_CORS_ORIGINS": "https://a.example, https://b.example"}, "cors_origins",
      ("https://a.example", "https://b.example")),
     ({}, "auth", False),

@@ -16,3 +16,9 @@ def test_variables_rill_yaml_then_dotenv_then_command_line(project_client):
 def test_yaml_models_sql_models_and_ref(project_client):
     rows = json.loads(project_client("variables").get(BASE_URL + "models").get_data())
     assert rows == [{"labels": ["yaml", "yaml", "yaml"], "doubled": 6}]
+
+
+def test_duckdb_threads_setting_reaches_the_serving_connection(project_client):
+    database = project_client("variables", duckdb_threads=1).application.current_project().database
+    cursor = database.cursor()
+    assert cursor.execute("SELECT current_setting('threads')").fetchone()[0] == 1
