@@ -7,6 +7,7 @@ status does; later batches are fetched as the caller reads, so memory does not g
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ class Limits:
     timeout: float
 
 
+WRAPPED_LINE = re.compile(r"^LINE (\d+):", re.MULTILINE)
 SMALL_ANSWER_ROWS = 100  # answers up to this size are encoded in Python next time (see row_encoding)
 
 
@@ -65,14 +67,16 @@ def stream_query(database: Database, sql: str, params: Sequence[Any], limits: Li
     """Run the query and fetch its first batch (or cap + 1 rows); raise QueryError and friends."""
     cursor = database.cursor()
     deadline = database.watchdog.watch(limits.timeout, cursor.interrupt) if limits.timeout > 0 else None
+    in_python = False
     try:
         described = database.describe(cursor, sql, params)
-        fetch = _start(cursor, sql, params, described)
+        in_python = described.small and described.row_encoder is not None
+        fetch = _start(cursor, sql, params, described, in_python)
         first_rows, finished = _fetch_first(fetch, limits)
         described.small = finished and len(first_rows) <= SMALL_ANSWER_ROWS
     except BaseException as error:  # noqa: BLE001 - the cursor must be closed whatever happened
         cursor.close()
-        raise _query_error(error, limits) from None
+        raise _query_error(error, limits, wrapped=not in_python) from None
     finally:
         if deadline is not None:
             database.watchdog.cancel(deadline)
@@ -82,11 +86,11 @@ def stream_query(database: Database, sql: str, params: Sequence[Any], limits: Li
     return RowStream(first_rows, lambda: fetch(limits.batch_rows), cursor.close)
 
 
-def _start(cursor: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any],
-           described: Described) -> Callable[[int], list[str]]:
+def _start(cursor: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any], described: Described,
+           in_python: bool) -> Callable[[int], list[str]]:
     """Run the query; returns a function fetching up to n more rows as JSON object texts.
     Queries whose last answers were small are encoded in Python; others by DuckDB in bulk."""
-    if described.small and described.row_encoder is not None:
+    if in_python and described.row_encoder is not None:
         encode = described.row_encoder
         result = cursor.execute(sql, list(params))
         return lambda count: [encode(row) for row in result.fetchmany(count)]
@@ -109,11 +113,14 @@ def _fetch_first(fetch: Callable[[int], list[str]], limits: Limits) -> tuple[lis
     return rows, finished
 
 
-def _query_error(error: BaseException, limits: Limits) -> BaseException:
+def _query_error(error: BaseException, limits: Limits, wrapped: bool) -> BaseException:
     if isinstance(error, duckdb.InterruptException):
         return QueryTimeoutError(f"query timed out after {limits.timeout:g} s")
     if isinstance(error, (duckdb.InternalException, duckdb.FatalException)):
         return error
     if isinstance(error, duckdb.Error):
-        return QueryError(str(error))
+        message = str(error)
+        if wrapped:  # the JSON wrapper puts the query on its second line: count lines as the author does
+            message = WRAPPED_LINE.sub(lambda match: f"LINE {int(match.group(1)) - 1}:", message)
+        return QueryError(message)
     return error

@@ -163,3 +163,10 @@ def test_the_deepest_body_allowed_still_renders(project_client):
     nested = "[" * (MAX_BODY_DEPTH - 1) + "]" * (MAX_BODY_DEPTH - 1)
     response = project_client("basic").post(BASE + "echo", data='{"x": ' + nested + "}")
     assert json.loads(response.get_data()) == [{"x": nested}]  # Go prints nested empty lists as written
+
+
+def test_errors_found_while_running_point_at_the_line_of_the_query(project_client):
+    """The value is converted while the query runs, inside Sluice's JSON wrapper: lines still count from the
+    API's own SQL."""
+    body = assert_error(project_client("basic").get(BASE + "bid_by_id?id=1;DROP"), 400, "Could not convert")
+    assert "LINE 2: FROM bids WHERE id = ?" in body["error"]
