@@ -146,6 +146,8 @@ def response_for_error(error: errors.SluiceError) -> Response:
                               details=details, line=error.line, column=error.column)
     if status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
+    if status == 503:
+        response.headers["Retry-After"] = "1"
     return response
 
 
@@ -197,6 +199,8 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--query-timeout", type=float, default=float(os.environ.get("SLUICE_QUERY_TIMEOUT", "30")))
     parser.add_argument("--row-cap", type=int, default=None)
     parser.add_argument("--no-reload", action="store_true", help="do not reload when project files change")
+    parser.add_argument("--max-queries", type=int, default=int(os.environ.get("SLUICE_MAX_QUERIES", "64")),
+                        help="queries running at once before answering 503 (0: no limit)")
     parser.add_argument("--duckdb-threads", type=int, default=int(os.environ.get("SLUICE_DUCKDB_THREADS") or 0) or None,
                         help="threads DuckDB may use per process (default: one per core)")
     parser.add_argument("--log-format", choices=("text", "json"), default=os.environ.get("SLUICE_LOG_FORMAT", "text"))
@@ -223,7 +227,8 @@ def settings_from_command_line(options: argparse.Namespace) -> Settings:
                     state_dir=options.state_dir, environment="dev", query_timeout=options.query_timeout,
                     row_cap=options.row_cap, reload=not options.no_reload, env_overrides=overrides,
                     auth=options.auth, org=options.org, project_name=options.project_name,
-                    cors_origins=tuple(origins), duckdb_threads=options.duckdb_threads)
+                    cors_origins=tuple(origins), duckdb_threads=options.duckdb_threads,
+                    max_queries=options.max_queries)
 
 
 def _is_loopback(host: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from project.encoding import quote_literal
+from project.errors import OverloadedError
 from project.row_encoding import row_encoder
 from project.watchdog import Watchdog
 
@@ -117,7 +118,7 @@ def _remove_stale_builds(state_dir: str, keep: str) -> None:
 class Database:
     """A read-only connection to a built file; hands out one cursor per request."""
 
-    def __init__(self, path: str, project_dir: str, threads: int | None = None) -> None:
+    def __init__(self, path: str, project_dir: str, threads: int | None = None, max_queries: int = 0) -> None:
         config: dict[str, Any] = {"file_search_path": project_dir}
         if threads:
             config["threads"] = threads  # with one gunicorn worker per core, 1 avoids oversubscription
@@ -126,6 +127,16 @@ class Database:
         self._lock = threading.Lock()
         self.watchdog = Watchdog()
         self._described: OrderedDict[tuple, Described] = OrderedDict()
+        self._query_slots = threading.BoundedSemaphore(max_queries) if max_queries > 0 else None
+
+    def take_query_slot(self) -> Callable[[], None]:
+        """Reserve one of the process's query slots until the returned release is called; OverloadedError
+        (503) when all are taken, so a burst queues in front of the proxy instead of inside DuckDB."""
+        if self._query_slots is None:
+            return _nothing
+        if not self._query_slots.acquire(blocking=False):
+            raise OverloadedError("too many queries are running; retry shortly")
+        return self._query_slots.release
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         with self._lock:
@@ -148,6 +159,10 @@ class Database:
 
     def close(self) -> None:
         self._connection.close()
+
+
+def _nothing() -> None:
+    return None
 
 
 def _sandbox(connection: duckdb.DuckDBPyConnection, project_dir: str) -> None:

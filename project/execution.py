@@ -60,11 +60,18 @@ class RowStream:
         return ("[" + ",".join(self._first_rows) + "]").encode()
 
     def close(self) -> None:
-        self._finish()
+        """Free the cursor and the query slot; once, however often the server and the stream call it."""
+        finish, self._finish = self._finish, _done
+        finish()
+
+
+def _done() -> None:
+    return None
 
 
 def stream_query(database: Database, sql: str, params: Sequence[Any], limits: Limits) -> RowStream:
     """Run the query and fetch its first batch (or cap + 1 rows); raise QueryError and friends."""
+    release = database.take_query_slot()
     cursor = database.cursor()
     deadline = database.watchdog.watch(limits.timeout, cursor.interrupt) if limits.timeout > 0 else None
     in_python = False
@@ -76,14 +83,16 @@ def stream_query(database: Database, sql: str, params: Sequence[Any], limits: Li
         described.small = finished and len(first_rows) <= SMALL_ANSWER_ROWS
     except BaseException as error:  # noqa: BLE001 - the cursor must be closed whatever happened
         cursor.close()
+        release()
         raise _query_error(error, limits, wrapped=not in_python) from None
     finally:
         if deadline is not None:
             database.watchdog.cancel(deadline)
     if finished:
         cursor.close()
+        release()
         return RowStream(first_rows, None, lambda: None)
-    return RowStream(first_rows, lambda: fetch(limits.batch_rows), cursor.close)
+    return RowStream(first_rows, lambda: fetch(limits.batch_rows), lambda: (cursor.close(), release()))
 
 
 def _start(cursor: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any], described: Described,

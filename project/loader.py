@@ -135,7 +135,7 @@ def _build_models(directory: str, settings: Settings, env: Mapping[str, str], en
     paths = {model.name: model.path for model in built}
     errors.extend(ProjectError(f"model {name!r} failed to build: {message}", path=paths.get(name))
                   for name, message in build_errors.items())
-    return Database(path, directory, settings.duckdb_threads), set(rendered)
+    return Database(path, directory, settings.duckdb_threads, settings.max_queries), set(rendered)
 
 
 def _load_metrics_views(directory: str, model_names: set[str],

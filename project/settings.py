@@ -26,6 +26,7 @@ class Settings:
     project_name: str | None = None
     cors_origins: tuple[str, ...] = ()
     duckdb_threads: int | None = None  # None: DuckDB's default (one per core)
+    max_queries: int = 64  # queries running at once in one process; more is a 503 (0: no limit)
 
     @property
     def resolved_state_dir(self) -> str:
@@ -49,6 +50,7 @@ def settings_from_env(env: Mapping[str, str], **overrides) -> Settings:
         "row_cap": int(env["SLUICE_ROW_CAP"]) if env.get("SLUICE_ROW_CAP") else None,
         "reload": _flag(env.get("SLUICE_RELOAD")),
         "duckdb_threads": int(env["SLUICE_DUCKDB_THREADS"]) if env.get("SLUICE_DUCKDB_THREADS") else None,
+        "max_queries": int(env.get("SLUICE_MAX_QUERIES", 64)),
         "auth": _flag(env.get("SLUICE_AUTH")),
         "org": env.get("SLUICE_ORG") or None,
         "project_name": env.get("SLUICE_PROJECT_NAME") or None,

@@ -77,6 +77,8 @@ def test_edits_are_served_after_a_reload_and_a_broken_file_breaks_only_itself(tm
     ({"SLUICE_AUTH": "on"}, "auth", True),
     ({"SLUICE_DUCKDB_THREADS": "1"}, "duckdb_threads", 1),
     ({}, "duckdb_threads", None),
+    ({"SLUICE_MAX_QUERIES": "8"}, "max_queries", 8),
+    ({}, "max_queries", 64),
     ({"SLUICE_CORS_ORIGINS": "https://a.example, https://b.example"}, "cors_origins",
      ("https://a.example", "https://b.example")),
     ({}, "auth", False),

@@ -170,3 +170,17 @@ def test_errors_found_while_running_point_at_the_line_of_the_query(project_clien
     API's own SQL."""
     body = assert_error(project_client("basic").get(BASE + "bid_by_id?id=1;DROP"), 400, "Could not convert")
     assert "LINE 2: FROM bids WHERE id = ?" in body["error"]
+
+
+def test_a_process_running_its_limit_of_queries_answers_503_then_recovers(project_client):
+    client = project_client("basic", max_queries=1, batch_rows=100, row_cap=0)
+    streaming = client.get(BASE + "rows?count=5000", buffered=False)
+    assert streaming.status_code == 200  # the first batch is out; the query holds its slot while it streams
+    busy = client.get(BASE + "echo")
+    assert_error(busy, 503, "too many queries are running")
+    assert busy.headers["Retry-After"] == "1"
+    rows = json.loads(b"".join(streaming.response))
+    streaming.close()
+    assert len(rows) == 5000
+    assert client.get(BASE + "echo").status_code == 200
+    assert client.get(BASE + "echo").status_code == 200  # slots are given back once per query, not twice
