@@ -26,6 +26,7 @@ from handlers.responses import error_response
 from project import errors
 from project.authn import authenticator_from_settings
 from project.execution import Limits
+from project.files import file_stamps
 from project.loader import Project, load_project
 from project.settings import Settings, settings_from_env
 
@@ -77,7 +78,7 @@ class Sluice:
         self.settings = settings
         self.authenticator = authenticator_from_settings(settings.project_dir, os.environ) if settings.auth else None
         self._project = load_project(settings)
-        self._sources_stamp = _sources_stamp(settings.project_dir) if settings.reload else None
+        self._sources_stamp = file_stamps(settings.project_dir) if settings.reload else None
         self._next_check = 0.0
         self._reload_lock = threading.Lock()
 
@@ -96,7 +97,7 @@ class Sluice:
     def _reload_if_changed(self) -> None:
         with self._reload_lock:
             self._next_check = time.monotonic() + RELOAD_CHECK_SECONDS
-            stamp = _sources_stamp(self.settings.project_dir)
+            stamp = file_stamps(self.settings.project_dir)
             if stamp == self._sources_stamp:
                 return
             self._sources_stamp = stamp
@@ -106,6 +107,8 @@ class Sluice:
                          len(self._project.errors))
             except errors.ProjectError as error:
                 log.error("project reload failed, still serving the previous one: %s", error)
+            except Exception:  # a failed build (disk full, permissions) must not fail requests
+                log.exception("project reload failed, still serving the previous one")
 
     def dispatch(self, request: Request) -> Response:
         origins = self.settings.cors_origins
@@ -149,21 +152,6 @@ def response_for_error(error: errors.SluiceError) -> Response:
     if status == 503:
         response.headers["Retry-After"] = "1"
     return response
-
-
-def _sources_stamp(project_dir: str) -> tuple:
-    """Names, sizes and times of the project's files, to notice edits cheaply."""
-    stamp = []
-    for folder, subfolders, names in os.walk(project_dir):
-        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
-        for name in sorted(names):
-            path = os.path.join(folder, name)
-            try:
-                info = os.stat(path)
-            except OSError:
-                continue
-            stamp.append((path, info.st_size, info.st_mtime_ns))
-    return tuple(stamp)
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Sluice:

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from handlers.responses import json_response
 
-VERSION = "0.1.0"
+
+@lru_cache(maxsize=1)
+def version() -> str:
+    """The installed package's version (setup.cfg holds the one copy of it)."""
+    try:
+        return package_version("sluice")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def ping(app: Any, request: Request) -> Response:
     """GET /v1/ping: the process answers."""
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return json_response({"version": VERSION, "time": now})
+    return json_response({"version": version(), "time": now})
 
 
 def health(app: Any, request: Request) -> Response:

@@ -167,12 +167,12 @@ def _nothing() -> None:
 
 def _sandbox(connection: duckdb.DuckDBPyConnection, project_dir: str) -> None:
     """Queries may read files only inside the project folder, and may not change settings."""
+    if connection.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:
+        return  # DuckDB shares one instance per file in a process: a reload reopens one already sandboxed
     folders = [os.path.join(project_dir, "")] + [
         name + "/" for name in os.listdir(project_dir)
         if os.path.isdir(os.path.join(project_dir, name)) and not name.startswith(".")]
     listed = ", ".join(quote_literal(folder) for folder in folders)
-    if connection.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:
-        return  # DuckDB shares one instance per file in a process: a reload reopens one already sandboxed
     connection.execute(f"SET allowed_directories = [{listed}]")
     connection.execute("SET enable_external_access = false")
     connection.execute("SET lock_configuration = true")

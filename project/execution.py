@@ -74,33 +74,33 @@ def stream_query(database: Database, sql: str, params: Sequence[Any], limits: Li
     release = database.take_query_slot()
     cursor = database.cursor()
     deadline = database.watchdog.watch(limits.timeout, cursor.interrupt) if limits.timeout > 0 else None
-    in_python = False
+    wrapped = False  # set once the query runs inside the JSON wrapper (describe runs it as written)
     try:
         described = database.describe(cursor, sql, params)
-        in_python = described.small and described.row_encoder is not None
-        fetch = _start(cursor, sql, params, described, in_python)
+        encoder = described.row_encoder if described.small else None
+        wrapped = encoder is None
+        fetch = _start(cursor, sql, params, described, encoder)
         first_rows, finished = _fetch_first(fetch, limits)
         described.small = finished and len(first_rows) <= SMALL_ANSWER_ROWS
     except BaseException as error:  # noqa: BLE001 - the cursor must be closed whatever happened
         cursor.close()
         release()
-        raise _query_error(error, limits, wrapped=not in_python) from None
+        raise _query_error(error, limits, wrapped) from None
     finally:
         if deadline is not None:
             database.watchdog.cancel(deadline)
     if finished:
         cursor.close()
         release()
-        return RowStream(first_rows, None, lambda: None)
+        return RowStream(first_rows, None, _done)
     return RowStream(first_rows, lambda: fetch(limits.batch_rows), lambda: (cursor.close(), release()))
 
 
 def _start(cursor: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any], described: Described,
-           in_python: bool) -> Callable[[int], list[str]]:
+           encode: Callable[[tuple], str] | None) -> Callable[[int], list[str]]:
     """Run the query; returns a function fetching up to n more rows as JSON object texts.
-    Queries whose last answers were small are encoded in Python; others by DuckDB in bulk."""
-    if in_python and described.row_encoder is not None:
-        encode = described.row_encoder
+    With an encoder (queries whose last answers were small) rows are encoded in Python; else by DuckDB."""
+    if encode is not None:
         result = cursor.execute(sql, list(params))
         return lambda count: [encode(row) for row in result.fetchmany(count)]
     result = cursor.execute(json_rows_sql(sql, described.names, described.types), list(params))

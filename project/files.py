@@ -97,3 +97,25 @@ def list_files(root: str, folder: str, extensions: tuple[str, ...]) -> list[str]
             if name.endswith(extensions) and not name.startswith("."):
                 found.append(os.path.relpath(os.path.join(directory, name), root))
     return sorted(found)
+
+
+def file_stamps(root: str, skip_folders: tuple[str, ...] = (), hidden_files: bool = True) -> list[tuple[str, int, int]]:
+    """Project-relative path, size and modification time of every file below `root`, in a stable order.
+
+    Hidden folders are skipped, and so are top-level folders named in `skip_folders`; a file that vanishes
+    or cannot be read while walking (a dangling link) is left out rather than failing the walk.
+    """
+    stamps = []
+    for directory, subfolders, names in os.walk(root):
+        relative = os.path.relpath(directory, root)
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith(".")
+                               and not (relative == "." and name in skip_folders))
+        for name in sorted(names):
+            if name.startswith(".") and not hidden_files:
+                continue
+            try:
+                info = os.stat(os.path.join(directory, name))
+            except OSError:
+                continue
+            stamps.append((os.path.join(relative, name), info.st_size, info.st_mtime_ns))
+    return stamps

@@ -16,7 +16,7 @@ from project.arguments import ArgumentSchema, compile_argument_schema
 from project.binding import compile_shape
 from project.database import BuiltModel, Database, build_database, fingerprint
 from project.errors import ProjectError, QueryError
-from project.files import list_files, parse_dotenv, parse_yaml, read_text
+from project.files import file_stamps, list_files, parse_dotenv, parse_yaml, read_text
 from project.metrics_views import MetricsView, check_model, parse_metrics_view
 from project.models import ModelSource, dependency_order, read_model, referenced_names
 from project.openapi import validate_openapi_block
@@ -96,7 +96,10 @@ def _variables(directory: str, config: Mapping, settings: Settings, errors: list
             errors.append(ProjectError(f"{key}: must be a mapping", path="rill.yaml"))
     dotenv = os.path.join(directory, ".env")
     if os.path.exists(dotenv):
-        variables.update(parse_dotenv(read_text(dotenv, ".env")))
+        try:
+            variables.update(parse_dotenv(read_text(dotenv, ".env")))
+        except ProjectError as error:
+            errors.append(error)
     variables.update(settings.env_overrides)
     return variables
 
@@ -189,16 +192,7 @@ def _render_models(models: Mapping[str, ModelSource], data: Mapping[str, Any],
 
 def _data_files(directory: str) -> list[tuple[str, int, int]]:
     """Size and time of every file a model could read: all but API, metrics and hidden files."""
-    found = []
-    for folder, subfolders, names in os.walk(directory):
-        relative = os.path.relpath(folder, directory)
-        subfolders[:] = sorted(name for name in subfolders if not name.startswith(".")
-                               and not (relative == "." and name in ("apis", "metrics", "dashboards")))
-        for name in sorted(names):
-            if not name.startswith("."):
-                stat = os.stat(os.path.join(folder, name))
-                found.append((os.path.join(relative, name), stat.st_size, stat.st_mtime_ns))
-    return found
+    return file_stamps(directory, skip_folders=("apis", "metrics", "dashboards"), hidden_files=False)
 
 
 def _load_apis(directory: str, defaults: Mapping, env: Mapping[str, str], environment: str,
