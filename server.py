@@ -24,10 +24,10 @@ from werkzeug.wrappers import Request, Response
 from handlers import api, cors, health, openapi
 from handlers.responses import error_response
 from project import errors
-from project.authn import authenticator_from_settings
-from project.execution import Limits
-from project.files import file_stamps
-from project.loader import Project, load_project
+from project.auth.authn import authenticator_from_settings
+from project.engines.execution import Limits
+from project.loading.files import file_stamps
+from project.loading.loader import Project, load_project
 from project.settings import Settings, settings_from_env
 
 log = logging.getLogger("sluice")
@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["check"]:  # `server.py check DIR`, as SPEC §1 spells it, is `--check DIR`
         argv = ["--check", *argv[1:]]
     if argv[:1] in (["token"], ["service"]):
-        from project.token_cli import run_token_command
+        from cli.tokens import run_token_command
 
         return run_token_command(argv)
     options = parse_command_line(argv)

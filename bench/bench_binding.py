@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from project.binding import bind_sql, clear_shape_cache, shape_cache_info
-from project.rendering import Markers, compile_template, render_sql, template_data
+from project.sql.binding import bind_sql, clear_shape_cache, shape_cache_info
+from project.sql.rendering import Markers, compile_template, render_sql, template_data
 
 TEMPLATE = """
 SELECT publisher, domain, count(*) AS bids, sum(bid_price) AS spend

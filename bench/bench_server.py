@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from project.loader import load_project
+from project.loading.loader import load_project
 from project.settings import Settings
 
 MODEL = """-- @materialize: true

@@ -8,9 +8,9 @@ from werkzeug.wrappers import Request, Response
 
 from handlers.arguments import query_lists, read_body
 from handlers.auth import authenticate, check_cloud_names
+from project.calls.runner import Caller, caller_arguments, find_api
+from project.calls.runner import run_api as run_project_api
 from project.errors import NotFoundError
-from project.runner import Caller, caller_arguments, find_api
-from project.runner import run_api as run_project_api
 
 INSTANCE = "default"
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
+from project.calls.runner import ANONYMOUS, Caller
 from project.errors import NotFoundError
-from project.runner import ANONYMOUS, Caller
 from project.settings import Settings
 
 

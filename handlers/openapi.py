@@ -17,9 +17,9 @@ from werkzeug.wrappers import Request, Response
 
 from handlers.auth import authenticate, check_cloud_names
 from handlers.responses import error_response
-from project.api_docs import api_docs
 from project.errors import NotFoundError
-from project.openapi import build_document
+from project.openapi.api_docs import api_docs
+from project.openapi.document import build_document
 
 INSTANCE = "default"
 READ_METHODS = ("GET", "HEAD")

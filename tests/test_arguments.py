@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from project.arguments import compile_argument_schema
+from project.calls.arguments import compile_argument_schema
 from project.errors import ArgumentError, ProjectError
 
 TOP = {

@@ -10,10 +10,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from project.authn import Authenticator, authenticator_from_settings, bearer_token
+from project.auth.authn import Authenticator, authenticator_from_settings, bearer_token
+from project.auth.jwt_tokens import AuthSettingsError, JwtVerifier
+from project.auth.tokens import TokenStore
 from project.errors import AuthenticationError
-from project.jwt_tokens import AuthSettingsError, JwtVerifier
-from project.tokens import TokenStore
 
 SECRET = "k" * 32
 NO_BEARER = "no bearer token found in authorization header"

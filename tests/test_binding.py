@@ -2,10 +2,10 @@
 
 import pytest
 
-import project.binding
-from project.binding import bind_sql, shape_cache_info, typed_value
+import project.sql.binding
 from project.errors import ArgumentError, QueryError
-from project.sentinels import marker
+from project.sql.binding import bind_sql, shape_cache_info, typed_value
+from project.sql.sentinels import marker
 
 
 def shape(template: str, count: int) -> str:
@@ -148,8 +148,8 @@ def test_a_warm_request_neither_tokenizes_nor_parses(monkeypatch):
 
     def fail(*_args, **_kwargs):
         raise AssertionError("tokenized or parsed again")
-    monkeypatch.setattr(project.binding, "_tokenize", fail)
-    monkeypatch.setattr(project.binding.sqlglot, "parse", fail)
+    monkeypatch.setattr(project.sql.binding, "_tokenize", fail)
+    monkeypatch.setattr(project.sql.binding.sqlglot, "parse", fail)
     assert bind_sql(template, ["y' OR 1=1", "b", "DESC", "5"], sources) == (
         'SELECT a FROM t WHERE b = ? ORDER BY "b" DESC LIMIT ?', ["y' OR 1=1", 5])
     after = shape_cache_info()
@@ -161,4 +161,4 @@ def test_a_refused_shape_is_refused_from_the_cache(monkeypatch):
     for _attempt in range(2):
         with pytest.raises(ArgumentError, match="file and table functions"):
             bind_sql(template, ["/etc/passwd"], ["args.f"])
-        monkeypatch.setattr(project.binding, "_tokenize", lambda *_: pytest.fail("compiled again"))
+        monkeypatch.setattr(project.sql.binding, "_tokenize", lambda *_: pytest.fail("compiled again"))

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from project.binding import bind_sql
 from project.errors import ArgumentError, QueryError
-from project.rendering import Markers, compile_template, render_sql, template_data
+from project.sql.binding import bind_sql
+from project.sql.rendering import Markers, compile_template, render_sql, template_data
 
 ITEMS_MODEL = Path(__file__).resolve().parent / "projects" / "injection" / "models" / "items.sql"
 COLUMNS = ("id", "name", "category", "price", "created", "owner")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from project.encoding import json_rows_sql
+from project.encoding.bulk import json_rows_sql
 
 CASES = [
     # (SQL expression, the JSON text of its value)
@@ -109,7 +109,7 @@ def test_python_encoding_of_small_answers_matches_duckdb(type_name):
     """Small answers are encoded in Python (row_encoding): the JSON must mean exactly what DuckDB writes."""
     from decimal import Decimal
 
-    from project.row_encoding import row_encoder
+    from project.encoding.rows import row_encoder
 
     connection = duckdb.connect()
 
@@ -130,7 +130,7 @@ def test_python_encoding_of_small_answers_matches_duckdb(type_name):
 @pytest.mark.parametrize("type_name", ["INTERVAL", "BLOB", "INTEGER[]", "STRUCT(a INTEGER)", "TIMESTAMP_NS",
                                        "TIMESTAMPTZ", "MAP(VARCHAR, INTEGER)"])
 def test_types_python_cannot_encode_exactly_stay_with_duckdb(type_name):
-    from project.row_encoding import row_encoder
+    from project.encoding.rows import row_encoder
 
     relation = duckdb.connect().sql(f"SELECT NULL::{type_name} AS v")
     assert row_encoder(relation.columns, relation.types) is None

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 import yaml
 
-from project.binding import bind_sql
-from project.rendering import Markers, compile_template, render_sql, template_data
+from project.sql.binding import bind_sql
+from project.sql.rendering import Markers, compile_template, render_sql, template_data
 from tests.conftest import assert_error
 
 BASE = "/v1/instances/default/api/"

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from project.jwt_tokens import AuthSettingsError, JwtVerifier, claims_to_attributes
+from project.auth.jwt_tokens import AuthSettingsError, JwtVerifier, claims_to_attributes
 
 SECRET = "s" * 64
 OTHER_SECRET = "o" * 32

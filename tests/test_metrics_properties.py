@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from project import sentinels
-from project.metrics_sql import compile_metrics_sql
-from project.metrics_views import parse_metrics_view
+from project.metrics.sql import compile_metrics_sql
+from project.metrics.views import parse_metrics_view
+from project.sql import sentinels
 from tests.test_metrics_sql import QUERY_CASES, USERS, VIEWS, UserPolicy
 
 NAMES = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20).filter(

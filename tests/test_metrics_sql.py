@@ -17,10 +17,10 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
-from project import sentinels
 from project.errors import AccessDeniedError, QueryError
-from project.metrics_sql import compile_metrics_sql
-from project.metrics_views import parse_metrics_view
+from project.metrics.sql import compile_metrics_sql
+from project.metrics.views import parse_metrics_view
+from project.sql import sentinels
 
 PROJECT = Path(__file__).parent / "projects" / "metrics"
 CASES = Path(__file__).parent / "metrics_cases"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from project.errors import ProjectError
-from project.metrics_views import Dimension, FieldRule, Measure, check_model, parse_metrics_view
+from project.metrics.views import Dimension, FieldRule, Measure, check_model, parse_metrics_view
 
 PATH = "metrics/m.yaml"
 MEASURES = [{"name": "n", "expression": "count(*)"}]

@@ -11,8 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from project.errors import ProjectError
-from project.openapi import ApiDoc, build_document, pascal_case, to_json_schema, validate_openapi_block
-from project.schema_inference import response_schema_for_columns
+from project.openapi.document import (
+    ApiDoc,
+    build_document,
+    pascal_case,
+    to_json_schema,
+    validate_openapi_block,
+)
+from project.openapi.schema_inference import response_schema_for_columns
 
 CASES = sorted((Path(__file__).parent / "openapi_cases").glob("*.yaml"))
 SERVER_URL = "http://localhost:9009/v1/instances/default/api"

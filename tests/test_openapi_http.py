@@ -11,7 +11,7 @@ import yaml
 from openapi_spec_validator import validate
 from werkzeug.test import Client
 
-from project.api_docs import api_docs
+from project.openapi.api_docs import api_docs
 from project.settings import Settings
 from server import create_app
 from tests.conftest import PROJECTS, assert_error

@@ -6,7 +6,7 @@ import duckdb
 import jsonschema
 import pytest
 
-from project.schema_inference import json_schema_for_duckdb_type, response_schema_for_columns
+from project.openapi.schema_inference import json_schema_for_duckdb_type, response_schema_for_columns
 
 INTERVAL = {
     "type": "object",

@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from project.tokens import SERVICE_PREFIX, USER_PREFIX, TokenStore
+from project.auth.tokens import SERVICE_PREFIX, USER_PREFIX, TokenStore
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENTRY = (
-    "import sys; from project.token_cli import run_token_command; sys.exit(run_token_command(sys.argv[1:]))"
+    "import sys; from cli.tokens import run_token_command; sys.exit(run_token_command(sys.argv[1:]))"
 )
 
 

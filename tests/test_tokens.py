@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from project.tokens import (
+from project.auth.tokens import (
     SERVICE_PREFIX,
     USER_PREFIX,
     TokenStore,

@@ -2,7 +2,7 @@
 
 import threading
 
-from project.watchdog import Watchdog
+from project.engines.watchdog import Watchdog
 
 
 def test_deadlines_fire_in_order_and_cancelled_ones_never_do():

@@ -11,8 +11,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
-from project import sentinels
 from project.errors import QueryError
+from project.sql import sentinels
 
 QUERY_STATEMENTS: tuple[type, ...] = tuple(
     getattr(exp, name) for name in ("Select", "Union", "Intersect", "Except", "Values", "Describe",

@@ -18,7 +18,7 @@ import jsonschema
 from jsonschema.protocols import Validator
 
 from project.errors import ArgumentError, ProjectError
-from project.openapi import to_json_schema
+from project.openapi.document import to_json_schema
 
 _INTEGER = re.compile(r"^[+-]?\d+$", re.ASCII)
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", re.ASCII)

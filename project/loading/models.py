@@ -11,7 +11,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from project.errors import ProjectError
-from project.files import parse_yaml, read_text
+from project.loading.files import parse_yaml, read_text
 
 MATERIALIZE_ANNOTATION = "@materialize:"
 FILE_READERS = {".csv": "read_csv_auto", ".tsv": "read_csv_auto", ".parquet": "read_parquet",

@@ -21,9 +21,9 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
-from project import sentinels
 from project.errors import ArgumentError, QueryError, SluiceError
-from project.statements import (
+from project.sql import sentinels
+from project.sql.statements import (
     check_leading_keyword,
     check_read_only,
     explicit_ascending,

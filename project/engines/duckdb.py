@@ -17,10 +17,10 @@ from typing import Any
 
 import duckdb
 
-from project.encoding import quote_literal
+from project.encoding.bulk import quote_literal
+from project.encoding.rows import row_encoder
+from project.engines.watchdog import Watchdog
 from project.errors import OverloadedError
-from project.row_encoding import row_encoder
-from project.watchdog import Watchdog
 
 DESCRIBE_CACHE_SIZE = 1024
 

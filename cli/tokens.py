@@ -12,7 +12,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from project.tokens import PROJECT_ROLES, TokenRecord, TokenStore, TokenStoreError, default_token_path
+from project.auth.tokens import PROJECT_ROLES, TokenRecord, TokenStore, TokenStoreError, default_token_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _COLUMNS = ("id", "kind", "name", "created", "revoked", "attributes")

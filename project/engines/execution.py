@@ -14,8 +14,8 @@ from typing import Any
 
 import duckdb
 
-from project.database import Database, Described
-from project.encoding import json_rows_sql
+from project.encoding.bulk import json_rows_sql
+from project.engines.duckdb import Database, Described
 from project.errors import QueryError, QueryTimeoutError, ResultCapError
 
 log = logging.getLogger("sluice.query")

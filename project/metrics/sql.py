@@ -18,11 +18,11 @@ from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.errors import ParseError, SqlglotError
 
-from project import sentinels
 from project.errors import QueryError
-from project.metrics_scope import Scope, column_name, field_sql, is_marker, resolve_scope
-from project.metrics_views import Dimension, Measure, MetricsView
-from project.metrics_where import compile_condition, compile_where
+from project.metrics.scope import Scope, column_name, field_sql, is_marker, resolve_scope
+from project.metrics.views import Dimension, Measure, MetricsView
+from project.metrics.where import compile_condition, compile_where
+from project.sql import sentinels
 
 GRAINS = ("millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year")
 _INNER = "t1"

@@ -12,9 +12,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from project.auth.jwt_tokens import AuthSettingsError, JwtVerifier
+from project.auth.tokens import TokenStore, default_token_path, is_opaque_token
 from project.errors import AuthenticationError
-from project.jwt_tokens import AuthSettingsError, JwtVerifier
-from project.tokens import TokenStore, default_token_path, is_opaque_token
 
 __all__ = ["AuthSettingsError", "Authenticator", "authenticator_from_settings", "bearer_token"]
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from project.errors import QueryError
-from project.metrics_scope import Scope, column_name, field_sql, is_marker
-from project.metrics_views import Dimension, Measure
+from project.metrics.scope import Scope, column_name, field_sql, is_marker
+from project.metrics.views import Dimension, Measure
 
 Resolve = Callable[[str], exp.Expression]
 

@@ -11,13 +11,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from project.binding import bind_sql
 from project.errors import SluiceError
-from project.loader import Api, Project
-from project.metrics_sql import compile_metrics_sql
-from project.openapi import ApiDoc
-from project.rendering import Markers, render_sql
-from project.schema_inference import response_schema_for_columns
+from project.loading.loader import Api, Project
+from project.metrics.sql import compile_metrics_sql
+from project.openapi.document import ApiDoc
+from project.openapi.schema_inference import response_schema_for_columns
+from project.sql.binding import bind_sql
+from project.sql.rendering import Markers, render_sql
 
 log = logging.getLogger("sluice.api_docs")
 

@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from project.binding import bind_sql
+from project.auth.policy import CallerPolicy, rule_allows
+from project.engines.execution import Limits, RowStream, stream_query
 from project.errors import AccessDeniedError, BrokenApiError, NotFoundError, QueryError
-from project.execution import Limits, RowStream, stream_query
-from project.loader import Api, Project
-from project.metrics_sql import compile_metrics_sql
-from project.policy import CallerPolicy, rule_allows
-from project.rendering import Markers, render_sql
+from project.loading.loader import Api, Project
+from project.metrics.sql import compile_metrics_sql
+from project.sql.binding import bind_sql
+from project.sql.rendering import Markers, render_sql
 
 MAX_PROXY_DEPTH = 32
 METRICS_CACHE_SIZE = 1024

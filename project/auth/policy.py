@@ -14,10 +14,10 @@ from typing import Any
 
 import duckdb
 
-from project.binding import bind_sql
-from project.database import Database
+from project.engines.duckdb import Database
 from project.errors import QueryError, SluiceError
-from project.rendering import Markers, compile_template, render_sql
+from project.sql.binding import bind_sql
+from project.sql.rendering import Markers, compile_template, render_sql
 from templating import Template
 
 log = logging.getLogger("sluice.security")

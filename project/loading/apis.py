@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from project.errors import ProjectError
-from project.files import Document, parse_yaml, read_text
+from project.loading.files import Document, parse_yaml, read_text
 
 RESOLVERS = ("sql", "metrics_sql", "api")
 UNSERVED_RESOLVERS = ("metrics", "glob", "resource_status", "ai")

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from project import sentinels
 from project.errors import ProjectError, QueryError
-from project.template_functions import RILL_FUNCTIONS
+from project.sql import sentinels
+from project.sql.template_functions import RILL_FUNCTIONS
 from templating import Tainted, Template, TemplateError, parse
 
 

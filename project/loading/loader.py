@@ -11,17 +11,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from project.apis import ApiDefinition, read_api
-from project.arguments import ArgumentSchema, compile_argument_schema
-from project.binding import compile_shape
-from project.database import BuiltModel, Database, build_database, fingerprint
+from project.calls.arguments import ArgumentSchema, compile_argument_schema
+from project.engines.duckdb import BuiltModel, Database, build_database, fingerprint
 from project.errors import ProjectError, QueryError
-from project.files import file_stamps, list_files, parse_dotenv, parse_yaml, read_text
-from project.metrics_views import MetricsView, check_model, parse_metrics_view
-from project.models import ModelSource, dependency_order, read_model, referenced_names
-from project.openapi import validate_openapi_block
-from project.rendering import Markers, compile_template, render_sql, render_text, template_data
+from project.loading.apis import ApiDefinition, read_api
+from project.loading.files import file_stamps, list_files, parse_dotenv, parse_yaml, read_text
+from project.loading.models import ModelSource, dependency_order, read_model, referenced_names
+from project.metrics.views import MetricsView, check_model, parse_metrics_view
+from project.openapi.document import validate_openapi_block
 from project.settings import Settings
+from project.sql.binding import compile_shape
+from project.sql.rendering import Markers, compile_template, render_sql, render_text, template_data
 from templating import Template
 
 DEFAULT_ROW_CAP = 10_000

@@ -13,12 +13,12 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from project import sentinels
 from project.errors import AccessDeniedError, QueryError
-from project.metrics_views import ALL_FIELDS, Dimension, Measure, MetricsView, expression_tree
+from project.metrics.views import ALL_FIELDS, Dimension, Measure, MetricsView, expression_tree
+from project.sql import sentinels
 
 if TYPE_CHECKING:
-    from project.metrics_sql import Policy
+    from project.metrics.sql import Policy
 
 FORBIDDEN = "action not allowed"
 

@@ -1,0 +1,1 @@
+"""Answering one API call: typed arguments, access, proxies, render, bind, run."""

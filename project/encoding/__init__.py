@@ -1,0 +1,1 @@
+"""Result rows -> bytes: JSON produced in bulk by the engine, and small answers encoded in Python."""

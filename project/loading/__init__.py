@@ -1,0 +1,1 @@
+"""Loading a project folder: reading files, API and model definitions, dependency order, the build."""

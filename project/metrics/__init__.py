@@ -1,0 +1,1 @@
+"""Metrics views and metrics SQL: view definitions, caller scope, filters, the compiler."""
