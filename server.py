@@ -32,16 +32,18 @@ from project.settings import Settings, settings_from_env
 
 log = logging.getLogger("sluice")
 
-URL_MAP = Map([
-    Rule("/v1/ping", endpoint="ping", methods=["GET"]),
-    Rule("/v1/health", endpoint="health", methods=["GET"]),
-    Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi"),
-    Rule("/v1/organizations/<org>/projects/<project>/runtime/api/openapi", endpoint="cloud_openapi"),
-    Rule("/v1/instances/<instance>/api/docs", endpoint="docs"),
-    Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=["GET"]),
-    Rule("/v1/instances/<instance>/api/<name>", endpoint="run_api"),
-    Rule("/v1/organizations/<org>/projects/<project>/runtime/api/<name>", endpoint="run_cloud_api"),
-])
+URL_MAP = Map(
+    [
+        Rule("/v1/ping", endpoint="ping", methods=["GET"]),
+        Rule("/v1/health", endpoint="health", methods=["GET"]),
+        Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi"),
+        Rule("/v1/organizations/<org>/projects/<project>/runtime/api/openapi", endpoint="cloud_openapi"),
+        Rule("/v1/instances/<instance>/api/docs", endpoint="docs"),
+        Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=["GET"]),
+        Rule("/v1/instances/<instance>/api/<name>", endpoint="run_api"),
+        Rule("/v1/organizations/<org>/projects/<project>/runtime/api/<name>", endpoint="run_cloud_api"),
+    ]
+)
 
 HANDLERS: dict[str, Callable[..., Response]] = {
     "ping": health.ping,
@@ -76,7 +78,9 @@ class Sluice:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.authenticator = authenticator_from_settings(settings.project_dir, os.environ) if settings.auth else None
+        self.authenticator = (
+            authenticator_from_settings(settings.project_dir, os.environ) if settings.auth else None
+        )
         self._project = load_project(settings)
         self._sources_stamp = file_stamps(settings.project_dir) if settings.reload else None
         self._next_check = 0.0
@@ -103,8 +107,11 @@ class Sluice:
             self._sources_stamp = stamp
             try:
                 self._project = load_project(self.settings)
-                log.info("project reloaded: %d APIs, %d problems", len(self._project.apis),
-                         len(self._project.errors))
+                log.info(
+                    "project reloaded: %d APIs, %d problems",
+                    len(self._project.apis),
+                    len(self._project.errors),
+                )
             except errors.ProjectError as error:
                 log.error("project reload failed, still serving the previous one: %s", error)
             except Exception:  # a failed build (disk full, permissions) must not fail requests
@@ -145,8 +152,13 @@ def response_for_error(error: errors.SluiceError) -> Response:
     """The one place where domain errors become HTTP statuses."""
     status = next((code for kind, code in ERROR_STATUS if isinstance(error, kind)), 500)
     details = getattr(error, "details", None)
-    response = error_response(str(error) if isinstance(error, errors.ProjectError) else error.message, status,
-                              details=details, line=error.line, column=error.column)
+    response = error_response(
+        str(error) if isinstance(error, errors.ProjectError) else error.message,
+        status,
+        details=details,
+        line=error.line,
+        column=error.column,
+    )
     if status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
     if status == 503:
@@ -181,25 +193,54 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--check", action="store_true", help="print every problem of the project and exit")
     parser.add_argument("--host", default=os.environ.get("SLUICE_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("SLUICE_PORT", "9009")))
-    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                        help="a project variable, overriding rill.yaml and .env")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a project variable, overriding rill.yaml and .env",
+    )
     parser.add_argument("--state-dir", default=os.environ.get("SLUICE_STATE_DIR"))
-    parser.add_argument("--query-timeout", type=float, default=float(os.environ.get("SLUICE_QUERY_TIMEOUT", "30")))
+    parser.add_argument(
+        "--query-timeout", type=float, default=float(os.environ.get("SLUICE_QUERY_TIMEOUT", "30"))
+    )
     parser.add_argument("--row-cap", type=int, default=None)
     parser.add_argument("--no-reload", action="store_true", help="do not reload when project files change")
-    parser.add_argument("--max-queries", type=int, default=int(os.environ.get("SLUICE_MAX_QUERIES", "64")),
-                        help="queries running at once before answering 503 (0: no limit)")
-    parser.add_argument("--duckdb-threads", type=int, default=int(os.environ.get("SLUICE_DUCKDB_THREADS") or 0) or None,
-                        help="threads DuckDB may use per process (default: one per core)")
-    parser.add_argument("--log-format", choices=("text", "json"), default=os.environ.get("SLUICE_LOG_FORMAT", "text"))
-    parser.add_argument("--auth", action="store_true", default=_env_flag("SLUICE_AUTH"),
-                        help="require bearer tokens (opaque tokens or JWTs)")
-    parser.add_argument("--allow-public-without-auth", action="store_true",
-                        help="serve on a non-loopback address with auth off (not recommended)")
+    parser.add_argument(
+        "--max-queries",
+        type=int,
+        default=int(os.environ.get("SLUICE_MAX_QUERIES", "64")),
+        help="queries running at once before answering 503 (0: no limit)",
+    )
+    parser.add_argument(
+        "--duckdb-threads",
+        type=int,
+        default=int(os.environ.get("SLUICE_DUCKDB_THREADS") or 0) or None,
+        help="threads DuckDB may use per process (default: one per core)",
+    )
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default=os.environ.get("SLUICE_LOG_FORMAT", "text")
+    )
+    parser.add_argument(
+        "--auth",
+        action="store_true",
+        default=_env_flag("SLUICE_AUTH"),
+        help="require bearer tokens (opaque tokens or JWTs)",
+    )
+    parser.add_argument(
+        "--allow-public-without-auth",
+        action="store_true",
+        help="serve on a non-loopback address with auth off (not recommended)",
+    )
     parser.add_argument("--org", default=os.environ.get("SLUICE_ORG"))
     parser.add_argument("--project-name", default=os.environ.get("SLUICE_PROJECT_NAME"))
-    parser.add_argument("--cors-origin", action="append", default=None, dest="cors_origins",
-                        help="an origin allowed to call from a browser (repeatable)")
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=None,
+        dest="cors_origins",
+        help="an origin allowed to call from a browser (repeatable)",
+    )
     return parser.parse_args(argv)
 
 
@@ -209,14 +250,26 @@ def _env_flag(name: str) -> bool:
 
 def settings_from_command_line(options: argparse.Namespace) -> Settings:
     overrides = dict(item.split("=", 1) for item in options.env if "=" in item)
-    origins = options.cors_origins or [origin.strip() for origin in
-                                       os.environ.get("SLUICE_CORS_ORIGINS", "").split(",") if origin.strip()]
-    return Settings(project_dir=options.project_dir, host=options.host, port=options.port,
-                    state_dir=options.state_dir, environment="dev", query_timeout=options.query_timeout,
-                    row_cap=options.row_cap, reload=not options.no_reload, env_overrides=overrides,
-                    auth=options.auth, org=options.org, project_name=options.project_name,
-                    cors_origins=tuple(origins), duckdb_threads=options.duckdb_threads,
-                    max_queries=options.max_queries)
+    origins = options.cors_origins or [
+        origin.strip() for origin in os.environ.get("SLUICE_CORS_ORIGINS", "").split(",") if origin.strip()
+    ]
+    return Settings(
+        project_dir=options.project_dir,
+        host=options.host,
+        port=options.port,
+        state_dir=options.state_dir,
+        environment="dev",
+        query_timeout=options.query_timeout,
+        row_cap=options.row_cap,
+        reload=not options.no_reload,
+        env_overrides=overrides,
+        auth=options.auth,
+        org=options.org,
+        project_name=options.project_name,
+        cors_origins=tuple(origins),
+        duckdb_threads=options.duckdb_threads,
+        max_queries=options.max_queries,
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -232,8 +285,12 @@ class JsonLogFormatter(logging.Formatter):
     """One JSON object per line, for log collectors."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
-                 "message": record.getMessage()}
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry)
@@ -241,8 +298,11 @@ class JsonLogFormatter(logging.Formatter):
 
 def configure_logging(log_format: str) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonLogFormatter() if log_format == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonLogFormatter()
+        if log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
 
 
@@ -259,14 +319,19 @@ def main(argv: list[str] | None = None) -> int:
     if options.check:
         return check_project(options.project_dir)
     if not _is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:
-        print(f"refusing to serve on {options.host} with auth off: use --auth (or SLUICE_AUTH=on), "
-              "or --allow-public-without-auth if you really mean it", file=sys.stderr)
+        print(
+            f"refusing to serve on {options.host} with auth off: use --auth (or SLUICE_AUTH=on), "
+            "or --allow-public-without-auth if you really mean it",
+            file=sys.stderr,
+        )
         return 2
     from werkzeug.serving import run_simple
 
     try:
         app = create_app(settings_from_command_line(options))
-    except errors.SluiceError as error:  # unusable auth settings, missing project folder: say so, no traceback
+    except (
+        errors.SluiceError
+    ) as error:  # unusable auth settings, missing project folder: say so, no traceback
         print(f"error: {error}", file=sys.stderr)
         return 2
     for error in app.current_project().errors if app.current_project() else ():

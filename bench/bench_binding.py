@@ -27,8 +27,14 @@ GROUP BY ALL
 ORDER BY {{ .args.order }} {{ .args.direction }}
 LIMIT {{ .args.limit }}
 """
-ARGS = {"domain": "example.com", "from": "2024-03-01", "publishers": ["Google", "Yahoo"], "order": "spend",
-        "direction": "desc", "limit": 10}
+ARGS = {
+    "domain": "example.com",
+    "from": "2024-03-01",
+    "publishers": ["Google", "Yahoo"],
+    "order": "spend",
+    "direction": "desc",
+    "limit": 10,
+}
 
 
 def request(template, data) -> tuple[str, list]:
@@ -59,7 +65,9 @@ def main() -> None:
     print(f"render only:               {render_only * 1e6:9.1f} µs")
     print(f"cold (render+check+bind):  {cold_seconds * 1e6:9.1f} µs per request (shape tokenized and parsed)")
     print(f"warm (render+lookup+bind): {warm_seconds * 1e6:9.1f} µs per request (shape cached)")
-    print(f"warm/cold ratio:           {warm_seconds / cold_seconds:9.3f}  ({cold_seconds / warm_seconds:.0f}x faster)")
+    print(
+        f"warm/cold ratio:           {warm_seconds / cold_seconds:9.3f}  ({cold_seconds / warm_seconds:.0f}x faster)"
+    )
     print(f"shape cache:               {shape_cache_info()}")
 
 

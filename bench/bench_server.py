@@ -40,7 +40,7 @@ FROM range({rows}) AS t(i)
 APIS = {
     "lookup": "sql: SELECT * FROM bids WHERE id = {{ .args.id }}",
     "top10": "sql: SELECT publisher, count(*) AS bids, sum(impressions) AS impressions FROM bids "
-             "WHERE domain = '{{ .args.domain }}' GROUP BY publisher ORDER BY bids DESC LIMIT 10",
+    "WHERE domain = '{{ .args.domain }}' GROUP BY publisher ORDER BY bids DESC LIMIT 10",
     "rows": "max_rows: 0\nsql: SELECT * FROM bids LIMIT {{ .args.count }}",
 }
 SLICE_SECONDS = 2.0
@@ -63,9 +63,21 @@ def free_port() -> int:
 
 def start_gunicorn(app: str, env: dict) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "300", app]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        "2",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "300",
+        app,
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -137,8 +149,9 @@ def run_server(kind: str, db_path: str, project_dir: str, state_dir: str):
     return start_gunicorn("bench.baseline_app:app", {"BASELINE_DB": db_path}), "/"
 
 
-def measure(scenario: str, options, db_path: str, project_dir: str,
-            state_dir: str) -> dict[str, tuple[float, int]]:
+def measure(
+    scenario: str, options, db_path: str, project_dir: str, state_dir: str
+) -> dict[str, tuple[float, int]]:
     """Both servers run at once and take the load in alternating slices, so drift in the machine's speed
     falls on both alike. Returns requests/s and peak worker memory (KB) for each."""
     servers = {kind: run_server(kind, db_path, project_dir, state_dir) for kind in ("sluice", "baseline")}
@@ -152,15 +165,19 @@ def measure(scenario: str, options, db_path: str, project_dir: str,
         for _ in range(slices):
             for kind, ((_, port), _) in servers.items():
                 rates[kind].append(load(port, paths[kind], SLICE_SECONDS, options.clients))
-        return {kind: (sum(rates[kind]) / len(rates[kind]), worker_peak_kb(servers[kind][0][0]))
-                for kind in servers}
+        return {
+            kind: (sum(rates[kind]) / len(rates[kind]), worker_peak_kb(servers[kind][0][0]))
+            for kind in servers
+        }
     finally:
         for (process, _), _ in servers.values():
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
 
 
-def one_big_request(kind: str, options, db_path: str, project_dir: str, state_dir: str) -> tuple[float, int, int]:
+def one_big_request(
+    kind: str, options, db_path: str, project_dir: str, state_dir: str
+) -> tuple[float, int, int]:
     (process, port), base = run_server(kind, db_path, project_dir, state_dir)
     try:
         started = time.monotonic()
@@ -185,23 +202,31 @@ def main() -> None:
         project = load_project(Settings(project_dir=str(project_dir), state_dir=str(state_dir)))
         assert not project.errors, project.errors
         db_path = next(str(path) for path in state_dir.glob("project-*.duckdb"))
-        print(f"{options.rows:,} rows; gunicorn -w 2 each; {options.clients} client threads; "
-              f"{options.seconds:g} s each, in alternating {SLICE_SECONDS:g} s slices")
-        print(f"{'scenario':<10} {'sluice req/s':>13} {'baseline req/s':>15} {'ratio':>7} "
-              f"{'sluice peak MB':>15} {'baseline peak MB':>17} {'ratio':>7}")
+        print(
+            f"{options.rows:,} rows; gunicorn -w 2 each; {options.clients} client threads; "
+            f"{options.seconds:g} s each, in alternating {SLICE_SECONDS:g} s slices"
+        )
+        print(
+            f"{'scenario':<10} {'sluice req/s':>13} {'baseline req/s':>15} {'ratio':>7} "
+            f"{'sluice peak MB':>15} {'baseline peak MB':>17} {'ratio':>7}"
+        )
         for scenario in options.scenarios.split(","):
             measured = measure(scenario, options, db_path, str(project_dir), str(state_dir))
             ours, theirs = measured["sluice"], measured["baseline"]
-            print(f"{scenario:<10} {ours[0]:>13.1f} {theirs[0]:>15.1f} {ours[0] / theirs[0]:>7.2f} "
-                  f"{ours[1] / 1024:>15.1f} {theirs[1] / 1024:>17.1f} {ours[1] / theirs[1]:>7.2f}")
+            print(
+                f"{scenario:<10} {ours[0]:>13.1f} {theirs[0]:>15.1f} {ours[0] / theirs[0]:>7.2f} "
+                f"{ours[1] / 1024:>15.1f} {theirs[1] / 1024:>17.1f} {ours[1] / theirs[1]:>7.2f}"
+            )
         if options.no_big:
             return
         ours = one_big_request("sluice", options, db_path, str(project_dir), str(state_dir))
         theirs = one_big_request("baseline", options, db_path, str(project_dir), str(state_dir))
-        print(f"one request for {options.rows:,} rows: sluice {ours[0]:.2f} s, peak {ours[1] / 1024:.0f} MB, "
-              f"{ours[2] / 1e6:.0f} MB sent; baseline {theirs[0]:.2f} s, peak {theirs[1] / 1024:.0f} MB, "
-              f"{theirs[2] / 1e6:.0f} MB sent; time ratio {ours[0] / theirs[0]:.2f}, "
-              f"memory ratio {ours[1] / theirs[1]:.2f}")
+        print(
+            f"one request for {options.rows:,} rows: sluice {ours[0]:.2f} s, peak {ours[1] / 1024:.0f} MB, "
+            f"{ours[2] / 1e6:.0f} MB sent; baseline {theirs[0]:.2f} s, peak {theirs[1] / 1024:.0f} MB, "
+            f"{theirs[2] / 1e6:.0f} MB sent; time ratio {ours[0] / theirs[0]:.2f}, "
+            f"memory ratio {ours[1] / theirs[1]:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -33,11 +33,22 @@ LIMIT {{ .args.limit }} OFFSET {{ .args.offset }} -- {{ .user.email }}
 
 
 def data() -> dict:
-    args = {"domain": "example.com", "country": "fr", "order": "n", "direction": "desc", "limit": "10",
-            "offset": "0"}
-    return {"args": Tainted(args, "args"), "user": Tainted({"email": "a@b.c"}, "user"),
-            "env": {"table": "events", "columns": "domain, day"}, "vars": {}, "environment": "prod",
-            "export": False}
+    args = {
+        "domain": "example.com",
+        "country": "fr",
+        "order": "n",
+        "direction": "desc",
+        "limit": "10",
+        "offset": "0",
+    }
+    return {
+        "args": Tainted(args, "args"),
+        "user": Tainted({"email": "a@b.c"}, "user"),
+        "env": {"table": "events", "columns": "domain, day"},
+        "vars": {},
+        "environment": "prod",
+        "export": False,
+    }
 
 
 def main() -> None:

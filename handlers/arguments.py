@@ -10,8 +10,14 @@ from werkzeug.wrappers import Request
 from project.errors import ArgumentError
 
 MAX_BODY_DEPTH = 32  # arguments are values and lists, not trees; deeper input only burdens the renderer
-JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean",
-              type(None): "null"}
+JSON_KINDS = {
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
+}
 
 
 def read_body(request: Request) -> dict[str, Any]:
@@ -29,7 +35,9 @@ def read_body(request: Request) -> dict[str, Any]:
         kind = JSON_KINDS.get(type(body), "not an object")
         raise ArgumentError(f"failed to unmarshal request body: expected a JSON object, got {kind}")
     if _depth(body) > MAX_BODY_DEPTH:
-        raise ArgumentError(f"failed to unmarshal request body: nested too deeply (more than {MAX_BODY_DEPTH} levels)")
+        raise ArgumentError(
+            f"failed to unmarshal request body: nested too deeply (more than {MAX_BODY_DEPTH} levels)"
+        )
     return body
 
 

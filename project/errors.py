@@ -6,8 +6,9 @@ from __future__ import annotations
 class SluiceError(Exception):
     """Root of the errors Sluice reports to callers; `message` is safe to show."""
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
-                 column: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: str | None = None, line: int | None = None, column: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.path = path

@@ -54,8 +54,9 @@ def settings_from_env(env: Mapping[str, str], **overrides) -> Settings:
         "auth": _flag(env.get("SLUICE_AUTH")),
         "org": env.get("SLUICE_ORG") or None,
         "project_name": env.get("SLUICE_PROJECT_NAME") or None,
-        "cors_origins": tuple(origin.strip() for origin in env.get("SLUICE_CORS_ORIGINS", "").split(",")
-                              if origin.strip()),
+        "cors_origins": tuple(
+            origin.strip() for origin in env.get("SLUICE_CORS_ORIGINS", "").split(",") if origin.strip()
+        ),
     }
     values.update(overrides)
     return Settings(**values)

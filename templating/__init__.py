@@ -24,8 +24,9 @@ __all__ = ["SafeText", "Tainted", "Template", "TemplateError", "parse", "templat
 STANDARD = build_specs({**GENERAL, **TEXT, **DATA, **TIME, **BUILTINS})
 
 
-def parse(text: str, name: str | None = None, functions: dict[str, Callable] | None = None,
-          line_offset: int = 0) -> Template:
+def parse(
+    text: str, name: str | None = None, functions: dict[str, Callable] | None = None, line_offset: int = 0
+) -> Template:
     """Parses a template once; raises TemplateError (with line and column) for syntax errors and unknown
     functions. `functions` adds or overrides functions (see `template_function`)."""
     extra = functions or {}

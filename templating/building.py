@@ -59,10 +59,12 @@ def operand_error(node: Any) -> str:
 
 def build_pipe(cmds: list, decls: list | tuple, is_assign: bool, pos: int) -> Any:
     """A pipeline node; a lone command without declarations is evaluated directly."""
-    later = [cmd if hasattr(cmd, "spec") or isinstance(cmd, (Operand, Logic)) else
-             Operand(cmd, operand_error(cmd), pos) for cmd in cmds[1:]]
+    later = [
+        cmd
+        if hasattr(cmd, "spec") or isinstance(cmd, (Operand, Logic))
+        else Operand(cmd, operand_error(cmd), pos)
+        for cmd in cmds[1:]
+    ]
     if not later and not decls:
         return cmds[0]
     return Pipeline([cmds[0], *later], tuple(decls), is_assign, pos)
-
-

@@ -11,8 +11,14 @@ from .values import MISSING, NoValue, SafeText, Tainted, find_taint, go_type, un
 
 EXACT = {"str": str, "int": int, "float": float, "bool": bool, "dict": dict, "list": list}
 SPECIAL = frozenset((Tainted, NoValue, dict, list))
-GO_NAMES = {"str": "string", "int": "int", "float": "float64", "bool": "bool",
-            "dict": "map[string]interface {}", "list": "[]interface {}"}
+GO_NAMES = {
+    "str": "string",
+    "int": "int",
+    "float": "float64",
+    "bool": "bool",
+    "dict": "map[string]interface {}",
+    "list": "[]interface {}",
+}
 
 
 def accepts(annotation: str, value: Any) -> bool:
@@ -40,7 +46,7 @@ class FunctionSpec:
         self.function = function
         self.raw_args = getattr(function, "template_raw_args", False)
         self.wants_state = getattr(function, "template_wants_state", False)
-        params = list(inspect.signature(function).parameters.values())[1 if self.wants_state else 0:]
+        params = list(inspect.signature(function).parameters.values())[1 if self.wants_state else 0 :]
         fixed = [param for param in params if param.kind != param.VAR_POSITIONAL]
         rest = [param for param in params if param.kind == param.VAR_POSITIONAL]
         self.min_args = sum(1 for param in fixed if param.default is param.empty)
@@ -82,7 +88,9 @@ class FunctionSpec:
     def check_arity(self, count: int, pos: int) -> None:
         """Go's `wrong number of args` error."""
         if self.max_args is None and count < self.min_args:
-            raise Failure(f"wrong number of args for {self.name}: want at least {self.min_args} got {count}", pos)
+            raise Failure(
+                f"wrong number of args for {self.name}: want at least {self.min_args} got {count}", pos
+            )
         if self.max_args is not None and not self.min_args <= count <= self.max_args:
             want = self.max_args if self.min_args == self.max_args else f"{self.min_args}-{self.max_args}"
             raise Failure(f"wrong number of args for {self.name}: want {want} got {count}", pos)

@@ -8,8 +8,9 @@ from bisect import bisect_right
 class TemplateError(Exception):
     """A template that cannot be parsed or rendered; `str()` reads like Go: `name:line:column: message`."""
 
-    def __init__(self, message: str, name: str | None = None, line: int | None = None,
-                 column: int | None = None) -> None:
+    def __init__(
+        self, message: str, name: str | None = None, line: int | None = None, column: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.name = name

@@ -75,7 +75,9 @@ def index_one(item: Any, key: Any) -> Any:
     if isinstance(item, str):
         item = item.encode()
     elif not isinstance(item, (list, tuple)):
-        raise TypeError("index of untyped nil" if item is None else f"can't index item of type {go_type(item)}")
+        raise TypeError(
+            "index of untyped nil" if item is None else f"can't index item of type {go_type(item)}"
+        )
     return item[index_position(key, len(item) - 1)]
 
 
@@ -108,9 +110,8 @@ def slice_(item: Any, *indexes: Any) -> Any:
     for low, high in ((bounds[0], bounds[1]), (bounds[1], bounds[2])):
         if low > high:
             raise ValueError(f"invalid slice index: {low} > {high}")
-    part = sequence[bounds[0]:bounds[1]]
+    part = sequence[bounds[0] : bounds[1]]
     return part.decode(errors="replace") if is_text else list(part)
-
 
 
 def equal(left: Any, right: Any) -> bool:
@@ -164,8 +165,15 @@ def text_of(args: tuple) -> str:
 
 
 HTML_ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&#39;", '"': "&#34;", "\0": "\ufffd"}
-JS_ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"', "<": "\\u003C", ">": "\\u003E", "&": "\\u0026",
-              "=": "\\u003D"}
+JS_ESCAPES = {
+    "\\": "\\\\",
+    "'": "\\'",
+    '"': '\\"',
+    "<": "\\u003C",
+    ">": "\\u003E",
+    "&": "\\u0026",
+    "=": "\\u003D",
+}
 
 
 def html(*args: Any) -> str:
@@ -201,7 +209,23 @@ def call(function: Any, *args: Any) -> Any:
 
 
 BUILTINS: dict[str, Callable] = {
-    "and": and_, "or": or_, "not": not_, "len": length, "index": index, "slice": slice_, "eq": eq, "ne": ne,
-    "lt": lt, "le": le, "gt": gt, "ge": ge, "html": html, "js": js, "urlquery": urlquery, "call": call,
-    "print": sprint, "println": sprintln, "printf": sprintf,
+    "and": and_,
+    "or": or_,
+    "not": not_,
+    "len": length,
+    "index": index,
+    "slice": slice_,
+    "eq": eq,
+    "ne": ne,
+    "lt": lt,
+    "le": le,
+    "gt": gt,
+    "ge": ge,
+    "html": html,
+    "js": js,
+    "urlquery": urlquery,
+    "call": call,
+    "print": sprint,
+    "println": sprintln,
+    "printf": sprintf,
 }

@@ -10,11 +10,13 @@ from .errors import Failure
 SPACES = " \t\r\n"
 LEFT_TRIMS = frozenset("-" + space for space in SPACES)
 RIGHT_TRIMS = frozenset(space + "-}}" for space in SPACES)
-KEYWORDS = frozenset(("block", "break", "continue", "define", "else", "end", "if", "range", "template",
-                      "with"))
+KEYWORDS = frozenset(
+    ("block", "break", "continue", "define", "else", "end", "if", "range", "template", "with")
+)
 CONSTANT_WORDS = {"true": "bool", "false": "bool", "nil": "nil"}
 
-ACTION_TOKEN = re.compile(r"""
+ACTION_TOKEN = re.compile(
+    r"""
   (?P<space>[ \t\r\n]+)
 | (?P<declare>:=)
 | (?P<assign>=)
@@ -31,9 +33,14 @@ ACTION_TOKEN = re.compile(r"""
 | (?P<dot>\.)
 | (?P<variable>\$\w*)
 | (?P<word>[^\W\d]\w*)
-""", re.VERBOSE)
-UNTERMINATED = {'"': "unterminated quoted string", "`": "unterminated raw quoted string",
-                "'": "unterminated character constant"}
+""",
+    re.VERBOSE,
+)
+UNTERMINATED = {
+    '"': "unterminated quoted string",
+    "`": "unterminated raw quoted string",
+    "'": "unterminated character constant",
+}
 
 
 class Token(NamedTuple):
@@ -51,7 +58,7 @@ def tokenize(text: str) -> list[Token]:
     while True:
         start = text.find("{{", pos)
         chunk = text[pos:] if start < 0 else text[pos:start]
-        trim_left = start >= 0 and text[start + 2:start + 4] in LEFT_TRIMS
+        trim_left = start >= 0 and text[start + 2 : start + 4] in LEFT_TRIMS
         if trim_next:
             chunk = chunk.lstrip(SPACES)
         if trim_left:
@@ -78,7 +85,7 @@ def lex_comment(text: str, pos: int, start: int) -> tuple[int, bool]:
     end += 2
     if text.startswith("}}", end):
         return end + 2, False
-    if text[end:end + 4] in RIGHT_TRIMS:
+    if text[end : end + 4] in RIGHT_TRIMS:
         return end + 4, True
     raise Failure("comment ends before closing delimiter", start)
 
@@ -102,7 +109,7 @@ def lex_action(text: str, pos: int, start: int, tokens: list[Token]) -> tuple[in
             end -= 1
             value = value[:-1]
         elif kind == "number" and end < size and (text[end].isalnum() or text[end] == "_"):
-            raise Failure(f'bad number syntax: "{text[pos:end + 1]}"', pos)
+            raise Failure(f'bad number syntax: "{text[pos : end + 1]}"', pos)
         elif kind == "word":
             kind = value if value in KEYWORDS else CONSTANT_WORDS.get(value, "identifier")
         tokens.append(Token(kind, value, pos))
@@ -117,9 +124,21 @@ def bad_character(char: str) -> str:
     return f"unrecognized character in action: U+{ord(char):04X} '{char}'"
 
 
-ESCAPE = re.compile(r"""\\(?:([abfnrtv\\"'])|x([0-9a-fA-F]{2})|([0-7]{3})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))""")
-SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\",
-                  '"': '"', "'": "'"}
+ESCAPE = re.compile(
+    r"""\\(?:([abfnrtv\\"'])|x([0-9a-fA-F]{2})|([0-7]{3})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))"""
+)
+SIMPLE_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    '"': '"',
+    "'": "'",
+}
 
 
 def unquote(token: Token) -> str:

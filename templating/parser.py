@@ -12,8 +12,9 @@ from .lexer import Token, tokenize, unquote
 from .nodes import Chain, Const, Dot, Field, Operand, Variable
 from .render import Action, If, Jump, Range, TemplateCall, Text
 
-OPERAND_STARTS = frozenset(("bool", "char", "dot", "field", "identifier", "number", "nil", "raw", "string",
-                            "variable", "lparen"))
+OPERAND_STARTS = frozenset(
+    ("bool", "char", "dot", "field", "identifier", "number", "nil", "raw", "string", "variable", "lparen")
+)
 NOT_EXECUTABLE = (Const, Dot)
 
 
@@ -299,7 +300,13 @@ def is_empty(body: tuple) -> bool:
 
 
 CONTROLS: dict[str, Callable] = {
-    "block": Parser.block, "break": Parser.jump, "continue": Parser.jump, "else": Parser.else_,
-    "end": Parser.end, "if": Parser.if_, "range": Parser.range_, "template": Parser.template,
+    "block": Parser.block,
+    "break": Parser.jump,
+    "continue": Parser.jump,
+    "else": Parser.else_,
+    "end": Parser.end,
+    "if": Parser.if_,
+    "range": Parser.range_,
+    "template": Parser.template,
     "with": Parser.with_,
 }

@@ -11,8 +11,17 @@ from .printing import format_value
 from .values import basic_kind, go_type
 
 DIRECTIVE = re.compile(r"%([-+# 0]*)(?:\[(\d+)\])?(\d+)?(?:\.(\d*))?(.?)", re.DOTALL)
-QUOTE_ESCAPES = {'"': '\\"', "\\": "\\\\", "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
-                 "\t": "\\t", "\v": "\\v"}
+QUOTE_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+}
 VERBS = {"bool": "tv", "int": "bcdoOqxXUv", "float": "eEfFgGxXv", "string": "sqxXv"}
 
 
@@ -31,7 +40,7 @@ def sprintf(format: str, *args: Any) -> str:
     """fmt.Sprintf with Go's verbs and its `%!verb(type=value)` texts for mistakes."""
     out, position, used, reordered = [], 0, 0, False
     for match in DIRECTIVE.finditer(format):
-        out.append(format[position:match.start()])
+        out.append(format[position : match.start()])
         position = match.end()
         flags, arg_index, width, precision, verb = match.groups()
         if verb == "%":
@@ -59,7 +68,6 @@ def describe(value: Any) -> str:
     return "<nil>" if value is None else f"{go_type(value)}={format_value(value)}"
 
 
-
 def format_verb(verb: str, value: Any, spec: Spec) -> str:
     """One argument formatted by one verb; lists and maps are formatted element by element."""
     if verb == "T":
@@ -67,8 +75,14 @@ def format_verb(verb: str, value: Any, spec: Spec) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + " ".join(format_verb(verb, item, spec) for item in value) + "]"
     if isinstance(value, dict) and not hasattr(value, "go_string"):
-        return "map[" + " ".join(f"{format_verb(verb, key, spec)}:{format_verb(verb, value[key], spec)}"
-                                 for key in sorted(value)) + "]"
+        return (
+            "map["
+            + " ".join(
+                f"{format_verb(verb, key, spec)}:{format_verb(verb, value[key], spec)}"
+                for key in sorted(value)
+            )
+            + "]"
+        )
     kind = basic_kind(value)
     if kind in ("nil", "other"):
         if verb not in "vs" or value is None and verb == "s":
@@ -88,7 +102,7 @@ def pad(text: str, spec: Spec, zeros: bool = False) -> str:
         return text + " " * missing
     if zeros and "0" in spec.flags:
         sign = text[0] if text[:1] in "+- " and text[:1] else ""
-        return sign + "0" * missing + text[len(sign):]
+        return sign + "0" * missing + text[len(sign) :]
     return " " * missing + text
 
 
@@ -135,7 +149,7 @@ def format_float(verb: str, value: float, spec: Spec) -> str:
 def format_string(verb: str, value: str, spec: Spec) -> str:
     """Strings: s v q x X."""
     if spec.precision is not None:
-        value = value[:spec.precision]
+        value = value[: spec.precision]
     if verb == "q":
         return pad(go_quote(value, "#" in spec.flags), spec)
     if verb in "xX":

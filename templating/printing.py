@@ -55,8 +55,13 @@ def format_value(value: Any) -> str:
     if kind is float:
         return format_float(value)
     if isinstance(value, dict) and not hasattr(value, "go_string"):
-        return "map[" + " ".join(f"{format_value(key)}:{format_value(value[key])}"
-                                 for key in sorted(value, key=sort_key)) + "]"
+        return (
+            "map["
+            + " ".join(
+                f"{format_value(key)}:{format_value(value[key])}" for key in sorted(value, key=sort_key)
+            )
+            + "]"
+        )
     if isinstance(value, (list, tuple)):
         return "[" + " ".join(format_value(item) for item in value) + "]"
     return format_other(value)

@@ -126,8 +126,9 @@ class Range:
 
     __slots__ = ("body", "decls", "else_body", "is_assign", "pipe", "pos")
 
-    def __init__(self, pipe: Any, decls: tuple, is_assign: bool, body: tuple, else_body: tuple,
-                 pos: int) -> None:
+    def __init__(
+        self, pipe: Any, decls: tuple, is_assign: bool, body: tuple, else_body: tuple, pos: int
+    ) -> None:
         self.pipe, self.decls, self.is_assign = pipe, decls, is_assign
         self.body, self.else_body, self.pos = body, else_body, pos
 
@@ -162,8 +163,10 @@ class Range:
         """(key, element) pairs of a value, or an error for what Go cannot range over."""
         if type(value) is Tainted:
             source = value.source
-            return [(key, element if type(element) is Tainted else Tainted(element, f"{source}.{key}"))
-                    for key, element in self.items(value.value)]
+            return [
+                (key, element if type(element) is Tainted else Tainted(element, f"{source}.{key}"))
+                for key, element in self.items(value.value)
+            ]
         if isinstance(value, (list, tuple)):
             return list(enumerate(value))
         if isinstance(value, dict):

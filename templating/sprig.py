@@ -62,8 +62,10 @@ def pluck(name: str, *mappings: dict) -> list:
 
 def dict_(*pairs: Any) -> dict:
     """`dict "k1" v1 "k2" v2`: a map; keys are made strings; a key without value gets ""."""
-    return {strval(pairs[index]): pairs[index + 1] if index + 1 < len(pairs) else ""
-            for index in range(0, len(pairs), 2)}
+    return {
+        strval(pairs[index]): pairs[index + 1] if index + 1 < len(pairs) else ""
+        for index in range(0, len(pairs), 2)
+    }
 
 
 def list_(*items: Any) -> list:
@@ -152,9 +154,28 @@ def to_string(value: Any) -> str:
 
 
 GENERAL: dict[str, Callable] = {
-    "default": default, "empty": empty, "coalesce": coalesce, "ternary": ternary, "hasKey": has_key,
-    "keys": keys, "values": values, "pluck": pluck, "dict": dict_, "list": list_, "first": first,
-    "last": last, "rest": rest, "initial": initial, "append": append_, "push": append_, "prepend": prepend,
-    "uniq": uniq, "has": has, "without": without, "join": join, "split": split, "splitList": split_list,
+    "default": default,
+    "empty": empty,
+    "coalesce": coalesce,
+    "ternary": ternary,
+    "hasKey": has_key,
+    "keys": keys,
+    "values": values,
+    "pluck": pluck,
+    "dict": dict_,
+    "list": list_,
+    "first": first,
+    "last": last,
+    "rest": rest,
+    "initial": initial,
+    "append": append_,
+    "push": append_,
+    "prepend": prepend,
+    "uniq": uniq,
+    "has": has,
+    "without": without,
+    "join": join,
+    "split": split,
+    "splitList": split_list,
     "toString": to_string,
 }

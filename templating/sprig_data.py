@@ -16,8 +16,10 @@ from typing import Any
 from .printing import float_digits
 
 INTEGER = re.compile(r"[+-]?(?:0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO]?[0-7_]*|[1-9][0-9_]*)")
-SEMVER = re.compile(r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?"
-                    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?")
+SEMVER = re.compile(
+    r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?"
+    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?"
+)
 JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 GROUP_REFERENCE = re.compile(r"\$(?:\{(\w+)\}|(\w+)|(\$))")
 
@@ -174,8 +176,9 @@ def b64dec(text: str) -> str:
 
 def regex_replace_all(pattern: str, text: str, replacement: str) -> str:
     """`regexReplaceAll`: Go's `$1`/`${name}` references in the replacement."""
-    return re.sub(pattern, lambda found: GROUP_REFERENCE.sub(lambda ref: expand_in(found, ref), replacement),
-                  text)
+    return re.sub(
+        pattern, lambda found: GROUP_REFERENCE.sub(lambda ref: expand_in(found, ref), replacement), text
+    )
 
 
 def expand_in(found: re.Match, reference: re.Match) -> str:
@@ -209,8 +212,14 @@ def semver(version: str) -> SemVer:
     if match is None:
         raise ValueError("Invalid Semantic Version")
     major, minor, patch, prerelease, metadata = match.groups()
-    return SemVer(Major=int(major), Minor=int((minor or ".0")[1:]), Patch=int((patch or ".0")[1:]),
-                  Prerelease=prerelease or "", Metadata=metadata or "", Original=version)
+    return SemVer(
+        Major=int(major),
+        Minor=int((minor or ".0")[1:]),
+        Patch=int((patch or ".0")[1:]),
+        Prerelease=prerelease or "",
+        Metadata=metadata or "",
+        Original=version,
+    )
 
 
 def to_int(value: Any) -> int:
@@ -234,9 +243,28 @@ def uuidv4() -> str:
 
 
 DATA: dict[str, Callable] = {
-    "int": to_int, "int64": to_int64, "float64": to_float64, "atoi": atoi, "add": add, "sub": sub, "mul": mul,
-    "div": div, "mod": mod, "max": biggest, "min": smallest, "floor": floor, "ceil": ceil, "round": round_,
-    "toJson": to_json, "fromJson": from_json, "b64enc": b64enc, "b64dec": b64dec, "sha256sum": sha256sum,
-    "uuidv4": uuidv4, "regexMatch": regex_match, "regexFind": regex_find, "regexReplaceAll": regex_replace_all,
+    "int": to_int,
+    "int64": to_int64,
+    "float64": to_float64,
+    "atoi": atoi,
+    "add": add,
+    "sub": sub,
+    "mul": mul,
+    "div": div,
+    "mod": mod,
+    "max": biggest,
+    "min": smallest,
+    "floor": floor,
+    "ceil": ceil,
+    "round": round_,
+    "toJson": to_json,
+    "fromJson": from_json,
+    "b64enc": b64enc,
+    "b64dec": b64dec,
+    "sha256sum": sha256sum,
+    "uuidv4": uuidv4,
+    "regexMatch": regex_match,
+    "regexFind": regex_find,
+    "regexReplaceAll": regex_replace_all,
     "semver": semver,
 }

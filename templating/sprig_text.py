@@ -16,11 +16,11 @@ def trim_all(cutset: str, text: str) -> str:
 
 
 def trim_prefix(prefix: str, text: str) -> str:
-    return text[len(prefix):] if prefix and text.startswith(prefix) else text
+    return text[len(prefix) :] if prefix and text.startswith(prefix) else text
 
 
 def trim_suffix(suffix: str, text: str) -> str:
-    return text[:-len(suffix)] if suffix and text.endswith(suffix) else text
+    return text[: -len(suffix)] if suffix and text.endswith(suffix) else text
 
 
 def title(text: str) -> str:
@@ -111,7 +111,7 @@ def abbrev(width: int, text: str) -> str:
     """`abbrev 5 "hello world"` -> "he...": at most width characters, ending in "..."."""
     if width < 4 or len(text) <= width:
         return text
-    return text[:width - 3] + "..."
+    return text[: width - 3] + "..."
 
 
 def trim(text: str) -> str:
@@ -127,8 +127,24 @@ def lower(text: str) -> str:
 
 
 TEXT: dict[str, Callable] = {
-    "trim": trim, "trimAll": trim_all, "trimPrefix": trim_prefix, "trimSuffix": trim_suffix, "upper": upper,
-    "lower": lower, "title": title, "replace": replace, "repeat": repeat, "substr": substr, "trunc": trunc,
-    "contains": contains, "hasPrefix": has_prefix, "hasSuffix": has_suffix, "quote": quote, "squote": squote,
-    "cat": cat, "indent": indent, "nospace": nospace, "abbrev": abbrev,
+    "trim": trim,
+    "trimAll": trim_all,
+    "trimPrefix": trim_prefix,
+    "trimSuffix": trim_suffix,
+    "upper": upper,
+    "lower": lower,
+    "title": title,
+    "replace": replace,
+    "repeat": repeat,
+    "substr": substr,
+    "trunc": trunc,
+    "contains": contains,
+    "hasPrefix": has_prefix,
+    "hasSuffix": has_suffix,
+    "quote": quote,
+    "squote": squote,
+    "cat": cat,
+    "indent": indent,
+    "nospace": nospace,
+    "abbrev": abbrev,
 }

@@ -10,11 +10,25 @@ from typing import Any
 
 from .values import go_type
 
-LAYOUT_CHUNK = re.compile(r"January|Jan(?![a-z])|Monday|Mon(?![a-z])|MST|2006|002|__2|_2(?!006)|15|0[1-6]"
-                          r"|-07:00:00|-070000|-07:00|-0700|-07|Z07:00:00|Z070000|Z07:00|Z0700|Z07|PM|pm"
-                          r"|[.,](?:0+|9+)(?![0-9])|[1-5]")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+LAYOUT_CHUNK = re.compile(
+    r"January|Jan(?![a-z])|Monday|Mon(?![a-z])|MST|2006|002|__2|_2(?!006)|15|0[1-6]"
+    r"|-07:00:00|-070000|-07:00|-0700|-07|Z07:00:00|Z070000|Z07:00|Z0700|Z07|PM|pm"
+    r"|[.,](?:0+|9+)(?![0-9])|[1-5]"
+)
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
 UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
@@ -32,27 +46,45 @@ def offset_text(moment: datetime, chunk: str) -> str:
     text = f"{sign}{hours:02d}"
     if chunk.rstrip("0:").endswith("07") and len(chunk.lstrip("Z-")) > 2:
         text += f"{colon}{minutes:02d}"
-    return text + (f"{colon}{seconds:02d}" if chunk.count("0") + chunk.count(":") >= 6 and len(chunk) > 6 else "")
+    return text + (
+        f"{colon}{seconds:02d}" if chunk.count("0") + chunk.count(":") >= 6 and len(chunk) > 6 else ""
+    )
 
 
 def format_chunk(moment: datetime, chunk: str) -> str:
     """One layout element of Go's time.Format."""
     hour12 = moment.hour % 12 or 12
-    simple = {"January": MONTHS[moment.month - 1], "Jan": MONTHS[moment.month - 1][:3],
-              "Monday": DAYS[moment.weekday()], "Mon": DAYS[moment.weekday()][:3], "2006": f"{moment.year:04d}",
-              "06": f"{moment.year % 100:02d}", "01": f"{moment.month:02d}", "1": str(moment.month),
-              "02": f"{moment.day:02d}", "2": str(moment.day), "_2": f"{moment.day:>2}",
-              "002": f"{moment.timetuple().tm_yday:03d}", "__2": f"{moment.timetuple().tm_yday:>3}",
-              "15": f"{moment.hour:02d}", "03": f"{hour12:02d}", "3": str(hour12), "04": f"{moment.minute:02d}",
-              "4": str(moment.minute), "05": f"{moment.second:02d}", "5": str(moment.second),
-              "PM": "PM" if moment.hour >= 12 else "AM", "pm": "pm" if moment.hour >= 12 else "am"}
+    simple = {
+        "January": MONTHS[moment.month - 1],
+        "Jan": MONTHS[moment.month - 1][:3],
+        "Monday": DAYS[moment.weekday()],
+        "Mon": DAYS[moment.weekday()][:3],
+        "2006": f"{moment.year:04d}",
+        "06": f"{moment.year % 100:02d}",
+        "01": f"{moment.month:02d}",
+        "1": str(moment.month),
+        "02": f"{moment.day:02d}",
+        "2": str(moment.day),
+        "_2": f"{moment.day:>2}",
+        "002": f"{moment.timetuple().tm_yday:03d}",
+        "__2": f"{moment.timetuple().tm_yday:>3}",
+        "15": f"{moment.hour:02d}",
+        "03": f"{hour12:02d}",
+        "3": str(hour12),
+        "04": f"{moment.minute:02d}",
+        "4": str(moment.minute),
+        "05": f"{moment.second:02d}",
+        "5": str(moment.second),
+        "PM": "PM" if moment.hour >= 12 else "AM",
+        "pm": "pm" if moment.hour >= 12 else "am",
+    }
     if chunk in simple:
         return simple[chunk]
     if chunk == "MST":
         name = moment.tzname() or "UTC"
         return name if name.isalpha() else offset_text(moment, "-0700")
     if chunk[0] in ".,":
-        digits = f"{moment.microsecond:06d}000"[:len(chunk) - 1]
+        digits = f"{moment.microsecond:06d}000"[: len(chunk) - 1]
         if chunk[1] == "9":
             digits = digits.rstrip("0")
             return chunk[0] + digits if digits else ""
@@ -66,12 +98,26 @@ def go_format(moment: datetime, layout: str) -> str:
 
 
 PARSE_PATTERNS = {
-    "January": "(?P<month_name>[A-Z][a-z]+)", "Jan": "(?P<month_abbr>[A-Z][a-z]{2})",
-    "Monday": "[A-Z][a-z]+", "Mon": "[A-Z][a-z]{2}", "2006": r"(?P<year>\d{4})", "06": r"(?P<year2>\d{2})",
-    "01": r"(?P<month>\d{2})", "1": r"(?P<month>\d{1,2})", "02": r"(?P<day>\d{2})", "2": r"(?P<day>\d{1,2})",
-    "_2": r" ?(?P<day>\d{1,2})", "15": r"(?P<hour>\d{1,2})", "03": r"(?P<hour12>\d{2})",
-    "3": r"(?P<hour12>\d{1,2})", "04": r"(?P<minute>\d{2})", "4": r"(?P<minute>\d{1,2})",
-    "05": r"(?P<second>\d{2})", "5": r"(?P<second>\d{1,2})", "PM": "(?P<ampm>AM|PM)", "pm": "(?P<ampm>am|pm)",
+    "January": "(?P<month_name>[A-Z][a-z]+)",
+    "Jan": "(?P<month_abbr>[A-Z][a-z]{2})",
+    "Monday": "[A-Z][a-z]+",
+    "Mon": "[A-Z][a-z]{2}",
+    "2006": r"(?P<year>\d{4})",
+    "06": r"(?P<year2>\d{2})",
+    "01": r"(?P<month>\d{2})",
+    "1": r"(?P<month>\d{1,2})",
+    "02": r"(?P<day>\d{2})",
+    "2": r"(?P<day>\d{1,2})",
+    "_2": r" ?(?P<day>\d{1,2})",
+    "15": r"(?P<hour>\d{1,2})",
+    "03": r"(?P<hour12>\d{2})",
+    "3": r"(?P<hour12>\d{1,2})",
+    "04": r"(?P<minute>\d{2})",
+    "4": r"(?P<minute>\d{1,2})",
+    "05": r"(?P<second>\d{2})",
+    "5": r"(?P<second>\d{1,2})",
+    "PM": "(?P<ampm>AM|PM)",
+    "pm": "(?P<ampm>am|pm)",
     "MST": "(?P<zone>[A-Z]{3,4})",
 }
 
@@ -80,7 +126,7 @@ def layout_pattern(layout: str) -> re.Pattern:
     """A regex that reads times written with a Go layout."""
     parts, position = [], 0
     for match in LAYOUT_CHUNK.finditer(layout):
-        parts.append(re.escape(layout[position:match.start()]))
+        parts.append(re.escape(layout[position : match.start()]))
         chunk, position = match.group(), match.end()
         if chunk[0] in ".,":
             parts.append(r"(?:[.,](?P<fraction>\d+))?")
@@ -102,9 +148,18 @@ def parse_time(layout: str, text: str) -> datetime:
     year = int(fields["year"]) if "year" in fields else 0
     if "year2" in fields:
         year = int(fields["year2"]) + (1900 if int(fields["year2"]) >= 69 else 2000)
-    hour = int(fields.get("hour", 0)) or int(fields.get("hour12", 0)) % 12 + (12 * (fields.get("ampm", "").lower() == "pm"))
-    moment = datetime(max(year, 1), month, int(fields.get("day", 1)), hour, int(fields.get("minute", 0)),
-                      int(fields.get("second", 0)), int((fields.get("fraction", "") + "000000")[:6]))
+    hour = int(fields.get("hour", 0)) or int(fields.get("hour12", 0)) % 12 + (
+        12 * (fields.get("ampm", "").lower() == "pm")
+    )
+    moment = datetime(
+        max(year, 1),
+        month,
+        int(fields.get("day", 1)),
+        hour,
+        int(fields.get("minute", 0)),
+        int(fields.get("second", 0)),
+        int((fields.get("fraction", "") + "000000")[:6]),
+    )
     return moment.replace(tzinfo=zone_of(fields.get("offset", "Z")))
 
 
@@ -132,7 +187,11 @@ def parse_duration(text: str) -> timedelta:
     if body == "0":
         return timedelta()
     parts = DURATION_PART.findall(body)
-    if not body or "".join(number + unit for number, unit in parts) != body or any(n in ("", ".") for n, _ in parts):
+    if (
+        not body
+        or "".join(number + unit for number, unit in parts) != body
+        or any(n in ("", ".") for n, _ in parts)
+    ):
         raise ValueError(f'time: invalid duration "{text}"')
     return timedelta(seconds=sign * sum(float(number) * UNIT_SECONDS[unit] for number, unit in parts))
 
@@ -193,6 +252,10 @@ def duration(seconds: Any) -> str:
 
 
 TIME: dict[str, Callable] = {
-    "now": now, "date": date, "dateModify": date_modify, "toDate": to_date, "unixEpoch": unix_epoch,
+    "now": now,
+    "date": date,
+    "dateModify": date_modify,
+    "toDate": to_date,
+    "unixEpoch": unix_epoch,
     "duration": duration,
 }

@@ -90,8 +90,15 @@ def go_type(value: Any) -> str:
     return "<nil>" if value is None or value is MISSING else type(value).__name__
 
 
-GO_TYPES = ((datetime, "time.Time"), (bool, "bool"), (int, "int"), (float, "float64"), (str, "string"),
-            ((list, tuple), "[]interface {}"), (dict, "map[string]interface {}"))
+GO_TYPES = (
+    (datetime, "time.Time"),
+    (bool, "bool"),
+    (int, "int"),
+    (float, "float64"),
+    (str, "string"),
+    ((list, tuple), "[]interface {}"),
+    (dict, "map[string]interface {}"),
+)
 
 
 def basic_kind(value: Any) -> str:

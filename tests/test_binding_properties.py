@@ -30,13 +30,23 @@ PLACES = [
     ("literal", "SELECT id FROM items WHERE name = '{{ .args.v }}' ORDER BY id", "x", True),
     ("like", "SELECT id FROM items WHERE name LIKE '%{{ .args.v }}%' ORDER BY id", "x", True),
     ("user", "SELECT id FROM items WHERE owner = '{{ .user.v }}' ORDER BY id", "x", True),
-    ("case", "SELECT CASE WHEN name = '{{ .args.v }}' THEN 1 ELSE 0 END AS hit FROM items ORDER BY id", "x", True),
+    (
+        "case",
+        "SELECT CASE WHEN name = '{{ .args.v }}' THEN 1 ELSE 0 END AS hit FROM items ORDER BY id",
+        "x",
+        True,
+    ),
     ("function", "SELECT id FROM items WHERE lower(name) = lower('{{ .args.v }}') ORDER BY id", "x", True),
     ("in_list", "SELECT id FROM items WHERE name IN {{ as_sql_list .args.v }} ORDER BY id", "x", True),
     ("interval", "SELECT CAST(DATE '2024-01-01' + INTERVAL '{{ .args.v }} days' AS DATE) AS d", "1", True),
     ("date", "SELECT id FROM items WHERE created = '{{ .args.v }}'::DATE ORDER BY id", "2024-01-01", True),
     ("value", "SELECT id FROM items WHERE id = {{ .args.v }} ORDER BY id", "1", True),
-    ("case_value", "SELECT id, CASE WHEN id = {{ .args.v }} THEN 1 END AS hit FROM items ORDER BY id", "1", True),
+    (
+        "case_value",
+        "SELECT id, CASE WHEN id = {{ .args.v }} THEN 1 END AS hit FROM items ORDER BY id",
+        "1",
+        True,
+    ),
     ("argument", "SELECT id FROM items WHERE id = abs({{ .args.v }}) ORDER BY id", "1", True),
     ("between", "SELECT id FROM items WHERE id BETWEEN {{ .args.v }} AND 100 ORDER BY id", "1", True),
     ("limit", "SELECT id FROM items ORDER BY id LIMIT {{ .args.v }}", "1", True),
@@ -48,10 +58,23 @@ PLACES = [
 ]
 PLACE_IDS = [place for place, *_ in PLACES]
 
-SQL_ALPHABET = "'\"`;-/*()[]{}\\%_ .,:$?#=<>|\n\t\r\0\u2019\uff07\u02bc0123456789abcdeflnorstuvxyzASCDEFLNORSTU"
-ANY_TEXT = st.one_of(st.text(), st.text(alphabet=SQL_ALPHABET), st.sampled_from([
-    "x' OR '1'='1", "1 OR 1=1", "1; DROP TABLE items", "asc; DROP TABLE items", "id, (SELECT 1)", "*/ --",
-]))
+SQL_ALPHABET = (
+    "'\"`;-/*()[]{}\\%_ .,:$?#=<>|\n\t\r\0\u2019\uff07\u02bc0123456789abcdeflnorstuvxyzASCDEFLNORSTU"
+)
+ANY_TEXT = st.one_of(
+    st.text(),
+    st.text(alphabet=SQL_ALPHABET),
+    st.sampled_from(
+        [
+            "x' OR '1'='1",
+            "1 OR 1=1",
+            "1; DROP TABLE items",
+            "asc; DROP TABLE items",
+            "id, (SELECT 1)",
+            "*/ --",
+        ]
+    ),
+)
 
 
 def shape_of(template_text: str, value) -> tuple[str, Markers]:
@@ -62,7 +85,9 @@ def shape_of(template_text: str, value) -> tuple[str, Markers]:
 
 def pasted(template_text: str, value) -> str:
     """Rill's SQL: the same template with the value printed straight into the text."""
-    return compile_template(template_text, "t").render(template_data({}, "dev", args={"v": value}, user={"v": value}))
+    return compile_template(template_text, "t").render(
+        template_data({}, "dev", args={"v": value}, user={"v": value})
+    )
 
 
 def bound(template_text: str, value) -> tuple[str, list]:
@@ -111,19 +136,30 @@ def items():
 
 
 WORDS = st.text(alphabet=string.ascii_letters + string.digits + " -_.:%", max_size=12) | st.sampled_from(
-    ["Widget", "Gadget", "Zebra", "apple", "50% off", "under_score", "widget"])
+    ["Widget", "Gadget", "Zebra", "apple", "50% off", "under_score", "widget"]
+)
 DATES = st.dates().map(lambda day: day.isoformat()) | st.sampled_from(["2024-01-03", "2024-01-10"])
 INTEGERS = st.integers(min_value=-20, max_value=20).map(str)
 DECIMALS = st.decimals(min_value=-20, max_value=20, places=2).map(str)
 HONEST = {
-    "literal": WORDS | DATES, "like": WORDS, "case": WORDS, "function": WORDS, "user": WORDS,
+    "literal": WORDS | DATES,
+    "like": WORDS,
+    "case": WORDS,
+    "function": WORDS,
+    "user": WORDS,
     "in_list": st.lists(WORDS, min_size=1, max_size=4),
-    "interval": st.integers(min_value=-5000, max_value=5000).map(str), "date": DATES,
-    "value": INTEGERS | DECIMALS, "case_value": INTEGERS | DECIMALS, "argument": INTEGERS, "between": INTEGERS,
-    "limit": st.integers(min_value=0, max_value=12).map(str), "offset": st.integers(min_value=0, max_value=12).map(str),
+    "interval": st.integers(min_value=-5000, max_value=5000).map(str),
+    "date": DATES,
+    "value": INTEGERS | DECIMALS,
+    "case_value": INTEGERS | DECIMALS,
+    "argument": INTEGERS,
+    "between": INTEGERS,
+    "limit": st.integers(min_value=0, max_value=12).map(str),
+    "offset": st.integers(min_value=0, max_value=12).map(str),
     "order_by": st.sampled_from(COLUMNS).map(lambda column: column.upper() if len(column) % 2 else column),
     "direction": st.sampled_from(["asc", "desc", "ASC", "Desc", " desc "]),
-    "quoted_name": st.sampled_from(COLUMNS), "table": st.just("items"),
+    "quoted_name": st.sampled_from(COLUMNS),
+    "table": st.just("items"),
 }
 
 
@@ -143,15 +179,27 @@ def run(connection, sql: str, params: list):
         return type(error).__name__
 
 
-@pytest.mark.parametrize("attributes", [
-    {"v": "o'brien@example.com"}, {"v": "x' OR '1'='1"}, {"v": "'; DROP TABLE items; --"}, {"v": "\u2019 OR 1=1"},
-])
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"v": "o'brien@example.com"},
+        {"v": "x' OR '1'='1"},
+        {"v": "'; DROP TABLE items; --"},
+        {"v": "\u2019 OR 1=1"},
+    ],
+)
 def test_user_attributes_with_quotes_stay_one_value(items, attributes):
     markers = Markers()
     data = template_data({}, "dev", user=attributes)
-    shape = render_sql(compile_template("SELECT id FROM items WHERE owner = '{{ .user.v }}'", "t"), data, markers)
+    shape = render_sql(
+        compile_template("SELECT id FROM items WHERE owner = '{{ .user.v }}'", "t"), data, markers
+    )
     sql, params = bind_sql(shape, markers.values, markers.sources)
-    assert (sql, params, markers.sources) == ("SELECT id FROM items WHERE owner = ?", [attributes["v"]], ["user.v"])
+    assert (sql, params, markers.sources) == (
+        "SELECT id FROM items WHERE owner = ?",
+        [attributes["v"]],
+        ["user.v"],
+    )
     expected = [(3,)] if attributes["v"] == "o'brien@example.com" else []
     assert items.execute(sql, params).fetchall() == expected
 

@@ -15,18 +15,26 @@ from tests.conftest import EXAMPLE, PROJECTS, ROOT
 
 
 def check(project) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "server.py", "--check", str(project)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "server.py", "--check", str(project)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_check_lists_every_problem_with_its_place_and_fails():
     result = check(PROJECTS / "basic")
     assert result.returncode == 1
-    for expected in ("apis/broken_template.yaml:4:9: unclosed action",
-                     "apis/broken_yaml.yaml:3:6: invalid YAML",
-                     "apis/ddl.yaml: only read-only queries are allowed, not DROP",
-                     'apis/loop_a.yaml: infinite recursion detected: the API "loop_a" proxies to itself',
-                     "apis/two_resolvers.yaml: the API definition specifies more than one resolver"):
+    for expected in (
+        "apis/broken_template.yaml:4:9: unclosed action",
+        "apis/broken_yaml.yaml:3:6: invalid YAML",
+        "apis/ddl.yaml: only read-only queries are allowed, not DROP",
+        'apis/loop_a.yaml: infinite recursion detected: the API "loop_a" proxies to itself',
+        "apis/two_resolvers.yaml: the API definition specifies more than one resolver",
+    ):
         assert expected in result.stdout
 
 
@@ -37,8 +45,14 @@ def test_check_passes_the_example_project():
 
 
 def test_check_also_answers_to_the_spelling_without_dashes():
-    result = subprocess.run([sys.executable, "server.py", "check", str(PROJECTS / "cycle")], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "server.py", "check", str(PROJECTS / "cycle")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 1 and "model dependency cycle" in result.stdout
 
 
@@ -60,7 +74,9 @@ def test_check_reports_a_model_cycle():
 def test_edits_are_served_after_a_reload_and_a_broken_file_breaks_only_itself(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(PROJECTS / "basic", project)
-    client = Client(create_app(Settings(project_dir=str(project), state_dir=str(tmp_path / "state"), reload=True)))
+    client = Client(
+        create_app(Settings(project_dir=str(project), state_dir=str(tmp_path / "state"), reload=True))
+    )
     assert json.loads(client.get("/v1/instances/default/api/echo?x=1").get_data()) == [{"x": "1"}]
     (project / "apis" / "echo.yaml").write_text("type: api\nsql: SELECT 'changed {{ .args.x }}' AS x\n")
     (project / "apis" / "by_domain.yaml").write_text("type: api\nsql: SELECT {{ broken\n")
@@ -70,25 +86,37 @@ def test_edits_are_served_after_a_reload_and_a_broken_file_breaks_only_itself(tm
     assert client.get("/v1/instances/default/api/limited?n=1").status_code == 200
 
 
-@pytest.mark.parametrize("env, field, value", [
-    ({"SLUICE_PROJECT": "/srv/p"}, "project_dir", "/srv/p"),
-    ({"SLUICE_ROW_CAP": "50"}, "row_cap", 50),
-    ({"SLUICE_QUERY_TIMEOUT": "2.5"}, "query_timeout", 2.5),
-    ({"SLUICE_AUTH": "on"}, "auth", True),
-    ({"SLUICE_DUCKDB_THREADS": "1"}, "duckdb_threads", 1),
-    ({}, "duckdb_threads", None),
-    ({"SLUICE_MAX_QUERIES": "8"}, "max_queries", 8),
-    ({}, "max_queries", 64),
-    ({"SLUICE_CORS_ORIGINS": "https://a.example, https://b.example"}, "cors_origins",
-     ("https://a.example", "https://b.example")),
-    ({}, "auth", False),
-])
+@pytest.mark.parametrize(
+    "env, field, value",
+    [
+        ({"SLUICE_PROJECT": "/srv/p"}, "project_dir", "/srv/p"),
+        ({"SLUICE_ROW_CAP": "50"}, "row_cap", 50),
+        ({"SLUICE_QUERY_TIMEOUT": "2.5"}, "query_timeout", 2.5),
+        ({"SLUICE_AUTH": "on"}, "auth", True),
+        ({"SLUICE_DUCKDB_THREADS": "1"}, "duckdb_threads", 1),
+        ({}, "duckdb_threads", None),
+        ({"SLUICE_MAX_QUERIES": "8"}, "max_queries", 8),
+        ({}, "max_queries", 64),
+        (
+            {"SLUICE_CORS_ORIGINS": "https://a.example, https://b.example"},
+            "cors_origins",
+            ("https://a.example", "https://b.example"),
+        ),
+        ({}, "auth", False),
+    ],
+)
 def test_settings_from_environment(env, field, value):
     assert getattr(settings_from_env(env), field) == value
 
 
 def test_serving_on_a_public_address_without_auth_is_refused():
-    result = subprocess.run([sys.executable, "server.py", str(EXAMPLE), "--host", "0.0.0.0"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "server.py", str(EXAMPLE), "--host", "0.0.0.0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     assert "with auth off" in result.stderr

@@ -13,9 +13,18 @@ from tests.conftest import PROJECTS, serving
 CHROMIUM = "/usr/bin/chromium"
 DOCS = "/v1/instances/default/api/docs"
 FIXTURE_APIS = {"/echo", "/inferred", "/kinds", "/prefixed", "/recent", "/search", "/via_proxy"}
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--virtual-time-budget=10000", "--dump-dom"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--virtual-time-budget=10000",
+    "--dump-dom",
+]
 
 
 ASSETS = [
@@ -30,9 +39,14 @@ def test_docs_page_loads_only_local_files(project_client):
     response = project_client("openapi").get(DOCS)
     assert response.status_code == 200 and response.headers["Content-Type"] == "text/html; charset=utf-8"
     page = response.get_data(as_text=True)
-    assert "://" not in page  # every URL is relative: nothing is fetched from elsewhere, any mount prefix works
+    assert (
+        "://" not in page
+    )  # every URL is relative: nothing is fetched from elsewhere, any mount prefix works
     assert set(re.findall(r'(?:href|src)="([^"]+)"', page)) == {
-        "docs/swagger-ui.css", "docs/favicon-32x32.png", "docs/swagger-ui-bundle.js"}
+        "docs/swagger-ui.css",
+        "docs/favicon-32x32.png",
+        "docs/swagger-ui-bundle.js",
+    }
     assert 'url: "openapi"' in page
 
 
@@ -59,8 +73,9 @@ def live_server(tmp_path_factory):
 def rendered_dom(url: str, profile: str) -> str:
     """The page's DOM after its scripts ran, as a headless Chromium sees it."""
     command = [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", url]
-    done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=90,
-                          stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        command, check=False, capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
@@ -70,5 +85,9 @@ def test_a_browser_lists_every_api(live_server, tmp_path):
     dom = rendered_dom(live_server + DOCS, str(tmp_path / "profile"))
     assert set(re.findall(r'data-path="([^"]+)"', dom)) == FIXTURE_APIS
     assert "Rill project API" in dom
-    for summary in ("The most recent events", "Search events by day, kind and name", "Query inferred resolver"):
+    for summary in (
+        "The most recent events",
+        "Search events by day, kind and name",
+        "Query inferred resolver",
+    ):
         assert summary in dom

@@ -35,8 +35,10 @@ CASES = [
     ("TIMESTAMP_MS '2022-01-01 00:00:00.12'", '"2022-01-01T00:00:00.12Z"'),
     ("TIMESTAMP_S '2022-01-01 00:00:10'", '"2022-01-01T00:00:10Z"'),
     ("TIME '12:35:00'", '"12:35:00"'),
-    ("INTERVAL '14 months 3 days 25 hours 61 seconds 5 microseconds'",
-     '{"months":14,"days":3,"micros":90061000005}'),
+    (
+        "INTERVAL '14 months 3 days 25 hours 61 seconds 5 microseconds'",
+        '{"months":14,"days":3,"micros":90061000005}',
+    ),
     ("-INTERVAL '1 month 2 seconds'", '{"months":-1,"days":0,"micros":-2000000}'),
     ("'ab'::BLOB", '"YWI="'),
     ("[1, 2, NULL]", "[1,2,null]"),
@@ -53,7 +55,9 @@ CASES = [
 def encode(select_list: str) -> str:
     connection = duckdb.connect()
     relation = connection.sql(f"SELECT {select_list}")
-    return connection.execute(json_rows_sql(f"SELECT {select_list}", relation.columns, relation.types)).fetchone()[0]
+    return connection.execute(
+        json_rows_sql(f"SELECT {select_list}", relation.columns, relation.types)
+    ).fetchone()[0]
 
 
 @pytest.mark.parametrize("expression, expected", CASES)
@@ -67,7 +71,7 @@ def test_keys_keep_column_order_and_duplicates_take_the_last_value():
 
 
 def test_quotes_in_column_names_are_escaped():
-    assert json.loads(encode("1 AS \"it's \"\"quoted\"\"\"")) == {"it's \"quoted\"": 1}
+    assert json.loads(encode('1 AS "it\'s ""quoted"""')) == {'it\'s "quoted"': 1}
 
 
 @settings(max_examples=200, deadline=None)
@@ -93,8 +97,9 @@ SUPPORTED_VALUES = {
     "UTINYINT": st.integers(0, 255),
     "DOUBLE": st.floats(allow_nan=True, allow_infinity=True),
     "FLOAT": st.floats(width=32, allow_nan=False, allow_infinity=False),
-    "DECIMAL(18, 3)": st.decimals(min_value=-(10**14), max_value=10**14, places=3, allow_nan=False,
-                                  allow_infinity=False),
+    "DECIMAL(18, 3)": st.decimals(
+        min_value=-(10**14), max_value=10**14, places=3, allow_nan=False, allow_infinity=False
+    ),
     "VARCHAR": st.text().filter(lambda text: "\x00" not in text),
     "BOOLEAN": st.booleans(),
     "DATE": st.dates(min_value=__import__("datetime").date(1, 1, 1)),
@@ -116,19 +121,31 @@ def test_python_encoding_of_small_answers_matches_duckdb(type_name):
     @settings(max_examples=60, deadline=None)
     @given(SUPPORTED_VALUES[type_name])
     def check(value):
-        sql = f"SELECT CAST($1 AS {type_name}) AS v, NULL::INTEGER AS \"n\"\"q\""
+        sql = f'SELECT CAST($1 AS {type_name}) AS v, NULL::INTEGER AS "n""q"'
         relation = connection.sql(sql, params=[value])
         encoder = row_encoder(relation.columns, relation.types)
         assert encoder is not None
         by_python = encoder(connection.execute(sql, [value]).fetchone())
-        by_duckdb = connection.execute(json_rows_sql(sql, relation.columns, relation.types), [value]).fetchone()[0]
+        by_duckdb = connection.execute(
+            json_rows_sql(sql, relation.columns, relation.types), [value]
+        ).fetchone()[0]
         assert json.loads(by_python, parse_float=Decimal) == json.loads(by_duckdb, parse_float=Decimal)
 
     check()
 
 
-@pytest.mark.parametrize("type_name", ["INTERVAL", "BLOB", "INTEGER[]", "STRUCT(a INTEGER)", "TIMESTAMP_NS",
-                                       "TIMESTAMPTZ", "MAP(VARCHAR, INTEGER)"])
+@pytest.mark.parametrize(
+    "type_name",
+    [
+        "INTERVAL",
+        "BLOB",
+        "INTEGER[]",
+        "STRUCT(a INTEGER)",
+        "TIMESTAMP_NS",
+        "TIMESTAMPTZ",
+        "MAP(VARCHAR, INTEGER)",
+    ],
+)
 def test_types_python_cannot_encode_exactly_stay_with_duckdb(type_name):
     from project.encoding.rows import row_encoder
 

@@ -15,8 +15,9 @@ from tests.conftest import EXAMPLE, free_port, start
 
 def call(base: str, path: str, body: dict | None = None) -> tuple[int, object]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method="POST" if data else "GET",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        base + path, data=data, method="POST" if data else "GET", headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
@@ -31,7 +32,16 @@ def running_server(request, tmp_path):
         command = [sys.executable, "server.py", str(EXAMPLE), "--port", str(port)]
         process = start(command, port, tmp_path)
     else:
-        command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "server:create_app()"]
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "server:create_app()",
+        ]
         process = start(command, port, tmp_path, {"SLUICE_PROJECT": str(EXAMPLE)})
     yield f"http://127.0.0.1:{port}"
     process.terminate()

@@ -10,10 +10,19 @@ BASE = "/v1/instances/default/api/"
 
 ANSWERS = [
     # (method, path, JSON body or None, expected rows)
-    ("GET", "by_domain?domain=a.com", None, [{"id": 1, "publisher": "Google"}, {"id": 2, "publisher": "Yahoo"}]),
+    (
+        "GET",
+        "by_domain?domain=a.com",
+        None,
+        [{"id": 1, "publisher": "Google"}, {"id": 2, "publisher": "Yahoo"}],
+    ),
     ("POST", "by_domain", {"domain": "b.com"}, [{"id": 3, "publisher": "Google"}]),
-    ("POST", "by_domain?domain=a.com", {"domain": "b.com"}, [{"id": 1, "publisher": "Google"},
-                                                             {"id": 2, "publisher": "Yahoo"}]),  # query wins
+    (
+        "POST",
+        "by_domain?domain=a.com",
+        {"domain": "b.com"},
+        [{"id": 1, "publisher": "Google"}, {"id": 2, "publisher": "Yahoo"}],
+    ),  # query wins
     ("GET", "by_domain?domain=b.com&domain=a.com", None, [{"id": 3, "publisher": "Google"}]),  # first value
     ("GET", "by_domain?domain=x' OR '1'='1", None, [{"id": 4, "publisher": "Evil"}]),  # just a literal
     ("GET", "by_domain?domain=nowhere", None, []),
@@ -28,8 +37,16 @@ ANSWERS = [
     ("GET", "has_key?x=", None, [{"has": "yes"}]),
     ("GET", "defaults", None, [{"v": "fallback", "greeting": "hello"}]),
     ("GET", "defaults?x=given", None, [{"v": "given", "greeting": "hello"}]),
-    ("GET", "totals", None, [{"domain": "a.com", "volume": 30}, {"domain": "b.com", "volume": 30},
-                             {"domain": "x' OR '1'='1", "volume": 40}]),
+    (
+        "GET",
+        "totals",
+        None,
+        [
+            {"domain": "a.com", "volume": 30},
+            {"domain": "b.com", "volume": 30},
+            {"domain": "x' OR '1'='1", "volume": 40},
+        ],
+    ),
     ("GET", "companion", None, [{"source": "from the .sql file"}]),
     ("GET", "proxy?domain=b.com", None, [{"id": 1, "publisher": "Google"}, {"id": 2, "publisher": "Yahoo"}]),
     ("GET", "five_max?count=5", None, [{"n": n} for n in range(5)]),
@@ -47,9 +64,15 @@ def test_answers(project_client, method, path, body, rows):
 ERRORS = [
     # (method, path, raw body, status, message part)
     ("GET", "nope", None, 404, 'api with name "nope" not found'),
-    ("POST", "by_domain", "[1, 2]", 400, "failed to unmarshal request body: expected a JSON object, got an array"),
+    (
+        "POST",
+        "by_domain",
+        "[1, 2]",
+        400,
+        "failed to unmarshal request body: expected a JSON object, got an array",
+    ),
     ("POST", "nope", "{broken", 400, "failed to unmarshal request body"),  # body is read before the lookup
-    ("GET", "by_domain", "\"text\"", 400, "failed to unmarshal request body"),
+    ("GET", "by_domain", '"text"', 400, "failed to unmarshal request body"),
     ("POST", "echo", '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}", 400, "nested too deeply"),
     ("POST", "echo", b"\xff\xfe", 400, "failed to unmarshal request body"),
     ("POST", "echo", '{"x": ' + "[" * 40 + "]" * 40 + "}", 400, "nested too deeply (more than 32 levels)"),
@@ -82,12 +105,20 @@ def test_injection_leaves_the_data_intact(project_client):
 
 def test_type_encodings(project_client):
     rows = json.loads(project_client("basic").get(BASE + "types").get_data())
-    assert rows == [{
-        "huge": 170141183460469231731687303715884105727, "exact": 12345678901234567890.123456789,
-        "float32": 75.4000015258789, "nan": None, "ts": "2022-01-01T14:49:50.459Z",
-        "tstz": "2023-09-12T12:46:55Z", "day": "1983-03-08", "list": [1, 2],
-        "nested": {"a": 1, "b": ["2020-01-01T00:00:00Z"]}, "nothing": None,
-    }]
+    assert rows == [
+        {
+            "huge": 170141183460469231731687303715884105727,
+            "exact": 12345678901234567890.123456789,
+            "float32": 75.4000015258789,
+            "nan": None,
+            "ts": "2022-01-01T14:49:50.459Z",
+            "tstz": "2023-09-12T12:46:55Z",
+            "day": "1983-03-08",
+            "list": [1, 2],
+            "nested": {"a": 1, "b": ["2020-01-01T00:00:00Z"]},
+            "nothing": None,
+        }
+    ]
     raw = project_client("basic").get(BASE + "types").get_data(as_text=True)
     assert '"exact":12345678901234567890.123456789' in raw  # exact digits, not a float
 
@@ -113,7 +144,9 @@ def test_row_cap_zero_means_none(project_client):
 
 
 def test_query_timeout_is_504(project_client):
-    assert_error(project_client("basic", query_timeout=0.3).get(BASE + "slow"), 504, "query timed out after 0.3 s")
+    assert_error(
+        project_client("basic", query_timeout=0.3).get(BASE + "slow"), 504, "query timed out after 0.3 s"
+    )
 
 
 def test_a_model_cycle_is_reported_and_the_rest_serves(project_client):
@@ -124,7 +157,9 @@ def test_a_model_cycle_is_reported_and_the_rest_serves(project_client):
 
 
 def test_unknown_instance_is_404(project_client):
-    assert_error(project_client("basic").get("/v1/instances/other/api/echo"), 404, 'instance "other" not found')
+    assert_error(
+        project_client("basic").get("/v1/instances/other/api/echo"), 404, 'instance "other" not found'
+    )
 
 
 def test_ping_and_health(project_client):
@@ -144,10 +179,25 @@ def test_small_answers_are_the_same_whichever_encoder_writes_them(project_client
     """The first call is encoded by DuckDB; once known small, a query is encoded in Python (row_encoding)."""
     client = project_client("basic")
     answers = [client.get(BASE + "simple_types").get_data(as_text=True) for _ in range(3)]
-    assert json.loads(answers[0]) == json.loads(answers[1]) == json.loads(answers[2]) == [{
-        "big": 9223372036854775807, "d": 2.5, "nan": None, "dec": 1.5, "ts": "2022-01-01T14:49:50.459Z",
-        "day": "1983-03-08", "t": "12:35:00.5", "yes": True, "s": "it's \"quoted\" ü", "nothing": None,
-    }]
+    assert (
+        json.loads(answers[0])
+        == json.loads(answers[1])
+        == json.loads(answers[2])
+        == [
+            {
+                "big": 9223372036854775807,
+                "d": 2.5,
+                "nan": None,
+                "dec": 1.5,
+                "ts": "2022-01-01T14:49:50.459Z",
+                "day": "1983-03-08",
+                "t": "12:35:00.5",
+                "yes": True,
+                "s": 'it\'s "quoted" ü',
+                "nothing": None,
+            }
+        ]
+    )
 
 
 def test_a_body_over_the_size_limit_is_a_json_413(project_client):

@@ -29,8 +29,11 @@ HONEST_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?\s*", r
 
 def load_payloads() -> list[tuple[str, str]]:
     corpus = yaml.safe_load((HERE / "injection" / "payloads.yaml").read_text(encoding="utf-8"))
-    return [(category, item["repeat"] * item["times"] if isinstance(item, dict) else item)
-            for category, items in corpus.items() for item in items]
+    return [
+        (category, item["repeat"] * item["times"] if isinstance(item, dict) else item)
+        for category, items in corpus.items()
+        for item in items
+    ]
 
 
 PAYLOADS = load_payloads()
@@ -67,8 +70,9 @@ LITERAL_PLACES = {
     "like": lambda v, rows: ids(rows, lambda row: like(f"%{v}%", row["name"])),
     "in_list": lambda v, rows: ids(rows, lambda row: row["name"] == v),
     "function_argument": lambda v, rows: ids(rows, lambda row: row["name"].lower() == v.lower()),
-    "through_functions": lambda v, rows: ids(rows, lambda row: row["name"].upper() == v.upper()
-                                             or row["name"] == v.strip()),
+    "through_functions": lambda v, rows: ids(
+        rows, lambda row: row["name"].upper() == v.upper() or row["name"] == v.strip()
+    ),
     "case": lambda v, rows: [{"id": row["id"], "hit": int(row["name"] == v)} for row in rows],
 }
 
@@ -87,7 +91,9 @@ def test_query_string_values_are_text_too(client, rows, category, payload):
     if len(payload) > 4096:
         pytest.skip("a URL carries a few KB; the long values travel in bodies")
     response = client.get(BASE + "literal", query_string={"v": payload})
-    assert json.loads(response.get_data()) == [{"id": id_} for id_ in ids(rows, lambda row: row["name"] == payload)]
+    assert json.loads(response.get_data()) == [
+        {"id": id_} for id_ in ids(rows, lambda row: row["name"] == payload)
+    ]
 
 
 def test_in_list_from_a_json_list(client, rows):
@@ -107,11 +113,11 @@ def honest_between(v, rows):
 
 
 def honest_limit(v, rows):
-    return ids(rows)[:int(v)] if HONEST_INTEGER.fullmatch(v) and int(v) >= 0 else None
+    return ids(rows)[: int(v)] if HONEST_INTEGER.fullmatch(v) and int(v) >= 0 else None
 
 
 def honest_offset(v, rows):
-    return ids(rows)[int(v):] if HONEST_INTEGER.fullmatch(v) and int(v) >= 0 else None
+    return ids(rows)[int(v) :] if HONEST_INTEGER.fullmatch(v) and int(v) >= 0 else None
 
 
 def honest_order(v, rows):
@@ -144,9 +150,9 @@ def honest_date(v, rows):
 # never more than the place allows: one row for an equality, a prefix for LIMIT, all rows once for ORDER BY.
 GUARDED_PLACES = {
     "value": (honest_value, lambda answer, all_ids: len(answer) <= 1),
-    "between": (honest_between, lambda answer, all_ids: answer == all_ids[len(all_ids) - len(answer):]),
-    "limit": (honest_limit, lambda answer, all_ids: answer == all_ids[:len(answer)]),
-    "offset": (honest_offset, lambda answer, all_ids: answer == all_ids[len(all_ids) - len(answer):]),
+    "between": (honest_between, lambda answer, all_ids: answer == all_ids[len(all_ids) - len(answer) :]),
+    "limit": (honest_limit, lambda answer, all_ids: answer == all_ids[: len(answer)]),
+    "offset": (honest_offset, lambda answer, all_ids: answer == all_ids[len(all_ids) - len(answer) :]),
     "order_by": (honest_order, lambda answer, all_ids: False),
     "direction": (honest_direction, lambda answer, all_ids: False),
     "interval": (honest_interval, lambda answer, all_ids: len(answer) == 1),
@@ -171,9 +177,18 @@ def test_a_value_elsewhere_gives_the_honest_answer_or_400(client, rows, place, c
             assert '"v"' in body["error"]  # refusals name the argument
 
 
-@pytest.mark.parametrize("place, payload", [
-    ("value", 3), ("value", 2.0), ("limit", 2), ("offset", 8), ("between", 9), ("value", True), ("limit", None),
-])
+@pytest.mark.parametrize(
+    "place, payload",
+    [
+        ("value", 3),
+        ("value", 2.0),
+        ("limit", 2),
+        ("offset", 8),
+        ("between", 9),
+        ("value", True),
+        ("limit", None),
+    ],
+)
 def test_json_values_in_value_places(client, rows, place, payload):
     response = client.post(BASE + place, json={"v": payload})
     honest = GUARDED_PLACES[place][0](json.dumps(payload), rows) if payload not in (True, None) else None
@@ -188,22 +203,29 @@ def test_env_values_are_project_text_and_not_bound(client):
     assert answer == [{"id": id_, "label": "it's project text, escaped by its author"} for id_ in (1, 2)]
     markers = Markers()
     data = template_data({"category": "tools"}, "dev", args={"v": "x"})
-    assert render_sql(compile_template("{{ .env.category }} {{ .args.v }}", "t"), data, markers) == \
-        "tools __sluice_arg_0__"
+    assert (
+        render_sql(compile_template("{{ .env.category }} {{ .args.v }}", "t"), data, markers)
+        == "tools __sluice_arg_0__"
+    )
     assert (markers.values, markers.sources) == (["x"], ["args.v"])
 
 
-@pytest.mark.parametrize("email, expected", [
-    ("ann@example.com", [1, 4, 7, 9]),
-    ("o'brien@example.com", [3]),
-    ("x' OR '1'='1", []),
-    ("ann@example.com' OR owner <> '", []),
-    ("ann@example.com'; DROP TABLE items; --", []),
-])
+@pytest.mark.parametrize(
+    "email, expected",
+    [
+        ("ann@example.com", [1, 4, 7, 9]),
+        ("o'brien@example.com", [3]),
+        ("x' OR '1'='1", []),
+        ("ann@example.com' OR owner <> '", []),
+        ("ann@example.com'; DROP TABLE items; --", []),
+    ],
+)
 def test_user_attributes_with_quotes_are_data(items_database, email, expected):
     template = compile_template("SELECT id FROM items WHERE owner = '{{ .user.email }}' ORDER BY id", "t")
     markers = Markers()
-    shape = render_sql(template, template_data({}, "dev", user={"email": email, "admin": "true OR 1=1"}), markers)
+    shape = render_sql(
+        template, template_data({}, "dev", user={"email": email, "admin": "true OR 1=1"}), markers
+    )
     sql, params = bind_sql(shape, markers.values, markers.sources)
     assert (sql, params) == ("SELECT id FROM items WHERE owner = ? ORDER BY id", [email])
     assert [row[0] for row in items_database.execute(sql, params).fetchall()] == expected
@@ -223,9 +245,13 @@ REFUSED_FILES = sorted(path.stem for path in (PROJECT / "apis").glob("refused_*.
 
 @pytest.mark.parametrize("name", REFUSED_FILES)
 def test_statements_that_are_not_queries_are_load_errors_for_that_api_only(client, name):
-    failed = {error["path"]: error["error"] for error in json.loads(client.get("/v1/health").get_data())["errors"]}
+    failed = {
+        error["path"]: error["error"] for error in json.loads(client.get("/v1/health").get_data())["errors"]
+    }
     message = failed[f"apis/{name}.yaml"]
-    assert message.startswith(("only read-only queries are allowed, not ", "expected exactly one SQL statement"))
+    assert message.startswith(
+        ("only read-only queries are allowed, not ", "expected exactly one SQL statement")
+    )
     word = name.rsplit("_", 1)[-1].upper()
     assert word in message or "stacked" in name
     assert_error(client.get(BASE + name, query_string={"v": "items"}), 500, message)
@@ -238,8 +264,9 @@ def test_a_write_chosen_by_an_argument_is_refused_at_request_time(client):
     assert_error(client.get(BASE + "maybe_delete?v=1"), 400, "only read-only queries are allowed, not DELETE")
 
 
-@pytest.mark.parametrize("name", ["read_passwd", "passwd_by_name", "read_hostname", "glob_etc", "climb_out",
-                                  "home_variable"])
+@pytest.mark.parametrize(
+    "name", ["read_passwd", "passwd_by_name", "read_hostname", "glob_etc", "climb_out", "home_variable"]
+)
 def test_the_engine_reads_nothing_outside_the_project(client, name):
     body = assert_error(client.get(BASE + name), 400, "")
     assert "root:" not in body["error"]
@@ -249,6 +276,7 @@ def test_the_data_is_intact_after_every_payload(client, items_database):
     """Runs last in this module: the table still holds exactly what the model built, and nothing else exists."""
     digest = items_database.execute(
         "SELECT count(*), md5(string_agg(concat_ws('|', id, name, category, price, created, owner), chr(10) "
-        "ORDER BY id)) FROM items").fetchone()
+        "ORDER BY id)) FROM items"
+    ).fetchone()
     answer = json.loads(client.get(BASE + "checksum").get_data())
     assert answer == [{"n": digest[0], "digest": digest[1], "tables": 1, "views": 0}]

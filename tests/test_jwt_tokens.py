@@ -86,7 +86,9 @@ HS256_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("case", "make_token", "expected"), HS256_CASES, ids=[case[0] for case in HS256_CASES])
+@pytest.mark.parametrize(
+    ("case", "make_token", "expected"), HS256_CASES, ids=[case[0] for case in HS256_CASES]
+)
 def test_hs256(case, make_token, expected):
     token = make_token(int(time.time()))
     assert JwtVerifier.from_secret(SECRET).verify(token) == expected

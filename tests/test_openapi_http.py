@@ -71,14 +71,20 @@ def test_operations(project_client, project, api, method, summary, has_body):
     assert item[method]["summary"] == summary
     assert ("requestBody" in item[method]) == has_body
     assert item[method]["responses"]["400"]["content"]["application/json"]["schema"] == {
-        "type": "object", "properties": {"error": {"type": "string"}}}
+        "type": "object",
+        "properties": {"error": {"type": "string"}},
+    }
 
 
 def test_parameters_and_request_schema_as_declared(project_client):
     paths = document(project_client("openapi"))["paths"]
     limit = paths["/recent"]["get"]["parameters"][0]
-    assert limit == {"name": "limit", "in": "query", "description": "rows to return",
-                     "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3}}
+    assert limit == {
+        "name": "limit",
+        "in": "query",
+        "description": "rows to return",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3},
+    }
     assert paths["/search"]["post"]["requestBody"]["required"] is True  # `from` is required
     assert "required" not in paths["/prefixed"]["post"]["requestBody"]  # nothing is: an empty body will do
     body = paths["/search"]["post"]["requestBody"]["content"]["application/json"]["schema"]
@@ -108,8 +114,15 @@ INFERRED = [
     ("inferred", "day", {"type": "string", "format": "date", "nullable": True}),
     ("inferred", "active", {"type": "boolean", "nullable": True}),
     ("inferred", "tags", {"type": "array", "items": {"type": "string", "nullable": True}, "nullable": True}),
-    ("inferred", "detail", {"type": "object", "nullable": True,
-                            "properties": {"n": {"type": "integer", "format": "int32", "nullable": True}}}),
+    (
+        "inferred",
+        "detail",
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {"n": {"type": "integer", "format": "int32", "nullable": True}},
+        },
+    ),
     ("kinds", "kind", {"type": "string", "nullable": True}),  # metrics SQL, compiled then described
     ("kinds", "events", {"type": "integer", "format": "int64", "nullable": True}),
     ("echo", "x", {"type": "string", "nullable": True}),
@@ -124,14 +137,27 @@ def test_inferred_response_schemas(project_client, api, column, schema):
 def test_inferred_schema_keeps_column_order_and_a_proxy_documents_its_target(project_client):
     doc = document(project_client("openapi"))
     assert list(row_schema(doc, "inferred")["properties"]) == [
-        "id", "name", "amount", "price", "happened_at", "day", "active", "tags", "detail"]
+        "id",
+        "name",
+        "amount",
+        "price",
+        "happened_at",
+        "day",
+        "active",
+        "tags",
+        "detail",
+    ]
     assert row_schema(doc, "via_proxy") == row_schema(doc, "inferred")
 
 
 def test_example_inference_renders_without_arguments(project_client):
     doc = document(project_client("example"))
     assert row_schema(doc, "bids")["properties"]["bid_time"]["format"] == "date-time"
-    assert row_schema(doc, "bid")["properties"]["id"] == {"type": "integer", "format": "int64", "nullable": True}
+    assert row_schema(doc, "bid")["properties"]["id"] == {
+        "type": "integer",
+        "format": "int64",
+        "nullable": True,
+    }
     assert row_schema(doc, "google_top") == row_schema(doc, "top_publishers")
 
 
@@ -195,13 +221,17 @@ def test_unknown_instance_is_404(project_client):
 def test_document_needs_a_token_when_auth_is_on(tmp_path, monkeypatch, path):
     monkeypatch.setenv("SLUICE_JWT_SECRET", SECRET)
     monkeypatch.setenv("SLUICE_TOKENS", str(tmp_path / "tokens.json"))
-    settings = Settings(project_dir=str(PROJECTS / "openapi"), state_dir=str(tmp_path), auth=True, reload=False)
+    settings = Settings(
+        project_dir=str(PROJECTS / "openapi"), state_dir=str(tmp_path), auth=True, reload=False
+    )
     client = Client(create_app(settings))
     response = client.get(path)
     assert_error(response, 401, "no bearer token found in authorization header")
     assert response.headers["WWW-Authenticate"] == "Bearer"
     assert_error(client.get(path, headers={"Authorization": "Bearer nonsense"}), 401, "invalid token")
-    assert_error(client.get(path.replace("default", "other").replace("acme", "other")), 401, "no bearer token")
+    assert_error(
+        client.get(path.replace("default", "other").replace("acme", "other")), 401, "no bearer token"
+    )
     token = jwt.encode({"sub": "u1", "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
     doc = document(client, path, headers={"Authorization": f"Bearer {token}"})
     validate(doc)

@@ -25,10 +25,18 @@ def live_schema(tmp_path_factory):
 
 POSITIVE, NEGATIVE = GenerationMode.POSITIVE, GenerationMode.NEGATIVE
 # (path, method, mode): invalid data only where there are declared arguments to break
-CASES = [("/echo", "GET", POSITIVE), ("/inferred", "GET", POSITIVE), ("/kinds", "GET", POSITIVE),
-         ("/via_proxy", "GET", POSITIVE), ("/prefixed", "POST", POSITIVE), ("/prefixed", "POST", NEGATIVE),
-         ("/recent", "GET", POSITIVE), ("/recent", "GET", NEGATIVE), ("/search", "POST", POSITIVE),
-         ("/search", "POST", NEGATIVE)]
+CASES = [
+    ("/echo", "GET", POSITIVE),
+    ("/inferred", "GET", POSITIVE),
+    ("/kinds", "GET", POSITIVE),
+    ("/via_proxy", "GET", POSITIVE),
+    ("/prefixed", "POST", POSITIVE),
+    ("/prefixed", "POST", NEGATIVE),
+    ("/recent", "GET", POSITIVE),
+    ("/recent", "GET", NEGATIVE),
+    ("/search", "POST", POSITIVE),
+    ("/search", "POST", NEGATIVE),
+]
 
 
 @pytest.mark.parametrize(("path", "method", "mode"), CASES)
@@ -37,7 +45,9 @@ def test_api_answers_as_documented(live_schema, path, method, mode):
     assert operation.base_url.startswith("http://127.0.0.1:")
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     def answers_as_documented(case):
         case.call_and_validate(timeout=30)
 

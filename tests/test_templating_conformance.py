@@ -8,8 +8,11 @@ import yaml
 from templating import TemplateError, parse
 
 TABLE = yaml.safe_load((Path(__file__).parent / "templating" / "conformance.yaml").read_text())
-ROWS = [pytest.param(row, id=f"{construct}-{number}")
-        for construct, rows in TABLE["cases"].items() for number, row in enumerate(rows, start=1)]
+ROWS = [
+    pytest.param(row, id=f"{construct}-{number}")
+    for construct, rows in TABLE["cases"].items()
+    for number, row in enumerate(rows, start=1)
+]
 
 
 def test_table_is_large_enough():

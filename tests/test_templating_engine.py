@@ -10,82 +10,112 @@ def render(text, data=None, **options):
     return parse(text, name="t", **options).render({} if data is None else data, emit=emit)
 
 
-@pytest.mark.parametrize("template, data, expected", [
-    ("plain text", {}, "plain text"),
-    ("a {{ .x }} b", {"x": 1}, "a 1 b"),
-    ("a  {{- .x -}}  \n b", {"x": 1}, "a1b"),
-    ("{{ .x }}{{/* note */}}!", {"x": "y"}, "y!"),
-    ("a {{- /* note */ -}} b", {}, "ab"),
-    ("{{ .a.b.c }}", {"a": {"b": {"c": "deep"}}}, "deep"),
-    # Go: a missing key prints <no value>, and so does a key of a missing map (missingkey=default).
-    ("{{ .missing }}|{{ .missing.x }}", {}, "<no value>|<no value>"),
-    # Go: a nil value in a map[string]any also prints <no value> at the top level; <nil> inside lists.
-    ("{{ .n }}|{{ .l }}", {"n": None, "l": [1, None]}, "<no value>|[1 <nil>]"),
-    ("{{ .m }}", {"m": {"b": 2, "a": [1, "x"]}}, "map[a:[1 x] b:2]"),
-    ("{{ .f }} {{ .g }} {{ .h }}", {"f": 1e6, "g": 2.5, "h": 1.5e-7}, "1000000 2.5 1.5e-07"),
-    ("{{ true }} {{ 0x1F }} {{ 0o17 }} {{ 0b101 }} {{ 1_000 }} {{ 'a' }} {{ 1e3 }} {{ -2 }}", {},
-     "true 31 15 5 1000 97 1000 -2"),
-    ('{{ "a\\tb" }}{{ `raw\\n` }}', {}, "a\tbraw\\n"),
-    ("{{ $x := .a }}{{ $x }}{{ $.a }}", {"a": 3}, "33"),
-    ("{{ $x := 1 }}{{ if true }}{{ $x = 2 }}{{ end }}{{ $x }}", {}, "2"),
-    ("{{ (.a).b }} {{ $m := .a }}{{ $m.b }}", {"a": {"b": 7}}, "7 7"),
-    ("{{ .s | printf \"%s!\" }}", {"s": "hi"}, "hi!"),
-    ("{{ printf \"%d-%s\" (len .l) (index .l 0) }}", {"l": ["x", "y"]}, "2-x"),
-    ("{{ if .a }}A{{ else if .b }}B{{ else }}C{{ end }}", {"b": True}, "B"),
-    ("{{ if .a }}A{{ else }}C{{ end }}", {"a": []}, "C"),
-    ("{{ with .u }}{{ .name }}{{ else }}anon{{ end }}", {"u": {"name": "ann"}}, "ann"),
-    ("{{ with .u }}x{{ else with .v }}{{ . }}{{ end }}", {"v": 4}, "4"),
-    ("{{ range .l }}[{{ . }}]{{ end }}", {"l": [1, 2]}, "[1][2]"),
-    ("{{ range $i, $v := .l }}{{ $i }}={{ $v }} {{ end }}", {"l": ["a", "b"]}, "0=a 1=b "),
-    ("{{ range $k, $v := .m }}{{ $k }}{{ $v }}{{ end }}", {"m": {"b": 2, "a": 1}}, "a1b2"),
-    ("{{ range .l }}x{{ else }}empty{{ end }}", {"l": []}, "empty"),
-    ("{{ range 3 }}{{ . }}{{ end }}", {}, "012"),
-    ("{{ range .l }}{{ if eq . 2 }}{{ continue }}{{ end }}{{ if eq . 4 }}{{ break }}{{ end }}{{ . }}{{ end }}",
-     {"l": [1, 2, 3, 4, 5]}, "13"),
-    ('{{ define "x" }}<{{ . }}>{{ end }}{{ template "x" .a }}{{ block "b" 1 }}B{{ . }}{{ end }}', {"a": 5},
-     "<5>B1"),
-    ("{{ and 1 0 }} {{ or 0 \"\" 3 }} {{ not 0 }} {{ and 1 2 }}", {}, "0 3 true 2"),
-    ("{{ eq 1 2 1 }} {{ ne \"a\" \"b\" }} {{ lt 1 2 }} {{ ge 2.5 2.5 }} {{ eq .missing \"x\" }}", {},
-     "true true true true false"),
-    ("{{ len \"héllo\" }} {{ index .m \"k\" }} {{ slice \"abcd\" 1 3 }}", {"m": {"k": "v"}}, "6 v bc"),
-    ("{{ print 1 2 \"a\" 3 }}|{{ println \"x\" 1 }}", {}, "1 2a3|x 1\n"),
-    ("{{ html \"<a href='x'>\" }} {{ js \"it's <b>\" }} {{ urlquery \"a b&c\" }}", {},
-     "&lt;a href=&#39;x&#39;&gt; it\\'s \\u003Cb\\u003E a+b%26c"),
-    ('{{ default "d" .x }} {{ default "d" .y }} {{ empty .l }} {{ coalesce 0 "" "c" }}', {"y": "v", "l": []},
-     "d v true c"),
-    ('{{ ternary "yes" "no" true }} {{ hasKey .m "a" }} {{ list 1 "a" }} {{ dict "k" 1 }}', {"m": {"a": 1}},
-     "yes true [1 a] map[k:1]"),
-    ('{{ upper "ab" }} {{ lower "AB" }} {{ trim "  x  " }} {{ quote "a\\"b" }} {{ squote "x" }}', {},
-     'AB ab x "a\\"b" \'x\''),
-    ('{{ join ", " .l }} {{ .l | join "-" }}', {"l": ["a", 1, None, "b"]}, "a, 1, b a-1-b"),
-])
+@pytest.mark.parametrize(
+    "template, data, expected",
+    [
+        ("plain text", {}, "plain text"),
+        ("a {{ .x }} b", {"x": 1}, "a 1 b"),
+        ("a  {{- .x -}}  \n b", {"x": 1}, "a1b"),
+        ("{{ .x }}{{/* note */}}!", {"x": "y"}, "y!"),
+        ("a {{- /* note */ -}} b", {}, "ab"),
+        ("{{ .a.b.c }}", {"a": {"b": {"c": "deep"}}}, "deep"),
+        # Go: a missing key prints <no value>, and so does a key of a missing map (missingkey=default).
+        ("{{ .missing }}|{{ .missing.x }}", {}, "<no value>|<no value>"),
+        # Go: a nil value in a map[string]any also prints <no value> at the top level; <nil> inside lists.
+        ("{{ .n }}|{{ .l }}", {"n": None, "l": [1, None]}, "<no value>|[1 <nil>]"),
+        ("{{ .m }}", {"m": {"b": 2, "a": [1, "x"]}}, "map[a:[1 x] b:2]"),
+        ("{{ .f }} {{ .g }} {{ .h }}", {"f": 1e6, "g": 2.5, "h": 1.5e-7}, "1000000 2.5 1.5e-07"),
+        (
+            "{{ true }} {{ 0x1F }} {{ 0o17 }} {{ 0b101 }} {{ 1_000 }} {{ 'a' }} {{ 1e3 }} {{ -2 }}",
+            {},
+            "true 31 15 5 1000 97 1000 -2",
+        ),
+        ('{{ "a\\tb" }}{{ `raw\\n` }}', {}, "a\tbraw\\n"),
+        ("{{ $x := .a }}{{ $x }}{{ $.a }}", {"a": 3}, "33"),
+        ("{{ $x := 1 }}{{ if true }}{{ $x = 2 }}{{ end }}{{ $x }}", {}, "2"),
+        ("{{ (.a).b }} {{ $m := .a }}{{ $m.b }}", {"a": {"b": 7}}, "7 7"),
+        ('{{ .s | printf "%s!" }}', {"s": "hi"}, "hi!"),
+        ('{{ printf "%d-%s" (len .l) (index .l 0) }}', {"l": ["x", "y"]}, "2-x"),
+        ("{{ if .a }}A{{ else if .b }}B{{ else }}C{{ end }}", {"b": True}, "B"),
+        ("{{ if .a }}A{{ else }}C{{ end }}", {"a": []}, "C"),
+        ("{{ with .u }}{{ .name }}{{ else }}anon{{ end }}", {"u": {"name": "ann"}}, "ann"),
+        ("{{ with .u }}x{{ else with .v }}{{ . }}{{ end }}", {"v": 4}, "4"),
+        ("{{ range .l }}[{{ . }}]{{ end }}", {"l": [1, 2]}, "[1][2]"),
+        ("{{ range $i, $v := .l }}{{ $i }}={{ $v }} {{ end }}", {"l": ["a", "b"]}, "0=a 1=b "),
+        ("{{ range $k, $v := .m }}{{ $k }}{{ $v }}{{ end }}", {"m": {"b": 2, "a": 1}}, "a1b2"),
+        ("{{ range .l }}x{{ else }}empty{{ end }}", {"l": []}, "empty"),
+        ("{{ range 3 }}{{ . }}{{ end }}", {}, "012"),
+        (
+            "{{ range .l }}{{ if eq . 2 }}{{ continue }}{{ end }}{{ if eq . 4 }}{{ break }}{{ end }}{{ . }}{{ end }}",
+            {"l": [1, 2, 3, 4, 5]},
+            "13",
+        ),
+        (
+            '{{ define "x" }}<{{ . }}>{{ end }}{{ template "x" .a }}{{ block "b" 1 }}B{{ . }}{{ end }}',
+            {"a": 5},
+            "<5>B1",
+        ),
+        ('{{ and 1 0 }} {{ or 0 "" 3 }} {{ not 0 }} {{ and 1 2 }}', {}, "0 3 true 2"),
+        (
+            '{{ eq 1 2 1 }} {{ ne "a" "b" }} {{ lt 1 2 }} {{ ge 2.5 2.5 }} {{ eq .missing "x" }}',
+            {},
+            "true true true true false",
+        ),
+        ('{{ len "héllo" }} {{ index .m "k" }} {{ slice "abcd" 1 3 }}', {"m": {"k": "v"}}, "6 v bc"),
+        ('{{ print 1 2 "a" 3 }}|{{ println "x" 1 }}', {}, "1 2a3|x 1\n"),
+        (
+            '{{ html "<a href=\'x\'>" }} {{ js "it\'s <b>" }} {{ urlquery "a b&c" }}',
+            {},
+            "&lt;a href=&#39;x&#39;&gt; it\\'s \\u003Cb\\u003E a+b%26c",
+        ),
+        (
+            '{{ default "d" .x }} {{ default "d" .y }} {{ empty .l }} {{ coalesce 0 "" "c" }}',
+            {"y": "v", "l": []},
+            "d v true c",
+        ),
+        (
+            '{{ ternary "yes" "no" true }} {{ hasKey .m "a" }} {{ list 1 "a" }} {{ dict "k" 1 }}',
+            {"m": {"a": 1}},
+            "yes true [1 a] map[k:1]",
+        ),
+        (
+            '{{ upper "ab" }} {{ lower "AB" }} {{ trim "  x  " }} {{ quote "a\\"b" }} {{ squote "x" }}',
+            {},
+            'AB ab x "a\\"b" \'x\'',
+        ),
+        ('{{ join ", " .l }} {{ .l | join "-" }}', {"l": ["a", 1, None, "b"]}, "a, 1, b a-1-b"),
+    ],
+)
 def test_renders_like_go(template, data, expected):
     assert render(template, data) == expected
 
 
-@pytest.mark.parametrize("template, data, message", [
-    ("x\n  {{ .a ", {}, "t:2:3: unclosed action"),
-    ("{{ if .a }}x", {}, "t:1:13: unexpected EOF"),
-    ("{{ foo 1 }}", {}, 't:1:4: function "foo" not defined'),
-    ("{{ hasKey .m }}", {"m": {}}, "t:1:4: wrong number of args for hasKey: want 2 got 1"),
-    ("{{ .s.x }}", {"s": "str"}, "t:1:4: can't evaluate field x in type string"),
-    ("{{ range .s }}{{ end }}", {"s": "5"}, "range can't iterate over 5"),
-    ("{{ $x }}", {}, 't:1:4: undefined variable "$x"'),
-    ("{{ end }}", {}, "t:1:4: unexpected {{end}}"),
-    # Go: a key of a nil value (not a missing one) is an error.
-    ("{{ .n.x }}", {"n": None}, "nil pointer evaluating interface {}.x"),
-    ("{{ eq 1 1.0 }}", {}, "error calling eq: incompatible types for comparison"),
-    ("{{ index .l 5 }}", {"l": [1]}, "error calling index: index out of range: 5"),
-    ("{{ break }}", {}, "{{break}} outside {{range}}"),
-    ('{{ template "nope" }}', {}, 'template "nope" not defined'),
-    ("{{ upper 1 }}", {}, "wrong type for value; expected string; got int"),
-    ("{{ 1 | 2 }}", {}, "non executable command in pipeline stage 2"),
-    ("{{ nil }}", {}, "nil is not a command"),
-    ("{{ (1 }}", {}, "unclosed left paren"),
-    ("{{ 3x }}", {}, 'bad number syntax: "3x"'),
-    ('{{ "abc }}', {}, "unterminated quoted string"),
-    ("{{/* x */ }}", {}, "comment ends before closing delimiter"),
-])
+@pytest.mark.parametrize(
+    "template, data, message",
+    [
+        ("x\n  {{ .a ", {}, "t:2:3: unclosed action"),
+        ("{{ if .a }}x", {}, "t:1:13: unexpected EOF"),
+        ("{{ foo 1 }}", {}, 't:1:4: function "foo" not defined'),
+        ("{{ hasKey .m }}", {"m": {}}, "t:1:4: wrong number of args for hasKey: want 2 got 1"),
+        ("{{ .s.x }}", {"s": "str"}, "t:1:4: can't evaluate field x in type string"),
+        ("{{ range .s }}{{ end }}", {"s": "5"}, "range can't iterate over 5"),
+        ("{{ $x }}", {}, 't:1:4: undefined variable "$x"'),
+        ("{{ end }}", {}, "t:1:4: unexpected {{end}}"),
+        # Go: a key of a nil value (not a missing one) is an error.
+        ("{{ .n.x }}", {"n": None}, "nil pointer evaluating interface {}.x"),
+        ("{{ eq 1 1.0 }}", {}, "error calling eq: incompatible types for comparison"),
+        ("{{ index .l 5 }}", {"l": [1]}, "error calling index: index out of range: 5"),
+        ("{{ break }}", {}, "{{break}} outside {{range}}"),
+        ('{{ template "nope" }}', {}, 'template "nope" not defined'),
+        ("{{ upper 1 }}", {}, "wrong type for value; expected string; got int"),
+        ("{{ 1 | 2 }}", {}, "non executable command in pipeline stage 2"),
+        ("{{ nil }}", {}, "nil is not a command"),
+        ("{{ (1 }}", {}, "unclosed left paren"),
+        ("{{ 3x }}", {}, 'bad number syntax: "3x"'),
+        ('{{ "abc }}', {}, "unterminated quoted string"),
+        ("{{/* x */ }}", {}, "comment ends before closing delimiter"),
+    ],
+)
 def test_errors_say_what_and_where(template, data, message):
     with pytest.raises(TemplateError) as caught:
         render(template, data)
@@ -96,7 +126,12 @@ def test_error_carries_place_and_line_offset():
     with pytest.raises(TemplateError) as caught:
         parse("SELECT 1\nWHERE {{ .a", name="apis/top.yaml", line_offset=10)
     error = caught.value
-    assert (error.name, error.line, error.column, error.message) == ("apis/top.yaml", 12, 7, "unclosed action")
+    assert (error.name, error.line, error.column, error.message) == (
+        "apis/top.yaml",
+        12,
+        7,
+        "unclosed action",
+    )
     assert str(error) == "apis/top.yaml:12:7: unclosed action"
 
 
@@ -110,26 +145,31 @@ def collect(template, data, **options):
     return render(template, data, emit=emit, **options), emitted
 
 
-ARGS = {"args": Tainted({"domain": "x' OR 1=1", "n": 5, "ids": [1, 2], "flag": ""}, "args"),
-        "env": {"table": "t"}}
+ARGS = {
+    "args": Tainted({"domain": "x' OR 1=1", "n": 5, "ids": [1, 2], "flag": ""}, "args"),
+    "env": {"table": "t"},
+}
 
 
-@pytest.mark.parametrize("template, expected, emitted", [
-    ("{{ .args.domain }}", "$1", [("x' OR 1=1", "args.domain")]),
-    ("{{ .env.table }} {{ .args.n }}", "t $1", [("5", "args.n")]),
-    ("{{ .args.domain | upper }}", "$1", [("X' OR 1=1", "args.domain")]),
-    ('{{ printf "%s-%d" "k" .args.n }}', "$1", [("k-5", "args.n")]),
-    ('{{ default "10" .args.limit }}', "$1", [("10", "args.limit")]),
-    ("{{ .args.missing }}", "$1", [("<no value>", "args.missing")]),
-    ("{{ index .args.ids 1 }} {{ index .args \"n\" }}", "$1 $2", [("2", "args.ids.1"), ("5", "args.n")]),
-    ("{{ range .args.ids }}{{ . }},{{ end }}", "$1,$2,", [("1", "args.ids.0"), ("2", "args.ids.1")]),
-    ("{{ if .args.n }}yes{{ end }}{{ if .args.flag }}no{{ end }}", "yes", []),
-    ('{{ "const" }} {{ 5 }} {{ .env.table | upper }}', "const 5 T", []),
-    ("{{ with .args.domain }}{{ . }}{{ end }}", "$1", [("x' OR 1=1", "args.domain")]),
-    ("{{ $d := .args.domain }}{{ $d }}{{ $d }}", "$1$2", [("x' OR 1=1", "args.domain")] * 2),
-    ("{{ .args.ids }}", "$1", [("[1 2]", "args.ids")]),
-    ("{{ list .env.table .args.n }}", "$1", [("[t 5]", "args.n")]),
-])
+@pytest.mark.parametrize(
+    "template, expected, emitted",
+    [
+        ("{{ .args.domain }}", "$1", [("x' OR 1=1", "args.domain")]),
+        ("{{ .env.table }} {{ .args.n }}", "t $1", [("5", "args.n")]),
+        ("{{ .args.domain | upper }}", "$1", [("X' OR 1=1", "args.domain")]),
+        ('{{ printf "%s-%d" "k" .args.n }}', "$1", [("k-5", "args.n")]),
+        ('{{ default "10" .args.limit }}', "$1", [("10", "args.limit")]),
+        ("{{ .args.missing }}", "$1", [("<no value>", "args.missing")]),
+        ('{{ index .args.ids 1 }} {{ index .args "n" }}', "$1 $2", [("2", "args.ids.1"), ("5", "args.n")]),
+        ("{{ range .args.ids }}{{ . }},{{ end }}", "$1,$2,", [("1", "args.ids.0"), ("2", "args.ids.1")]),
+        ("{{ if .args.n }}yes{{ end }}{{ if .args.flag }}no{{ end }}", "yes", []),
+        ('{{ "const" }} {{ 5 }} {{ .env.table | upper }}', "const 5 T", []),
+        ("{{ with .args.domain }}{{ . }}{{ end }}", "$1", [("x' OR 1=1", "args.domain")]),
+        ("{{ $d := .args.domain }}{{ $d }}{{ $d }}", "$1$2", [("x' OR 1=1", "args.domain")] * 2),
+        ("{{ .args.ids }}", "$1", [("[1 2]", "args.ids")]),
+        ("{{ list .env.table .args.n }}", "$1", [("[t 5]", "args.n")]),
+    ],
+)
 def test_tainted_values_print_through_emit(template, expected, emitted):
     assert collect(template, ARGS) == (expected, emitted)
 

@@ -10,10 +10,13 @@ from templating import Tainted, parse
 SPACES = " \t\r\n"
 plain_text = st.text().filter(lambda text: "{{" not in text)
 spacey_text = st.text(alphabet=st.sampled_from(list(SPACES) + list("ab.}{-")), max_size=20).filter(
-    lambda text: "{{" not in text and not text.endswith("{"))
+    lambda text: "{{" not in text and not text.endswith("{")
+)
 values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10) | st.floats(allow_nan=False),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
     max_leaves=8,
 )
 
@@ -39,7 +42,7 @@ def test_tainted_values_always_go_through_emit(value):
         return "?"
 
     data = {"args": Tainted({"v": value}, "args")}
-    template = "{{ .args.v }}|{{ .args.v | print }}|{{ printf \"%v\" .args.v }}|{{ list .args.v }}"
+    template = '{{ .args.v }}|{{ .args.v | print }}|{{ printf "%v" .args.v }}|{{ list .args.v }}'
     assert parse(template).render(data, emit=emit) == "?|?|?|?"
     assert [source for _, source in emitted] == ["args.v"] * 4
     plain = parse(template).render({"args": {"v": value}})
@@ -50,6 +53,8 @@ def test_tainted_values_always_go_through_emit(value):
 def test_tainted_elements_of_a_range_go_through_emit(value):
     emitted = []
     data = {"args": Tainted({"v": [value, value]}, "args")}
-    text = parse("{{ range .args.v }}{{ . }};{{ end }}").render(data, emit=lambda t, s: emitted.append(s) or "?")
+    text = parse("{{ range .args.v }}{{ . }};{{ end }}").render(
+        data, emit=lambda t, s: emitted.append(s) or "?"
+    )
     assert text == "?;?;"
     assert emitted == ["args.v.0", "args.v.1"]

@@ -12,9 +12,7 @@ import pytest
 from project.auth.tokens import SERVICE_PREFIX, USER_PREFIX, TokenStore
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENTRY = (
-    "import sys; from cli.tokens import run_token_command; sys.exit(run_token_command(sys.argv[1:]))"
-)
+ENTRY = "import sys; from cli.tokens import run_token_command; sys.exit(run_token_command(sys.argv[1:]))"
 
 
 def sluice(*argv: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -44,23 +44,63 @@ def test_arguments_are_coerced_and_defaults_filled(project_client, method, path,
 
 REJECTED = [
     # (method, path, JSON body or None, the error message, details)
-    ("GET", "recent?limit=abc", None, "invalid arguments: limit must be an integer",
-     [{"arg": "limit", "message": "must be an integer"}]),
-    ("GET", "recent?limit=0&ids=x&active=maybe", None,
-     ("invalid arguments: active must be a boolean (true, false, 1 or 0); ids[0] must be an integer; "
-     "limit must be >= 1"),
-     [{"arg": "active", "message": "must be a boolean (true, false, 1 or 0)"},
-      {"arg": "ids", "message": "[0] must be an integer"}, {"arg": "limit", "message": "must be >= 1"}]),
-    ("GET", "recent?limit=101", None, "invalid arguments: limit must be <= 100",
-     [{"arg": "limit", "message": "must be <= 100"}]),
-    ("POST", "search", {}, "invalid arguments: from is required", [{"arg": "from", "message": "is required"}]),
-    ("POST", "search?limit=5000", {"from": "2024-13-02", "kind": "c", "name": "X1"},
-     ("invalid arguments: from must be a date (YYYY-MM-DD); kind must be one of: a, b; limit must be <= 1000; "
-     "name must match the pattern ^[a-z]+$"),
-     [{"arg": "from", "message": "must be a date (YYYY-MM-DD)"}, {"arg": "kind", "message": "must be one of: a, b"},
-      {"arg": "limit", "message": "must be <= 1000"}, {"arg": "name", "message": "must match the pattern ^[a-z]+$"}]),
-    ("POST", "search", {"from": 20240101, "limit": "3"}, "invalid arguments: ",
-     [{"arg": "from", "message": "must be a string"}, {"arg": "limit", "message": "must be an integer"}]),
+    (
+        "GET",
+        "recent?limit=abc",
+        None,
+        "invalid arguments: limit must be an integer",
+        [{"arg": "limit", "message": "must be an integer"}],
+    ),
+    (
+        "GET",
+        "recent?limit=0&ids=x&active=maybe",
+        None,
+        (
+            "invalid arguments: active must be a boolean (true, false, 1 or 0); ids[0] must be an integer; "
+            "limit must be >= 1"
+        ),
+        [
+            {"arg": "active", "message": "must be a boolean (true, false, 1 or 0)"},
+            {"arg": "ids", "message": "[0] must be an integer"},
+            {"arg": "limit", "message": "must be >= 1"},
+        ],
+    ),
+    (
+        "GET",
+        "recent?limit=101",
+        None,
+        "invalid arguments: limit must be <= 100",
+        [{"arg": "limit", "message": "must be <= 100"}],
+    ),
+    (
+        "POST",
+        "search",
+        {},
+        "invalid arguments: from is required",
+        [{"arg": "from", "message": "is required"}],
+    ),
+    (
+        "POST",
+        "search?limit=5000",
+        {"from": "2024-13-02", "kind": "c", "name": "X1"},
+        (
+            "invalid arguments: from must be a date (YYYY-MM-DD); kind must be one of: a, b; limit must be <= 1000; "
+            "name must match the pattern ^[a-z]+$"
+        ),
+        [
+            {"arg": "from", "message": "must be a date (YYYY-MM-DD)"},
+            {"arg": "kind", "message": "must be one of: a, b"},
+            {"arg": "limit", "message": "must be <= 1000"},
+            {"arg": "name", "message": "must match the pattern ^[a-z]+$"},
+        ],
+    ),
+    (
+        "POST",
+        "search",
+        {"from": 20240101, "limit": "3"},
+        "invalid arguments: ",
+        [{"arg": "from", "message": "must be a string"}, {"arg": "limit", "message": "must be an integer"}],
+    ),
 ]
 
 

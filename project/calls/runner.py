@@ -47,7 +47,9 @@ def caller_arguments(api: Api, body: Mapping[str, Any], query: Mapping[str, list
     return merged
 
 
-def run_api(project: Project, name: str, args: Mapping[str, Any], caller: Caller, limits: Limits) -> RowStream:
+def run_api(
+    project: Project, name: str, args: Mapping[str, Any], caller: Caller, limits: Limits
+) -> RowStream:
     """Run an API for these arguments and return its answer with the first batch fetched."""
     api, args = _resolve(project, name, args, caller)
     definition = api.definition
@@ -80,7 +82,9 @@ def _compile_metrics(project: Project, sql: str, policy: CallerPolicy | None) ->
     return compiled
 
 
-def _resolve(project: Project, name: str, args: Mapping[str, Any], caller: Caller) -> tuple[Api, dict[str, Any]]:
+def _resolve(
+    project: Project, name: str, args: Mapping[str, Any], caller: Caller
+) -> tuple[Api, dict[str, Any]]:
     """Follow `api: other` links, checking access on each; a link's static args win over the caller's."""
     api = find_api(project, name)
     merged = dict(args)

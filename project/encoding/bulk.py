@@ -10,11 +10,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-PASS_THROUGH = frozenset({
-    "tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint", "uinteger", "ubigint",
-    "uhugeint", "decimal", "boolean", "varchar", "date", "uuid", "enum", "time", "time with time zone",
-    "time_ns", "null", "sqlnull", "json",
-})
+PASS_THROUGH = frozenset(
+    {
+        "tinyint",
+        "smallint",
+        "integer",
+        "bigint",
+        "hugeint",
+        "utinyint",
+        "usmallint",
+        "uinteger",
+        "ubigint",
+        "uhugeint",
+        "decimal",
+        "boolean",
+        "varchar",
+        "date",
+        "uuid",
+        "enum",
+        "time",
+        "time with time zone",
+        "time_ns",
+        "null",
+        "sqlnull",
+        "json",
+    }
+)
 TIMESTAMPS = frozenset({"timestamp", "timestamp_s", "timestamp_ms", "timestamp with time zone"})
 FLOATS = frozenset({"float", "double"})
 
@@ -25,8 +46,10 @@ def quote_literal(text: str) -> str:
 
 def json_rows_sql(inner_sql: str, names: Sequence[str], types: Sequence[Any]) -> str:
     """A query over `inner_sql` whose one column is each row as JSON text, keys in column order."""
-    fields = ", ".join(f"{quote_literal(name)}, {value_sql(f'#{position}', column_type, 0)}"
-                       for position, (name, column_type) in enumerate(zip(names, types), start=1))
+    fields = ", ".join(
+        f"{quote_literal(name)}, {value_sql(f'#{position}', column_type, 0)}"
+        for position, (name, column_type) in enumerate(zip(names, types), start=1)
+    )
     return f"SELECT json_object({fields})::VARCHAR FROM (\n{inner_sql}\n) AS _sluice_rows"
 
 
@@ -78,11 +101,13 @@ def _timestamp_sql(expression: str, type_id: str) -> str:
 
 
 def _interval_sql(expression: str) -> str:
-    return (f"CASE WHEN {expression} IS NOT NULL THEN json_object("
-            f"'months', datepart('year', {expression}) * 12 + datepart('month', {expression}), "
-            f"'days', datepart('day', {expression}), "
-            f"'micros', datepart('hour', {expression}) * 3600000000 + datepart('minute', {expression}) * 60000000"
-            f" + datepart('microseconds', {expression})) END")
+    return (
+        f"CASE WHEN {expression} IS NOT NULL THEN json_object("
+        f"'months', datepart('year', {expression}) * 12 + datepart('month', {expression}), "
+        f"'days', datepart('day', {expression}), "
+        f"'micros', datepart('hour', {expression}) * 3600000000 + datepart('minute', {expression}) * 60000000"
+        f" + datepart('microseconds', {expression})) END"
+    )
 
 
 def _list_sql(expression: str, column_type: Any, depth: int) -> str:
@@ -98,7 +123,8 @@ def _struct_sql(expression: str, column_type: Any, depth: int) -> str:
         return expression
     fields = ", ".join(
         f"{_quote_identifier(name)} := {value_sql(f'struct_extract({expression}, {quote_literal(name)})', child, depth)}"
-        for name, child in _children(column_type))
+        for name, child in _children(column_type)
+    )
     return f"struct_pack({fields})"
 
 
@@ -109,8 +135,10 @@ def _map_sql(expression: str, column_type: Any, depth: int) -> str:
     entry = f"_sluice_m{depth}"
     key = value_sql(f"{entry}.key", children["key"], depth + 1)
     value = value_sql(f"{entry}.value", children["value"], depth + 1)
-    return (f"map_from_entries(list_transform(map_entries({expression}), "
-            f"lambda {entry}: {{'key': {key}, 'value': {value}}}))")
+    return (
+        f"map_from_entries(list_transform(map_entries({expression}), "
+        f"lambda {entry}: {{'key': {key}, 'value': {value}}}))"
+    )
 
 
 def _quote_identifier(name: str) -> str:

@@ -15,8 +15,20 @@ from typing import Any
 
 Encoder = Callable[[Any], str]
 
-INTEGERS = frozenset({"tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint",
-                      "uinteger", "ubigint", "uhugeint"})
+INTEGERS = frozenset(
+    {
+        "tinyint",
+        "smallint",
+        "integer",
+        "bigint",
+        "hugeint",
+        "utinyint",
+        "usmallint",
+        "uinteger",
+        "ubigint",
+        "uhugeint",
+    }
+)
 
 
 def _integer(value: int) -> str:
@@ -60,11 +72,16 @@ def _trim_fraction(text: str) -> str:
 ENCODERS: dict[str, Encoder] = {
     **dict.fromkeys(INTEGERS, _integer),
     "boolean": _boolean,
-    "varchar": _text, "enum": _text, "uuid": _text,
-    "double": _double, "float": _double,
+    "varchar": _text,
+    "enum": _text,
+    "uuid": _text,
+    "double": _double,
+    "float": _double,
     "decimal": _decimal,
     "date": _date,
-    "timestamp": _timestamp, "timestamp_s": _timestamp, "timestamp_ms": _timestamp,
+    "timestamp": _timestamp,
+    "timestamp_s": _timestamp,
+    "timestamp_ms": _timestamp,
     "time": _time,
 }
 
@@ -78,7 +95,13 @@ def row_encoder(names: Sequence[str], types: Sequence[Any]) -> Callable[[tuple],
     fields = list(zip(keys, encoders))
 
     def encode(row: tuple) -> str:
-        return "{" + ",".join(key + ("null" if value is None else encoder(value))  # type: ignore[misc]
-                              for (key, encoder), value in zip(fields, row)) + "}"
+        return (
+            "{"
+            + ",".join(
+                key + ("null" if value is None else encoder(value))  # type: ignore[misc]
+                for (key, encoder), value in zip(fields, row)
+            )
+            + "}"
+        )
 
     return encode

@@ -55,8 +55,9 @@ def fingerprint(models: Sequence[BuiltModel], data_files: Sequence[tuple[str, in
     return digest.hexdigest()[:20]
 
 
-def build_database(state_dir: str, project_dir: str, models: Sequence[BuiltModel],
-                   key: str) -> tuple[str, dict[str, str]]:
+def build_database(
+    state_dir: str, project_dir: str, models: Sequence[BuiltModel], key: str
+) -> tuple[str, dict[str, str]]:
     """Build (or reuse) the database file for this fingerprint; returns its path and per-model errors."""
     os.makedirs(state_dir, exist_ok=True)
     target = os.path.join(state_dir, f"project-{key}.duckdb")
@@ -94,7 +95,9 @@ def _build_into(target: str, project_dir: str, models: Sequence[BuiltModel]) -> 
 
 def _write_errors(path: str, errors: dict[str, str]) -> None:
     with open(path, "w", encoding="utf-8") as handle:
-        handle.writelines(name + "\0" + message.replace("\0", " ") + "\0\n" for name, message in errors.items())
+        handle.writelines(
+            name + "\0" + message.replace("\0", " ") + "\0\n" for name, message in errors.items()
+        )
 
 
 def _read_errors(path: str) -> dict[str, str]:
@@ -170,8 +173,10 @@ def _sandbox(connection: duckdb.DuckDBPyConnection, project_dir: str) -> None:
     if connection.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:
         return  # DuckDB shares one instance per file in a process: a reload reopens one already sandboxed
     folders = [os.path.join(project_dir, "")] + [
-        name + "/" for name in os.listdir(project_dir)
-        if os.path.isdir(os.path.join(project_dir, name)) and not name.startswith(".")]
+        name + "/"
+        for name in os.listdir(project_dir)
+        if os.path.isdir(os.path.join(project_dir, name)) and not name.startswith(".")
+    ]
     listed = ", ".join(quote_literal(folder) for folder in folders)
     connection.execute(f"SET allowed_directories = [{listed}]")
     connection.execute("SET enable_external_access = false")

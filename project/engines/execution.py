@@ -35,8 +35,9 @@ SMALL_ANSWER_ROWS = 100  # answers up to this size are encoded in Python next ti
 class RowStream:
     """An answer whose first batch is already fetched; iterate for the JSON bytes, close when done."""
 
-    def __init__(self, first_rows: list[str], fetch_more: Callable[[], list[str]] | None,
-                 finish: Callable[[], None]):
+    def __init__(
+        self, first_rows: list[str], fetch_more: Callable[[], list[str]] | None, finish: Callable[[], None]
+    ):
         self._first_rows = first_rows
         self._fetch_more = fetch_more  # None when the first batch was the whole answer
         self._finish = finish
@@ -96,8 +97,13 @@ def stream_query(database: Database, sql: str, params: Sequence[Any], limits: Li
     return RowStream(first_rows, lambda: fetch(limits.batch_rows), lambda: (cursor.close(), release()))
 
 
-def _start(cursor: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any], described: Described,
-           encode: Callable[[tuple], str] | None) -> Callable[[int], list[str]]:
+def _start(
+    cursor: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Sequence[Any],
+    described: Described,
+    encode: Callable[[tuple], str] | None,
+) -> Callable[[int], list[str]]:
     """Run the query; returns a function fetching up to n more rows as JSON object texts.
     With an encoder (queries whose last answers were small) rows are encoded in Python; else by DuckDB."""
     if encode is not None:

@@ -48,7 +48,9 @@ class Watchdog:
             with self._condition:
                 due = self._pop_due()
                 if not due:
-                    self._wakes_at = min((deadline for deadline, _ in self._deadlines.values()), default=math.inf)
+                    self._wakes_at = min(
+                        (deadline for deadline, _ in self._deadlines.values()), default=math.inf
+                    )
                     wait = None if self._wakes_at == math.inf else max(self._wakes_at - time.monotonic(), 0)
                     self._condition.wait(wait)
                     continue

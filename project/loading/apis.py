@@ -12,8 +12,22 @@ from project.loading.files import Document, parse_yaml, read_text
 
 RESOLVERS = ("sql", "metrics_sql", "api")
 UNSERVED_RESOLVERS = ("metrics", "glob", "resource_status", "ai")
-KNOWN_KEYS = frozenset(RESOLVERS + ("type", "kind", "name", "args", "connector", "openapi", "security",
-                                    "skip_nested_security", "max_rows", "title", "description"))
+KNOWN_KEYS = frozenset(
+    RESOLVERS
+    + (
+        "type",
+        "kind",
+        "name",
+        "args",
+        "connector",
+        "openapi",
+        "security",
+        "skip_nested_security",
+        "max_rows",
+        "title",
+        "description",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -48,8 +62,11 @@ def read_api(project_dir: str, relative_path: str, defaults: Mapping[str, Any]) 
     data = _with_companion_sql(project_dir, relative_path, data)
     resolver = _resolver(data, relative_path)
     return ApiDefinition(
-        name=name, path=relative_path, resolver=resolver,
-        text=_query_text(data, resolver), template_path=data.get("_sql_file", relative_path),
+        name=name,
+        path=relative_path,
+        resolver=resolver,
+        text=_query_text(data, resolver),
+        template_path=data.get("_sql_file", relative_path),
         line_offset=_line_offset(document, data, resolver),
         column_offset=0 if "_sql_file" in data else document.template_indent(resolver),
         connector=_optional_str(data.get("connector")),
@@ -59,8 +76,9 @@ def read_api(project_dir: str, relative_path: str, defaults: Mapping[str, Any]) 
         access=_access(data.get("security"), relative_path),
         skip_nested_security=data.get("skip_nested_security") is True,
         max_rows=_max_rows(data.get("max_rows"), relative_path),
-        warnings=tuple(f"{relative_path}: unknown key {key!r} ignored" for key in document.data
-                       if key not in KNOWN_KEYS),
+        warnings=tuple(
+            f"{relative_path}: unknown key {key!r} ignored" for key in document.data if key not in KNOWN_KEYS
+        ),
     )
 
 
@@ -77,12 +95,17 @@ def _with_companion_sql(project_dir: str, relative_path: str, data: dict) -> dic
 def _resolver(data: Mapping[str, Any], path: str) -> str:
     for unserved in UNSERVED_RESOLVERS:
         if unserved in data:
-            raise ProjectError(f'the "{unserved}" resolver is not supported by Sluice '
-                               '(use "sql:", "metrics_sql:" or "api:")', path=path)
+            raise ProjectError(
+                f'the "{unserved}" resolver is not supported by Sluice '
+                '(use "sql:", "metrics_sql:" or "api:")',
+                path=path,
+            )
     present = [key for key in RESOLVERS if data.get(key) not in (None, "")]
     if not present:
-        raise ProjectError('the API definition does not specify a resolver (for example, "sql:", '
-                           '"metrics_sql:", ...)', path=path)
+        raise ProjectError(
+            'the API definition does not specify a resolver (for example, "sql:", "metrics_sql:", ...)',
+            path=path,
+        )
     if len(present) > 1:
         raise ProjectError("the API definition specifies more than one resolver", path=path)
     if not isinstance(data[present[0]], str):

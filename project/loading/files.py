@@ -47,8 +47,9 @@ def parse_yaml(text: str, relative_path: str) -> Document:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise ProjectError(f"invalid YAML: {error.problem or error}", path=relative_path,
-                           line=line, column=column) from None
+        raise ProjectError(
+            f"invalid YAML: {error.problem or error}", path=relative_path, line=line, column=column
+        ) from None
     except yaml.YAMLError as error:
         raise ProjectError(f"invalid YAML: {error}", path=relative_path) from None
     if data is None:
@@ -99,7 +100,9 @@ def list_files(root: str, folder: str, extensions: tuple[str, ...]) -> list[str]
     return sorted(found)
 
 
-def file_stamps(root: str, skip_folders: tuple[str, ...] = (), hidden_files: bool = True) -> list[tuple[str, int, int]]:
+def file_stamps(
+    root: str, skip_folders: tuple[str, ...] = (), hidden_files: bool = True
+) -> list[tuple[str, int, int]]:
     """Project-relative path, size and modification time of every file below `root`, in a stable order.
 
     Hidden folders are skipped, and so are top-level folders named in `skip_folders`; a file that vanishes
@@ -108,8 +111,11 @@ def file_stamps(root: str, skip_folders: tuple[str, ...] = (), hidden_files: boo
     stamps = []
     for directory, subfolders, names in os.walk(root):
         relative = os.path.relpath(directory, root)
-        subfolders[:] = sorted(name for name in subfolders if not name.startswith(".")
-                               and not (relative == "." and name in skip_folders))
+        subfolders[:] = sorted(
+            name
+            for name in subfolders
+            if not name.startswith(".") and not (relative == "." and name in skip_folders)
+        )
         for name in sorted(names):
             if name.startswith(".") and not hidden_files:
                 continue

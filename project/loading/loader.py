@@ -70,8 +70,17 @@ def load_project(settings: Settings) -> Project:
     database, model_names = _build_models(directory, settings, env, environment, errors)
     views = _load_metrics_views(directory, model_names, errors)
     apis, warnings = _load_apis(directory, config.get("apis") or {}, env, environment, errors)
-    return Project(directory, env, environment, apis, tuple(errors), tuple(warnings),
-                   _row_cap(settings, env, errors), views, database)
+    return Project(
+        directory,
+        env,
+        environment,
+        apis,
+        tuple(errors),
+        tuple(warnings),
+        _row_cap(settings, env, errors),
+        views,
+        database,
+    )
 
 
 def _read_config(directory: str, errors: list[ProjectError]) -> dict:
@@ -123,29 +132,39 @@ def _row_cap(settings: Settings, env: Mapping[str, str], errors: list) -> int:
         return DEFAULT_ROW_CAP
 
 
-def _build_models(directory: str, settings: Settings, env: Mapping[str, str], environment: str,
-                  errors: list[ProjectError]) -> tuple[Database, set[str]]:
+def _build_models(
+    directory: str, settings: Settings, env: Mapping[str, str], environment: str, errors: list[ProjectError]
+) -> tuple[Database, set[str]]:
     sources = _read_models(directory, errors)
     rendered = _render_models(sources, template_data(env, environment), errors)
-    dependencies = {name: referenced_names(sql, set(rendered) - {name}) for name, (_, sql) in rendered.items()}
+    dependencies = {
+        name: referenced_names(sql, set(rendered) - {name}) for name, (_, sql) in rendered.items()
+    }
     order, cycles = dependency_order(dependencies)
     for name, message in cycles.items():
         errors.append(ProjectError(message, path=rendered[name][0].path))
-    built = [BuiltModel(name, rendered[name][0].path, rendered[name][1], rendered[name][0].materialize)
-             for name in order]
+    built = [
+        BuiltModel(name, rendered[name][0].path, rendered[name][1], rendered[name][0].materialize)
+        for name in order
+    ]
     key = fingerprint(built, _data_files(directory))
     path, build_errors = build_database(settings.resolved_state_dir, directory, built, key)
     paths = {model.name: model.path for model in built}
-    errors.extend(ProjectError(f"model {name!r} failed to build: {message}", path=paths.get(name))
-                  for name, message in build_errors.items())
+    errors.extend(
+        ProjectError(f"model {name!r} failed to build: {message}", path=paths.get(name))
+        for name, message in build_errors.items()
+    )
     return Database(path, directory, settings.duckdb_threads, settings.max_queries), set(rendered)
 
 
-def _load_metrics_views(directory: str, model_names: set[str],
-                        errors: list[ProjectError]) -> dict[str, MetricsView]:
+def _load_metrics_views(
+    directory: str, model_names: set[str], errors: list[ProjectError]
+) -> dict[str, MetricsView]:
     """metrics/*.yaml (and dashboards/*.yaml in older projects) with `type: metrics_view`."""
     views: dict[str, MetricsView] = {}
-    paths = list_files(directory, "metrics", (".yaml", ".yml")) + list_files(directory, "dashboards", (".yaml", ".yml"))
+    paths = list_files(directory, "metrics", (".yaml", ".yml")) + list_files(
+        directory, "dashboards", (".yaml", ".yml")
+    )
     for path in paths:
         try:
             document = parse_yaml(read_text(os.path.join(directory, path), path), path)
@@ -162,8 +181,9 @@ def _load_metrics_views(directory: str, model_names: set[str],
 
 def _read_models(directory: str, errors: list[ProjectError]) -> dict[str, ModelSource]:
     models: dict[str, ModelSource] = {}
-    paths = list_files(directory, "models", (".sql", ".yaml", ".yml")) + \
-        list_files(directory, "sources", (".yaml", ".yml"))
+    paths = list_files(directory, "models", (".sql", ".yaml", ".yml")) + list_files(
+        directory, "sources", (".yaml", ".yml")
+    )
     for path in paths:
         try:
             model = read_model(directory, path)
@@ -171,15 +191,17 @@ def _read_models(directory: str, errors: list[ProjectError]) -> dict[str, ModelS
             errors.append(error)
             continue
         if model.name in models:
-            errors.append(ProjectError(f"model {model.name!r} is also defined in {models[model.name].path}",
-                                       path=path))
+            errors.append(
+                ProjectError(f"model {model.name!r} is also defined in {models[model.name].path}", path=path)
+            )
             continue
         models[model.name] = model
     return models
 
 
-def _render_models(models: Mapping[str, ModelSource], data: Mapping[str, Any],
-                   errors: list[ProjectError]) -> dict[str, tuple[ModelSource, str]]:
+def _render_models(
+    models: Mapping[str, ModelSource], data: Mapping[str, Any], errors: list[ProjectError]
+) -> dict[str, tuple[ModelSource, str]]:
     rendered = {}
     for name, model in models.items():
         try:
@@ -195,8 +217,9 @@ def _data_files(directory: str) -> list[tuple[str, int, int]]:
     return file_stamps(directory, skip_folders=("apis", "metrics", "dashboards"), hidden_files=False)
 
 
-def _load_apis(directory: str, defaults: Mapping, env: Mapping[str, str], environment: str,
-               errors: list[ProjectError]) -> tuple[dict[str, Api], list[str]]:
+def _load_apis(
+    directory: str, defaults: Mapping, env: Mapping[str, str], environment: str, errors: list[ProjectError]
+) -> tuple[dict[str, Api], list[str]]:
     apis: dict[str, Api] = {}
     warnings: list[str] = []
     for path in list_files(directory, "apis", (".yaml", ".yml")):
@@ -221,8 +244,9 @@ def _load_api(directory: str, path: str, defaults: Mapping, env: Mapping[str, st
             access = compile_template(access, path)
         if definition.resolver == "api":
             return Api(definition, arguments=arguments, access=access)
-        template = compile_template(definition.text, definition.template_path, definition.line_offset,
-                                    definition.column_offset)
+        template = compile_template(
+            definition.text, definition.template_path, definition.line_offset, definition.column_offset
+        )
         _check_static_statement(template, definition, template_data(env, environment))
         return Api(definition, template, arguments=arguments, access=access)
     except ProjectError as error:

@@ -14,8 +14,14 @@ from project.errors import ProjectError
 from project.loading.files import parse_yaml, read_text
 
 MATERIALIZE_ANNOTATION = "@materialize:"
-FILE_READERS = {".csv": "read_csv_auto", ".tsv": "read_csv_auto", ".parquet": "read_parquet",
-                ".json": "read_json_auto", ".ndjson": "read_json_auto", ".jsonl": "read_json_auto"}
+FILE_READERS = {
+    ".csv": "read_csv_auto",
+    ".tsv": "read_csv_auto",
+    ".parquet": "read_parquet",
+    ".json": "read_json_auto",
+    ".ndjson": "read_json_auto",
+    ".jsonl": "read_json_auto",
+}
 
 
 @dataclass(frozen=True)
@@ -43,11 +49,20 @@ def read_model(project_dir: str, relative_path: str) -> ModelSource:
         raise ProjectError(f"expected type: model or source here, not {kind!r}", path=relative_path)
     name = str(data.get("name") or stem)
     if isinstance(data.get("sql"), str):
-        return ModelSource(name, relative_path, data["sql"].strip(), _materialize(data, kind),
-                           document.template_offset("sql"))
+        return ModelSource(
+            name,
+            relative_path,
+            data["sql"].strip(),
+            _materialize(data, kind),
+            document.template_offset("sql"),
+        )
     if data.get("path") or data.get("uri"):
-        return ModelSource(name, relative_path, file_source_sql(str(data.get("path") or data.get("uri"))),
-                           _materialize(data, "source"))
+        return ModelSource(
+            name,
+            relative_path,
+            file_source_sql(str(data.get("path") or data.get("uri"))),
+            _materialize(data, "source"),
+        )
     raise ProjectError("a model needs sql: (or a source needs path:)", path=relative_path)
 
 
@@ -77,8 +92,12 @@ def referenced_names(sql: str, candidates: set[str]) -> set[str]:
     lowered = {name.lower(): name for name in candidates}
     try:
         statements = sqlglot.parse(sql, read="duckdb")
-        names = {table.name.lower() for statement in statements if statement is not None
-                 for table in statement.find_all(exp.Table)}
+        names = {
+            table.name.lower()
+            for statement in statements
+            if statement is not None
+            for table in statement.find_all(exp.Table)
+        }
     except (ParseError, TokenError):
         try:
             names = {token.text.lower() for token in sqlglot.Dialect.get_or_raise("duckdb").tokenize(sql)}
@@ -97,7 +116,7 @@ def dependency_order(dependencies: Mapping[str, set[str]]) -> tuple[list[str], d
         if state.get(name) == "done":
             return
         if state.get(name) == "visiting":
-            loop = trail[trail.index(name):] + [name]
+            loop = trail[trail.index(name) :] + [name]
             for member in loop:
                 cycles.setdefault(member, "model dependency cycle: " + " -> ".join(loop))
             return

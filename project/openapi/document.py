@@ -136,7 +136,9 @@ def _path_item(api: ApiDoc, schemas: dict) -> dict:
         request, components = to_openapi_schema(block["request_schema"], prefix=prefix)
         schemas.update(components)
         operation["requestBody"] = {"content": _json_content(request)}
-        if request.get("required"):  # a body without the required args is rejected: say so (3.0's default: optional)
+        if request.get(
+            "required"
+        ):  # a body without the required args is rejected: say so (3.0's default: optional)
             operation["requestBody"]["required"] = True
     row = block.get("response_schema") or api.inferred_response_schema or {"type": "object"}
     row, components = to_openapi_schema(row, prefix=prefix)

@@ -33,14 +33,44 @@ from project.sql.statements import (
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 SHAPE_CACHE_SIZE = 2048
-FILE_FUNCTIONS = frozenset({
-    "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json", "read_json_auto",
-    "read_json_objects", "read_json_objects_auto", "read_ndjson", "read_ndjson_auto", "read_ndjson_objects",
-    "read_text", "read_blob", "glob", "sniff_csv", "read_xlsx", "iceberg_scan", "iceberg_metadata",
-    "iceberg_snapshots", "delta_scan", "parquet_metadata", "parquet_schema", "parquet_file_metadata",
-    "parquet_kv_metadata", "read_parquet_metadata", "st_read", "st_read_meta", "readcsv", "readparquet",
-    "readjson", "query_table", "query", "json_execute_serialized_sql", "read_duckdb",
-})
+FILE_FUNCTIONS = frozenset(
+    {
+        "read_csv",
+        "read_csv_auto",
+        "read_parquet",
+        "parquet_scan",
+        "read_json",
+        "read_json_auto",
+        "read_json_objects",
+        "read_json_objects_auto",
+        "read_ndjson",
+        "read_ndjson_auto",
+        "read_ndjson_objects",
+        "read_text",
+        "read_blob",
+        "glob",
+        "sniff_csv",
+        "read_xlsx",
+        "iceberg_scan",
+        "iceberg_metadata",
+        "iceberg_snapshots",
+        "delta_scan",
+        "parquet_metadata",
+        "parquet_schema",
+        "parquet_file_metadata",
+        "parquet_kv_metadata",
+        "read_parquet_metadata",
+        "st_read",
+        "st_read_meta",
+        "readcsv",
+        "readparquet",
+        "readjson",
+        "query_table",
+        "query",
+        "json_execute_serialized_sql",
+        "read_duckdb",
+    }
+)
 PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
 DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+)", re.ASCII)
@@ -110,8 +140,9 @@ class Refusal:
         return self.error_class(self.message, line=self.line, column=self.column)
 
 
-def bind_sql(shape_sql: str, values: Sequence[str], sources: Sequence[str],
-             dialect: str = "duckdb") -> tuple[str, list]:
+def bind_sql(
+    shape_sql: str, values: Sequence[str], sources: Sequence[str], dialect: str = "duckdb"
+) -> tuple[str, list]:
     """Check the shape (cached) and bind the values: the one call the request path makes."""
     compiled = compile_shape(shape_sql, dialect, tuple(sources))
     return compiled.bind(values, sources)
@@ -152,7 +183,7 @@ def _compile(shape_sql: str, dialect: str, sources: tuple[str, ...]) -> Compiled
     cursor = 0
     for position, token in enumerate(tokens):
         if token.token_type == TokenType.SEMICOLON:  # only empty statements follow ours: drop the separators
-            pieces.append(shape_sql[cursor:token.start] + " ")
+            pieces.append(shape_sql[cursor : token.start] + " ")
             cursor = token.end + 1
             continue
         indexes = sentinels.marker_indexes(token.text)
@@ -163,7 +194,7 @@ def _compile(shape_sql: str, dialect: str, sources: tuple[str, ...]) -> Compiled
             slot = Slot("direction", (indexes[0],))
         else:
             slot = _slot_for_token(token, indexes, roles, sources, _neighbours(tokens, position))
-        pieces.append(shape_sql[cursor:token.start])
+        pieces.append(shape_sql[cursor : token.start])
         pieces.append(slot)
         cursor = token.end + 1
     pieces.append(shape_sql[cursor:])
@@ -184,7 +215,7 @@ def _with_directions(shape_sql: str, tokens: Sequence[Token], directions: frozen
     parts, cursor = [], 0
     for position in sorted(directions):
         token = tokens[position]
-        parts += [shape_sql[cursor:token.start], "ASC"]
+        parts += [shape_sql[cursor : token.start], "ASC"]
         cursor = token.end + 1
     return "".join(parts) + shape_sql[cursor:]
 
@@ -195,15 +226,20 @@ def _count(tokens: Sequence[Token], token_type: TokenType) -> int:
 
 def _parse_one_query(shape_sql: str, dialect: str, sources: Sequence[str]) -> exp.Expr:
     try:
-        statements = [tree for tree in sqlglot.parse(shape_sql, read=dialect)
-                      if tree is not None and not isinstance(tree, exp.Semicolon)]
+        statements = [
+            tree
+            for tree in sqlglot.parse(shape_sql, read=dialect)
+            if tree is not None and not isinstance(tree, exp.Semicolon)
+        ]
     except ParseError as error:
         first = error.errors[0] if error.errors else {}
         message = first.get("description") or str(error)
         if first.get("highlight"):
             message += f' near "{first["highlight"]}"'
         message = _readable(message, sources)
-        raise QueryError(f"SQL syntax error: {message}", line=first.get("line"), column=first.get("col")) from None
+        raise QueryError(
+            f"SQL syntax error: {message}", line=first.get("line"), column=first.get("col")
+        ) from None
     except TokenError as error:
         raise QueryError(f"SQL syntax error: {_readable(str(error), sources)}") from None
     if len(statements) != 1:
@@ -230,8 +266,10 @@ def _marker_roles(statement: exp.Expr, sources: Sequence[str]) -> dict[int, tupl
             continue
         for index in sentinels.marker_indexes(str(node.this)):
             if _reads_files(node):
-                raise ArgumentError(f"argument {_name(index, sources)} cannot be used there: "
-                                    "file and table functions take no caller values")
+                raise ArgumentError(
+                    f"argument {_name(index, sources)} cannot be used there: "
+                    "file and table functions take no caller values"
+                )
             roles[index] = (role, node)
     return roles
 
@@ -241,8 +279,12 @@ def _reads_files(node: exp.Expression) -> bool:
     for ancestor in _ancestors(node):
         if isinstance(ancestor, exp.Func) and _function_name(ancestor) in FILE_FUNCTIONS:
             return True
-    return isinstance(node, exp.Identifier) and node.quoted and isinstance(node.parent, exp.Table) and \
-        "." in node.this
+    return (
+        isinstance(node, exp.Identifier)
+        and node.quoted
+        and isinstance(node.parent, exp.Table)
+        and "." in node.this
+    )
 
 
 def _function_name(node: exp.Func) -> str:
@@ -259,12 +301,19 @@ def _ancestors(node: exp.Expression):
 
 
 def _neighbours(tokens: Sequence[Token], position: int) -> tuple[Token | None, Token | None]:
-    return (tokens[position - 1] if position else None,
-            tokens[position + 1] if position + 1 < len(tokens) else None)
+    return (
+        tokens[position - 1] if position else None,
+        tokens[position + 1] if position + 1 < len(tokens) else None,
+    )
 
 
-def _slot_for_token(token: Token, indexes: list[int], roles: dict, sources: Sequence[str],
-                    neighbours: tuple[Token | None, Token | None]) -> Slot:
+def _slot_for_token(
+    token: Token,
+    indexes: list[int],
+    roles: dict,
+    sources: Sequence[str],
+    neighbours: tuple[Token | None, Token | None],
+) -> Slot:
     """Decide what one token holding markers becomes, from its token type and its place in the tree."""
     role, node = roles.get(indexes[0], (None, None))
     wrap = _needs_parentheses(*neighbours)
@@ -285,8 +334,9 @@ def _needs_parentheses(previous: Token | None, following: Token | None) -> bool:
     """`INTERVAL '…'` and `DATE '…'` take a literal, so DuckDB needs `(?)` there; sqlglot reads `(?)::DATE`."""
     if following is not None and following.token_type == TokenType.DCOLON:
         return True
-    return previous is not None and (previous.token_type == TokenType.INTERVAL
-                                     or previous.token_type in sqlglot.parser.Parser.TYPE_TOKENS)
+    return previous is not None and (
+        previous.token_type == TokenType.INTERVAL or previous.token_type in sqlglot.parser.Parser.TYPE_TOKENS
+    )
 
 
 def _bare_marker_kind(identifier: exp.Expression) -> str:
@@ -346,10 +396,14 @@ def _identifier(slot: Slot, values: Sequence[str], sources: Sequence[str]) -> st
     """A bare name must be plain; inside quotes anything goes but NUL (and paths, for tables)."""
     name = slot.text(values)
     if slot.kind == "identifier" and not PLAIN_IDENTIFIER.fullmatch(name):
-        raise ArgumentError(f"argument {_name(slot.first, sources)} must be a plain name "
-                            "(letters, digits and underscores) where it is used")
+        raise ArgumentError(
+            f"argument {_name(slot.first, sources)} must be a plain name "
+            "(letters, digits and underscores) where it is used"
+        )
     if "\x00" in name:
-        raise ArgumentError(f"argument {_name(slot.first, sources)} may not contain a NUL character in a name")
+        raise ArgumentError(
+            f"argument {_name(slot.first, sources)} may not contain a NUL character in a name"
+        )
     if slot.kind == "table_name" and PATH_CHARACTERS.search(name):
         raise ArgumentError(f"argument {_name(slot.first, sources)} must be a table name, not a file path")
     return '"' + name.replace('"', '""') + '"'
@@ -367,8 +421,10 @@ def argument_label(source: str) -> str:
 
 def _readable(message: str, sources: Sequence[str]) -> str:
     """Show `{{ .args.x }}` in messages where the SQL held a marker."""
+
     def replace(match: re.Match) -> str:
         index = int(match.group(1))
         source = sources[index] if index < len(sources) else "args"
         return "{{ ." + source + " }}"
+
     return sentinels.PATTERN.sub(replace, message)

@@ -35,8 +35,12 @@ def compile_template(text: str, path: str, line_offset: int = 0, column_offset: 
         raise ProjectError(error.message, path=path, line=error.line, column=column) from None
 
 
-def template_data(env: Mapping[str, str], environment: str, args: Mapping[str, Any] | None = None,
-                  user: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def template_data(
+    env: Mapping[str, str],
+    environment: str,
+    args: Mapping[str, Any] | None = None,
+    user: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """What `.args`, `.user`, `.env`, `.vars`, `.environment` and `.export` mean in a template."""
     return {
         "args": Tainted(dict(args or {}), "args"),
@@ -53,8 +57,12 @@ def render_sql(template: Template, data: Mapping[str, Any], markers: Markers) ->
     try:
         return template.render(data, emit=markers.emit)
     except TemplateError as error:
-        raise QueryError(f"failed to render template: {error.message}", path=error.name or None,
-                         line=error.line, column=error.column) from None
+        raise QueryError(
+            f"failed to render template: {error.message}",
+            path=error.name or None,
+            line=error.line,
+            column=error.column,
+        ) from None
 
 
 def render_text(template: Template, data: Mapping[str, Any], path: str) -> str:

@@ -15,36 +15,158 @@ from project.errors import QueryError
 from project.sql import sentinels
 
 QUERY_STATEMENTS: tuple[type, ...] = tuple(
-    getattr(exp, name) for name in ("Select", "Union", "Intersect", "Except", "Values", "Describe",
-                                    "Summarize", "Subquery", "Pivot") if hasattr(exp, name))
+    getattr(exp, name)
+    for name in (
+        "Select",
+        "Union",
+        "Intersect",
+        "Except",
+        "Values",
+        "Describe",
+        "Summarize",
+        "Subquery",
+        "Pivot",
+    )
+    if hasattr(exp, name)
+)
 WRITE_NODES: tuple[type, ...] = tuple(
-    getattr(exp, name) for name in (
-        "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "Command", "Copy", "Attach", "Detach",
-        "Install", "Set", "Pragma", "Use", "Transaction", "Commit", "Rollback", "LoadData", "Export", "Import",
-        "TruncateTable", "Comment", "Analyze", "Grant", "Revoke", "Refresh", "Cache", "Uncache", "Kill",
-        "Show") if hasattr(exp, name))
+    getattr(exp, name)
+    for name in (
+        "Insert",
+        "Update",
+        "Delete",
+        "Merge",
+        "Create",
+        "Drop",
+        "Alter",
+        "Command",
+        "Copy",
+        "Attach",
+        "Detach",
+        "Install",
+        "Set",
+        "Pragma",
+        "Use",
+        "Transaction",
+        "Commit",
+        "Rollback",
+        "LoadData",
+        "Export",
+        "Import",
+        "TruncateTable",
+        "Comment",
+        "Analyze",
+        "Grant",
+        "Revoke",
+        "Refresh",
+        "Cache",
+        "Uncache",
+        "Kill",
+        "Show",
+    )
+    if hasattr(exp, name)
+)
 # Statements refused by their first word, so the message is clear even where sqlglot cannot parse them.
-REFUSED_FIRST_WORDS = frozenset({
-    "ABORT", "ALTER", "ANALYZE", "ATTACH", "BEGIN", "CALL", "CHECKPOINT", "COMMENT", "COMMIT", "COPY", "CREATE",
-    "DEALLOCATE", "DELETE", "DETACH", "DROP", "END", "EXECUTE", "EXPLAIN", "EXPORT", "FORCE", "GRANT", "IMPORT",
-    "INSERT", "INSTALL", "LOAD", "MERGE", "PRAGMA", "PREPARE", "REPLACE", "RESET", "REVOKE", "ROLLBACK", "SET",
-    "SHOW", "START", "TRUNCATE", "UPDATE", "UPSERT", "USE", "VACUUM",
-})
-CLAUSE_TOKENS = frozenset({
-    TokenType.SELECT, TokenType.FROM, TokenType.WHERE, TokenType.GROUP_BY, TokenType.HAVING, TokenType.QUALIFY,
-    TokenType.WINDOW, TokenType.LIMIT, TokenType.OFFSET, TokenType.FETCH, TokenType.UNION, TokenType.EXCEPT,
-    TokenType.INTERSECT, TokenType.ORDER_BY, TokenType.PARTITION_BY, TokenType.JOIN, TokenType.ON,
-    TokenType.ROWS, TokenType.RANGE,
-})
-OPERAND_ENDS = frozenset({
-    TokenType.VAR, TokenType.IDENTIFIER, TokenType.NUMBER, TokenType.STRING, TokenType.R_PAREN,
-    TokenType.R_BRACKET, TokenType.NULL, TokenType.TRUE, TokenType.FALSE,
-})
+REFUSED_FIRST_WORDS = frozenset(
+    {
+        "ABORT",
+        "ALTER",
+        "ANALYZE",
+        "ATTACH",
+        "BEGIN",
+        "CALL",
+        "CHECKPOINT",
+        "COMMENT",
+        "COMMIT",
+        "COPY",
+        "CREATE",
+        "DEALLOCATE",
+        "DELETE",
+        "DETACH",
+        "DROP",
+        "END",
+        "EXECUTE",
+        "EXPLAIN",
+        "EXPORT",
+        "FORCE",
+        "GRANT",
+        "IMPORT",
+        "INSERT",
+        "INSTALL",
+        "LOAD",
+        "MERGE",
+        "PRAGMA",
+        "PREPARE",
+        "REPLACE",
+        "RESET",
+        "REVOKE",
+        "ROLLBACK",
+        "SET",
+        "SHOW",
+        "START",
+        "TRUNCATE",
+        "UPDATE",
+        "UPSERT",
+        "USE",
+        "VACUUM",
+    }
+)
+CLAUSE_TOKENS = frozenset(
+    {
+        TokenType.SELECT,
+        TokenType.FROM,
+        TokenType.WHERE,
+        TokenType.GROUP_BY,
+        TokenType.HAVING,
+        TokenType.QUALIFY,
+        TokenType.WINDOW,
+        TokenType.LIMIT,
+        TokenType.OFFSET,
+        TokenType.FETCH,
+        TokenType.UNION,
+        TokenType.EXCEPT,
+        TokenType.INTERSECT,
+        TokenType.ORDER_BY,
+        TokenType.PARTITION_BY,
+        TokenType.JOIN,
+        TokenType.ON,
+        TokenType.ROWS,
+        TokenType.RANGE,
+    }
+)
+OPERAND_ENDS = frozenset(
+    {
+        TokenType.VAR,
+        TokenType.IDENTIFIER,
+        TokenType.NUMBER,
+        TokenType.STRING,
+        TokenType.R_PAREN,
+        TokenType.R_BRACKET,
+        TokenType.NULL,
+        TokenType.TRUE,
+        TokenType.FALSE,
+    }
+)
 NOT_OPERANDS = frozenset({TokenType.ASC, TokenType.DESC, TokenType.COLLATE})
-DIRECTION_FOLLOWERS = frozenset({
-    ",", ")", ";", "NULLS", "LIMIT", "OFFSET", "FETCH", "ROWS", "RANGE", "GROUPS", "UNION", "EXCEPT",
-    "INTERSECT", "WINDOW", "QUALIFY",
-})
+DIRECTION_FOLLOWERS = frozenset(
+    {
+        ",",
+        ")",
+        ";",
+        "NULLS",
+        "LIMIT",
+        "OFFSET",
+        "FETCH",
+        "ROWS",
+        "RANGE",
+        "GROUPS",
+        "UNION",
+        "EXCEPT",
+        "INTERSECT",
+        "WINDOW",
+        "QUALIFY",
+    }
+)
 
 
 def check_leading_keyword(tokens: Sequence[Token]) -> None:
@@ -95,13 +217,16 @@ def _is_direction(tokens: Sequence[Token], position: int) -> bool:
         return False
     previous = tokens[position - 1]
     if previous.token_type in NOT_OPERANDS or not (
-            previous.token_type in OPERAND_ENDS or previous.token_type in sqlglot.parser.Parser.ID_VAR_TOKENS):
+        previous.token_type in OPERAND_ENDS or previous.token_type in sqlglot.parser.Parser.ID_VAR_TOKENS
+    ):
         return False
     if position + 1 == len(tokens):
         return True
     following = tokens[position + 1]
-    return following.token_type not in (TokenType.STRING, TokenType.IDENTIFIER) and \
-        following.text.upper() in DIRECTION_FOLLOWERS
+    return (
+        following.token_type not in (TokenType.STRING, TokenType.IDENTIFIER)
+        and following.text.upper() in DIRECTION_FOLLOWERS
+    )
 
 
 def explicit_ascending(statement: exp.Expr) -> int:
