@@ -93,17 +93,19 @@ def stream_query(database: Database, sql: str, params: Sequence[Any], limits: Li
         first_rows, finished = _fetch_first(fetch, limits)
         described.small = finished and len(first_rows) <= SMALL_ANSWER_ROWS
     except BaseException as error:  # noqa: BLE001 - the cursor must be closed whatever happened
-        cursor.close()
+        database.close_cursor(cursor)
         release()
         raise _query_error(error, limits, wrapped) from None
     finally:
         if deadline is not None:
             database.watchdog.cancel(deadline)
     if finished:
-        cursor.close()
+        database.close_cursor(cursor)
         release()
         return RowStream(first_rows, None, _done)
-    return RowStream(first_rows, lambda: fetch(limits.batch_rows), lambda: (cursor.close(), release()))
+    return RowStream(
+        first_rows, lambda: fetch(limits.batch_rows), lambda: (database.close_cursor(cursor), release())
+    )
 
 
 def _start(

@@ -77,7 +77,7 @@ def infer_row_schema(project: Project, api: Api) -> dict:
     try:
         described = database.describe(cursor, bound_sql, params)
     finally:
-        cursor.close()
+        database.close_cursor(cursor)
     return nullable(response_schema_for_columns(described.names, [str(type_) for type_ in described.types]))
 
 
