@@ -24,15 +24,22 @@ SMALL_ANSWER_ROWS = 100  # answers up to this size are encoded in Python next ti
 
 
 class DuckDBResult(Result):
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, described: Described) -> None:
-        self._cursor = cursor
+    """A query read either as rows (a cursor) or as Arrow batches (a relation: DuckDB's Arrow path, no copy);
+    it runs on the first fetch."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, sql: str, params: list[Any], described: Described):
+        self._cursor, self._sql, self._params = cursor, sql, params
+        self._started = False
         self.columns = columns_of(described)
 
     def fetch_rows(self, count: int) -> list[tuple]:
+        if not self._started:
+            self._cursor.execute(self._sql, self._params)
+            self._started = True
         return self._cursor.fetchmany(count)
 
     def arrow_batches(self, rows_per_batch: int) -> Iterator[Any]:
-        yield from self._cursor.to_arrow_reader(rows_per_batch)
+        yield from self._cursor.sql(self._sql, params=self._params or None).to_arrow_reader(rows_per_batch)
 
 
 class DuckDBSession(Session):
@@ -44,9 +51,8 @@ class DuckDBSession(Session):
         self._wrapped = False  # set once a query runs inside the JSON wrapper (its lines shift by one)
 
     def execute(self, sql: str, params: Sequence[Any] | dict) -> Result:
-        described = self._database.describe(self._cursor, sql, list(params))
-        self._cursor.execute(sql, list(params))
-        return DuckDBResult(self._cursor, described)
+        params = list(params)
+        return DuckDBResult(self._cursor, sql, params, self._database.describe(self._cursor, sql, params))
 
     def json_rows(self, sql: str, params: Sequence[Any] | dict) -> tuple[list[Column], FetchJson]:
         params = list(params)
