@@ -67,6 +67,7 @@ ERROR_STATUS: list[tuple[type[errors.SluiceError], int]] = [
     (errors.BrokenApiError, 500),
     (errors.ProjectError, 500),
     (errors.OverloadedError, 503),
+    (errors.NotAcceptableError, 406),
 ]
 
 RELOAD_CHECK_SECONDS = 1.0

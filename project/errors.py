@@ -62,3 +62,7 @@ class AuthenticationError(SluiceError):
 
 class OverloadedError(SluiceError):
     """The server has no capacity for the request right now."""
+
+
+class NotAcceptableError(SluiceError):
+    """The caller accepts none of the formats offered."""

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from project.auth.policy import CallerPolicy, rule_allows
+from project.encoding.formats import JSON, Format
+from project.engines.batches import BatchStream, stream_batches
 from project.engines.execution import Limits, RowStream, stream_query
 from project.errors import AccessDeniedError, BrokenApiError, NotFoundError, QueryError
 from project.loading.loader import Api, Project
@@ -48,9 +50,14 @@ def caller_arguments(api: Api, body: Mapping[str, Any], query: Mapping[str, list
 
 
 def run_api(
-    project: Project, name: str, args: Mapping[str, Any], caller: Caller, limits: Limits
-) -> RowStream:
-    """Run an API for these arguments and return its answer with the first batch fetched."""
+    project: Project,
+    name: str,
+    args: Mapping[str, Any],
+    caller: Caller,
+    limits: Limits,
+    format_: Format = JSON,
+) -> RowStream | BatchStream:
+    """Run an API for these arguments and return its answer in a format, with the first batch fetched."""
     api, args = _resolve(project, name, args, caller)
     definition = api.definition
     assert definition is not None and api.template is not None
@@ -64,7 +71,9 @@ def run_api(
     bound_sql, params = bind_sql(sql, markers.values, markers.sources)
     if definition.max_rows is not None:
         limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
-    return stream_query(_database(project), bound_sql, params, limits)
+    if format_.arrow:
+        return stream_batches(_database(project), bound_sql, params, limits, format_.name)
+    return stream_query(_database(project), bound_sql, params, limits, lines=format_.name == "ndjson")
 
 
 def _compile_metrics(project: Project, sql: str, policy: CallerPolicy | None) -> str:

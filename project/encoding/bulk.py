@@ -122,7 +122,7 @@ def _struct_sql(expression: str, column_type: Any, depth: int) -> str:
     if not needs_conversion(column_type):
         return expression
     fields = ", ".join(
-        f"{_quote_identifier(name)} := {value_sql(f'struct_extract({expression}, {quote_literal(name)})', child, depth)}"
+        f"{quote_identifier(name)} := {value_sql(f'struct_extract({expression}, {quote_literal(name)})', child, depth)}"
         for name, child in _children(column_type)
     )
     return f"struct_pack({fields})"
@@ -141,5 +141,5 @@ def _map_sql(expression: str, column_type: Any, depth: int) -> str:
     )
 
 
-def _quote_identifier(name: str) -> str:
+def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'

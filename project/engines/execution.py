@@ -33,16 +33,26 @@ SMALL_ANSWER_ROWS = 100  # answers up to this size are encoded in Python next ti
 
 
 class RowStream:
-    """An answer whose first batch is already fetched; iterate for the JSON bytes, close when done."""
+    """An answer whose first batch is already fetched; iterate for the JSON (or NDJSON) bytes, close when done."""
 
     def __init__(
-        self, first_rows: list[str], fetch_more: Callable[[], list[str]] | None, finish: Callable[[], None]
+        self,
+        first_rows: list[str],
+        fetch_more: Callable[[], list[str]] | None,
+        finish: Callable[[], None],
+        lines: bool = False,
     ):
         self._first_rows = first_rows
         self._fetch_more = fetch_more  # None when the first batch was the whole answer
         self._finish = finish
+        self.lines = lines  # NDJSON: one row a line instead of a JSON array
 
     def __iter__(self) -> Iterator[bytes]:
+        if self.lines:
+            return self._lines()
+        return self._array()
+
+    def _array(self) -> Iterator[bytes]:
         try:
             yield ("[" + ",".join(self._first_rows)).encode()
             self._first_rows = []
@@ -54,10 +64,23 @@ class RowStream:
         finally:
             self.close()
 
+    def _lines(self) -> Iterator[bytes]:
+        try:
+            batch, self._first_rows = self._first_rows, []
+            while batch:
+                yield "".join(row + "\n" for row in batch).encode()
+                batch = self._fetch_more() if self._fetch_more else []
+        except duckdb.Error as error:
+            log.error("query failed while streaming; the answer was cut short: %s", error)
+        finally:
+            self.close()
+
     def whole(self) -> bytes | None:
         """The complete answer when the first batch held every row (sent with a length, not streamed)."""
         if self._fetch_more is not None:
             return None
+        if self.lines:
+            return "".join(row + "\n" for row in self._first_rows).encode()
         return ("[" + ",".join(self._first_rows) + "]").encode()
 
     def close(self) -> None:
@@ -70,8 +93,11 @@ def _done() -> None:
     return None
 
 
-def stream_query(database: Database, sql: str, params: Sequence[Any], limits: Limits) -> RowStream:
-    """Run the query and fetch its first batch (or cap + 1 rows); raise QueryError and friends."""
+def stream_query(
+    database: Database, sql: str, params: Sequence[Any], limits: Limits, lines: bool = False
+) -> RowStream:
+    """Run the query and fetch its first batch (or cap + 1 rows); raise QueryError and friends.
+    `lines`: the rows as NDJSON instead of a JSON array."""
     release = database.take_query_slot()
     cursor = database.cursor()
     deadline = database.watchdog.watch(limits.timeout, cursor.interrupt) if limits.timeout > 0 else None
@@ -86,15 +112,15 @@ def stream_query(database: Database, sql: str, params: Sequence[Any], limits: Li
     except BaseException as error:  # noqa: BLE001 - the cursor must be closed whatever happened
         cursor.close()
         release()
-        raise _query_error(error, limits, wrapped) from None
+        raise query_error(error, limits, wrapped) from None
     finally:
         if deadline is not None:
             database.watchdog.cancel(deadline)
     if finished:
         cursor.close()
         release()
-        return RowStream(first_rows, None, _done)
-    return RowStream(first_rows, lambda: fetch(limits.batch_rows), lambda: (cursor.close(), release()))
+        return RowStream(first_rows, None, _done, lines)
+    return RowStream(first_rows, lambda: fetch(limits.batch_rows), lambda: (cursor.close(), release()), lines)
 
 
 def _start(
@@ -128,7 +154,7 @@ def _fetch_first(fetch: Callable[[int], list[str]], limits: Limits) -> tuple[lis
     return rows, finished
 
 
-def _query_error(error: BaseException, limits: Limits, wrapped: bool) -> BaseException:
+def query_error(error: BaseException, limits: Limits, wrapped: bool) -> BaseException:
     if isinstance(error, duckdb.InterruptException):
         return QueryTimeoutError(f"query timed out after {limits.timeout:g} s")
     if isinstance(error, (duckdb.InternalException, duckdb.FatalException)):
