@@ -13,6 +13,7 @@ from project.calls.runner import Caller, caller_arguments, find_api
 from project.calls.runner import run_api as run_project_api
 from project.encoding.formats import JSON, MEDIA_TYPES, Format, offered, split_suffix
 from project.errors import NotAcceptableError, NotFoundError
+from serving.requests import record_of
 
 INSTANCE = "default"
 
@@ -35,10 +36,13 @@ def run_cloud_api(app: Any, request: Request, org: str, project: str, name: str)
 
 
 def _answer(app: Any, request: Request, caller: Caller, name: str, body: dict[str, Any]) -> Response:
+    record = record_of(request.environ)
     project = app.project()
     name, format_ = api_name_and_format(request, name, project.apis)
+    record.api = name
     args = caller_arguments(find_api(project, name), body, query_lists(request))
     stream = run_project_api(project, name, args, caller, app.limits(), format_)
+    record.rows = stream.rows_sent
     whole = stream.whole()
     response = Response(whole if whole is not None else stream, content_type=format_.content_type)
     if whole is None:

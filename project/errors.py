@@ -66,3 +66,8 @@ class OverloadedError(SluiceError):
 
 class NotAcceptableError(SluiceError):
     """The caller accepts none of the formats offered."""
+
+
+class EngineUnavailableError(SluiceError):
+    """A connector's engine cannot be reached (down, refusing connections): the message names the connector,
+    never its credentials."""

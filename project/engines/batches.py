@@ -10,14 +10,12 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from project.encoding.arrow_files import BatchWriter
-from project.encoding.columns import arrow_columns_sql
-from project.engines.duckdb import Database
-from project.engines.execution import Limits, query_error
-from project.errors import ResultCapError
+from project.engines.execution import Limits
+from project.engines.interface import Engine
+from project.errors import ResultCapError, SluiceError
 
 log = logging.getLogger("sluice.query")
 
@@ -38,15 +36,22 @@ class BatchStream:
         self._first = first
         self._reader = reader  # None when the first batches held every row
         self._finish = finish
+        self._rows = 0
+
+    def rows_sent(self) -> int:
+        """Rows handed to the server so far."""
+        return self._rows
 
     def __iter__(self) -> Iterator[bytes]:
         try:
             first, self._first = self._first, []
+            self._rows = sum(batch.num_rows for batch in first)
             yield b"".join(self._writer.write(batch) for batch in first)
             for batch in self._reader or ():
+                self._rows += batch.num_rows
                 yield self._writer.write(batch)
             yield self._writer.finish()
-        except (duckdb.Error, pa.ArrowException) as error:
+        except Exception as error:  # noqa: BLE001 - the status is sent: log it, end the stream visibly cut
             log.error("query failed while streaming; the answer was cut short: %s", error)
         finally:
             self.close()
@@ -55,9 +60,10 @@ class BatchStream:
         """The complete answer when the first batches held every row (sent with a length, not streamed)."""
         if self._reader is not None:
             return None
-        return b"".join(self) or None
+        return b"".join(self)
 
     def close(self) -> None:
+        """Free the session and the query slot; once, however often the server and the stream call it."""
         finish, self._finish = self._finish, _done
         finish()
 
@@ -67,34 +73,36 @@ def _done() -> None:
 
 
 def stream_batches(
-    database: Database, sql: str, params: Sequence[Any], limits: Limits, format_name: str
+    engine: Engine, sql: str, params: Sequence[Any] | dict, limits: Limits, format_name: str
 ) -> BatchStream:
     """Run the query for a pyarrow-written format and fetch its first batches; raise QueryError and friends."""
-    release = database.take_query_slot()
-    cursor = database.cursor()
-    deadline = database.watchdog.watch(limits.timeout, cursor.interrupt) if limits.timeout > 0 else None
-    wrapped = False
+    release = engine.take_query_slot()
     try:
-        described = database.describe(cursor, sql, params)
-        converted = arrow_columns_sql(sql, described.names, described.types, format_name)
-        wrapped = converted is not sql
-        reader = cursor.sql(converted, params=list(params) or None).to_arrow_reader(ARROW_BATCH_ROWS)
+        session = engine.session()
+    except BaseException:
+        release()
+        raise
+    deadline = engine.watchdog.watch(limits.timeout, session.interrupt) if limits.timeout > 0 else None
+    try:
+        reader = session.arrow_reader(sql, params, format_name, ARROW_BATCH_ROWS)
         first, finished = _read_first(reader, limits)
         writer = BatchWriter(format_name, reader.schema)
-    except BaseException as error:  # noqa: BLE001 - the cursor must be closed whatever happened
-        cursor.close()
+    except BaseException as error:
+        session.close()
         release()
-        raise query_error(error, limits, wrapped) from None
+        if isinstance(error, SluiceError):
+            raise
+        raise session.translate_error(error, limits.timeout) from None
     finally:
         if deadline is not None:
-            database.watchdog.cancel(deadline)
+            engine.watchdog.cancel(deadline)
     if finished:
-        cursor.close()
+        session.close()
         release()
         return BatchStream(writer, first, None, _done)
 
     def finish() -> None:
-        cursor.close()
+        session.close()
         release()
 
     return BatchStream(writer, first, reader, finish)
