@@ -25,9 +25,10 @@ from handlers import api, cors, health, openapi
 from handlers.responses import error_response
 from project import errors
 from project.auth.authn import authenticator_from_settings
+from project.definitions import Project
 from project.engines.execution import Limits
 from project.loading.files import file_stamps
-from project.loading.loader import Project, load_project
+from project.loading.loader import load_project
 from project.settings import Settings, settings_from_env
 
 log = logging.getLogger("sluice")
