@@ -48,7 +48,11 @@ def test_a_query_string_key_that_closes_the_literal_is_one_value(client):
 def test_a_key_printed_bare_is_a_bound_value_not_a_condition(client):
     # `AND {{ $k }} = '{{ $v }}'` compares the key's text with the value: never `1=1 OR id = ''`
     assert answer(client.get(BASE + "key_filter", query_string={"1=1 OR id": ""})) == []
-    assert answer(client.get(BASE + "key_filter", query_string={"x": "x"})) == [{"id": 1}, {"id": 2}, {"id": 3}]
+    assert answer(client.get(BASE + "key_filter", query_string={"x": "x"})) == [
+        {"id": 1},
+        {"id": 2},
+        {"id": 3},
+    ]
 
 
 @pytest.mark.parametrize(
@@ -79,7 +83,7 @@ def test_keys_of_a_json_object_in_the_body_are_values(client, key):
 
 @pytest.mark.parametrize(
     "key, value",
-    [("' OR '1'='1", "v"), ("a", "' UNION ALL SELECT s FROM secrets --"), ("k\"", "{}")],
+    [("' OR '1'='1", "v"), ("a", "' UNION ALL SELECT s FROM secrets --"), ('k"', "{}")],
 )
 def test_functions_of_keys_are_values(client, key, value):
     expected = {
