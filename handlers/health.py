@@ -31,25 +31,26 @@ def ping(app: Any, request: Request) -> Response:
 
 
 def health(app: Any, request: Request) -> Response:
-    """GET /v1/health: 200 when the project is loaded (listing what failed to load), else 503.
-    With auth on, only a caller with a valid token sees more than the status: errors can quote data."""
+    """GET /v1/health: readiness. 200 "ok", or 200 "degraded" listing the files that failed to load (the
+    last good build keeps serving); 503 only while no project has ever loaded. With auth on, only a caller
+    with a valid token sees more than the status: errors can quote data."""
     project = app.current_project()
     if project is None:
         body: dict[str, Any] = {"status": "loading", "errors": []}
-        status = 503
-    else:
-        failed = [
-            {"path": error.path, "line": error.line, "error": error.message} for error in project.errors
-        ]
-        body, status = {"status": "ok", "apis": len(project.apis), "errors": failed}, 200
-    if not _may_see_details(app, request):
-        body = {"status": body["status"]}
-    return json_response(body, status=status)
+        return json_response(_for_caller(app, request, body), status=503)
+    failed = [
+        {"path": error.path, "line": error.line, "column": error.column, "error": error.message}
+        for error in project.errors
+    ]
+    status = "degraded" if failed else "ok"
+    body = {"status": status, "apis": len(project.apis), "errors": failed}
+    return json_response(_for_caller(app, request, body))
 
 
-def _may_see_details(app: Any, request: Request) -> bool:
+def _for_caller(app: Any, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    """The whole body for a caller with a valid token (or with auth off); else only the status."""
     try:
         authenticate(app, request)
     except AuthenticationError:
-        return False
-    return True
+        return {"status": body["status"]}
+    return body

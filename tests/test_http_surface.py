@@ -153,7 +153,7 @@ def secured_app(tmp_path, monkeypatch):
 def test_health_without_a_valid_token_tells_only_the_status(secured_app, headers):
     response = secured_app.get("/v1/health", headers=headers)
     assert response.status_code == 200
-    assert json.loads(response.get_data()) == {"status": "ok"}
+    assert json.loads(response.get_data()) == {"status": "degraded"}
 
 
 def test_health_with_a_valid_token_lists_what_failed(secured_app):
