@@ -45,7 +45,8 @@ URL_MAP = Map(
         Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=["GET"]),
         Rule("/v1/instances/<instance>/api/<name>", endpoint="run_api"),
         Rule("/v1/organizations/<org>/projects/<project>/runtime/api/<name>", endpoint="run_cloud_api"),
-    ]
+    ],
+    merge_slashes=False,  # `api//bid` is a 404: Werkzeug's merging redirect lost its Location on the way out
 )
 
 HANDLERS: dict[str, Callable[..., Response]] = {
@@ -70,6 +71,7 @@ ERROR_STATUS: list[tuple[type[errors.SluiceError], int]] = [
     (errors.BrokenApiError, 500),
     (errors.ProjectError, 500),
     (errors.OverloadedError, 503),
+    (errors.NotAcceptableError, 406),
     (errors.EngineUnavailableError, 503),
 ]
 

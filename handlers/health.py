@@ -10,7 +10,9 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from handlers.auth import authenticate
 from handlers.responses import json_response
+from project.errors import AuthenticationError
 
 
 @lru_cache(maxsize=1)
@@ -30,13 +32,25 @@ def ping(app: Any, request: Request) -> Response:
 
 def health(app: Any, request: Request) -> Response:
     """GET /v1/health: readiness. 200 "ok", or 200 "degraded" listing the files that failed to load (the
-    last good build keeps serving); 503 only while no project has ever loaded."""
+    last good build keeps serving); 503 only while no project has ever loaded. With auth on, only a caller
+    with a valid token sees more than the status: errors can quote data."""
     project = app.current_project()
     if project is None:
-        return json_response({"status": "loading", "errors": []}, status=503)
+        body: dict[str, Any] = {"status": "loading", "errors": []}
+        return json_response(_for_caller(app, request, body), status=503)
     failed = [
         {"path": error.path, "line": error.line, "column": error.column, "error": error.message}
         for error in project.errors
     ]
     status = "degraded" if failed else "ok"
-    return json_response({"status": status, "apis": len(project.apis), "errors": failed})
+    body = {"status": status, "apis": len(project.apis), "errors": failed}
+    return json_response(_for_caller(app, request, body))
+
+
+def _for_caller(app: Any, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    """The whole body for a caller with a valid token (or with auth off); else only the status."""
+    try:
+        authenticate(app, request)
+    except AuthenticationError:
+        return {"status": body["status"]}
+    return body
