@@ -6,6 +6,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from handlers.app import App
 from handlers.arguments import query_lists, read_body
 from handlers.auth import authenticate, check_cloud_names
 from project.calls.runner import Caller, caller_arguments, find_api
@@ -15,7 +16,7 @@ from project.errors import NotFoundError
 INSTANCE = "default"
 
 
-def run_api(app: Any, request: Request, instance: str, name: str) -> Response:
+def run_api(app: App, request: Request, instance: str, name: str) -> Response:
     """GET|POST|any /v1/instances/<instance>/api/<name>."""
     caller = authenticate(app, request)  # with auth on, no answer says anything before the token is checked
     body = read_body(request)  # read before the API is looked up: a bad body is a 400 for any name
@@ -24,7 +25,7 @@ def run_api(app: Any, request: Request, instance: str, name: str) -> Response:
     return _answer(app, request, caller, name, body)
 
 
-def run_cloud_api(app: Any, request: Request, org: str, project: str, name: str) -> Response:
+def run_cloud_api(app: App, request: Request, org: str, project: str, name: str) -> Response:
     """/v1/organizations/<org>/projects/<project>/runtime/api/<name>, as Rill Cloud spells it."""
     caller = authenticate(app, request)
     body = read_body(request)
@@ -32,7 +33,7 @@ def run_cloud_api(app: Any, request: Request, org: str, project: str, name: str)
     return _answer(app, request, caller, name, body)
 
 
-def _answer(app: Any, request: Request, caller: Caller, name: str, body: dict[str, Any]) -> Response:
+def _answer(app: App, request: Request, caller: Caller, name: str, body: dict[str, Any]) -> Response:
     project = app.project()
     args = caller_arguments(find_api(project, name), body, query_lists(request))
     stream = run_project_api(project, name, args, caller, app.limits())

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
-from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from handlers.app import App
 from handlers.responses import json_response
 
 
@@ -22,16 +22,14 @@ def version() -> str:
         return "unknown"
 
 
-def ping(app: Any, request: Request) -> Response:
+def ping(app: App, request: Request) -> Response:
     """GET /v1/ping: the process answers."""
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return json_response({"version": version(), "time": now})
 
 
-def health(app: Any, request: Request) -> Response:
-    """GET /v1/health: 200 when the project is loaded (listing what failed to load), else 503."""
+def health(app: App, request: Request) -> Response:
+    """GET /v1/health: 200 once the project is loaded (the app is built with it), listing what failed."""
     project = app.current_project()
-    if project is None:
-        return json_response({"status": "loading", "errors": []}, status=503)
     failed = [{"path": error.path, "line": error.line, "error": error.message} for error in project.errors]
     return json_response({"status": "ok", "apis": len(project.apis), "errors": failed})
