@@ -29,7 +29,12 @@ def ping(app: App, request: Request) -> Response:
 
 
 def health(app: App, request: Request) -> Response:
-    """GET /v1/health: 200 once the project is loaded (the app is built with it), listing what failed."""
+    """GET /v1/health: readiness. 200 "ok", or 200 "degraded" listing the files that failed to load (the
+    last good build keeps serving; the app is only built once a project has loaded)."""
     project = app.current_project()
-    failed = [{"path": error.path, "line": error.line, "error": error.message} for error in project.errors]
-    return json_response({"status": "ok", "apis": len(project.apis), "errors": failed})
+    failed = [
+        {"path": error.path, "line": error.line, "column": error.column, "error": error.message}
+        for error in project.errors
+    ]
+    status = "degraded" if failed else "ok"
+    return json_response({"status": status, "apis": len(project.apis), "errors": failed})

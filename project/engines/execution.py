@@ -41,12 +41,20 @@ class RowStream:
         self._first_rows = first_rows
         self._fetch_more = fetch_more  # None when the first batch was the whole answer
         self._finish = finish
+        self._rows = 0
+        self.timings: dict[str, float] = {}  # phases of the answer so far, in milliseconds
+
+    def rows_sent(self) -> int:
+        """Rows handed to the server so far (all of them, for an answer sent whole)."""
+        return self._rows
 
     def __iter__(self) -> Iterator[bytes]:
         try:
+            self._rows = len(self._first_rows)
             yield ("[" + ",".join(self._first_rows)).encode()
             self._first_rows = []
             while self._fetch_more and (batch := self._fetch_more()):
+                self._rows += len(batch)
                 yield ("," + ",".join(batch)).encode()
             yield b"]"
         except duckdb.Error as error:
@@ -58,6 +66,7 @@ class RowStream:
         """The complete answer when the first batch held every row (sent with a length, not streamed)."""
         if self._fetch_more is not None:
             return None
+        self._rows = len(self._first_rows)
         return ("[" + ",".join(self._first_rows) + "]").encode()
 
     def close(self) -> None:
