@@ -91,6 +91,7 @@ ERROR_STATUS: list[tuple[type[errors.SluiceError], int]] = [
     (errors.BrokenApiError, 500),
     (errors.ProjectError, 500),
     (errors.OverloadedError, 503),
+    (errors.EngineUnavailableError, 503),
 ]
 
 RELOAD_CHECK_SECONDS = 1.0
