@@ -67,6 +67,7 @@ URL_MAP = Map(
         ),
     ],
     converters={"api": ApiNameConverter},
+    merge_slashes=False,  # `api//bid` is a 404: Werkzeug's merging redirect lost its Location on the way out
 )
 
 HANDLERS: dict[str, Callable[..., Response]] = {
