@@ -7,6 +7,7 @@ from typing import Any
 from werkzeug.http import dump_options_header
 from werkzeug.wrappers import Request, Response
 
+from handlers.app import App
 from handlers.arguments import query_lists, read_body
 from handlers.auth import authenticate, check_cloud_names
 from project.calls.runner import Caller, caller_arguments, find_api
@@ -18,7 +19,7 @@ from serving.requests import record_of
 INSTANCE = "default"
 
 
-def run_api(app: Any, request: Request, instance: str, name: str) -> Response:
+def run_api(app: App, request: Request, instance: str, name: str) -> Response:
     """GET|POST|any /v1/instances/<instance>/api/<name>."""
     caller = authenticate(app, request)  # with auth on, no answer says anything before the token is checked
     body = read_body(request)  # read before the API is looked up: a bad body is a 400 for any name
@@ -27,7 +28,7 @@ def run_api(app: Any, request: Request, instance: str, name: str) -> Response:
     return _answer(app, request, caller, name, body)
 
 
-def run_cloud_api(app: Any, request: Request, org: str, project: str, name: str) -> Response:
+def run_cloud_api(app: App, request: Request, org: str, project: str, name: str) -> Response:
     """/v1/organizations/<org>/projects/<project>/runtime/api/<name>, as Rill Cloud spells it."""
     caller = authenticate(app, request)
     body = read_body(request)
@@ -35,7 +36,7 @@ def run_cloud_api(app: Any, request: Request, org: str, project: str, name: str)
     return _answer(app, request, caller, name, body)
 
 
-def _answer(app: Any, request: Request, caller: Caller, name: str, body: dict[str, Any]) -> Response:
+def _answer(app: App, request: Request, caller: Caller, name: str, body: dict[str, Any]) -> Response:
     record = record_of(request.environ)
     project = app.project()
     name, format_ = api_name_and_format(request, name, project.apis)
