@@ -6,7 +6,7 @@ from typing import Any
 
 from .calls import FunctionSpec
 from .lexer import Token, number_value, unquote
-from .nodes import Call, Const, Dot, Field, Logic, Operand, Pipeline
+from .nodes import Call, Const, Dot, Fail, Field, Logic, Operand, Pipeline
 
 
 class FunctionRef:
@@ -25,12 +25,16 @@ def term_constant(token: Token) -> Any:
     if kind == "dot":
         return Dot()
     if kind in ("string", "raw"):
-        return Const(unquote(token))
+        return Const(unquote(token), "string", token.value)
     if kind in ("number", "char"):
-        return Const(number_value(token))
+        number = number_value(token)
+        value = number.ideal()
+        if value is None:
+            return Fail(f"{token.value} overflows int", token.pos)
+        return Const(value, "number", token.value, number)
     if kind == "bool":
-        return Const(token.value == "true")
-    return Const(None) if kind == "nil" else None
+        return Const(token.value == "true", "bool", token.value)
+    return Const(None, "nil", "nil") if kind == "nil" else None
 
 
 def argument(node: Any) -> Any:
@@ -45,7 +49,7 @@ def make_command(args: list, pos: int) -> Any:
         if getattr(first.spec.function, "short_circuit", False):
             return Logic(first.spec.name, rest, first.pos)
         return Call(first.spec, rest, first.pos)
-    if isinstance(first, Const) and first.value is None:
+    if isinstance(first, Const) and first.kind == "nil":
         return Operand(first, "nil is not a command", pos)
     return Operand(first, operand_error(first), pos) if rest else first
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .calls import FunctionSpec
 from .errors import Failure
 from .values import MISSING, Tainted, go_type
+
+if TYPE_CHECKING:
+    from .calls import FunctionSpec
 
 
 class NoFinal:
@@ -43,15 +45,32 @@ def field(value: Any, name: str, pos: int) -> Any:
 
 
 class Const:
-    """A literal: string, number, bool or nil."""
+    """A literal: string, number, bool or nil; `text` as written, `number` the parsed Number (typed
+    parameters convert literals by their own rules)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("kind", "number", "text", "value")
 
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: Any, kind: str = "", text: str = "", number: Any = None) -> None:
         self.value = value
+        self.kind = kind
+        self.text = text
+        self.number = number
 
     def evaluate(self, state: Any, dot: Any) -> Any:
         return self.value
+
+
+class Fail:
+    """A literal Go refuses when it is evaluated (`9223372036854775808` overflows int)."""
+
+    __slots__ = ("message", "pos")
+
+    def __init__(self, message: str, pos: int) -> None:
+        self.message = message
+        self.pos = pos
+
+    def evaluate(self, state: Any, dot: Any) -> Any:
+        raise Failure(self.message, self.pos)
 
 
 class Dot:
@@ -124,11 +143,11 @@ class Chain:
 class Call:
     """`f a b` (or `x | f a b`, where x comes last): a function call."""
 
-    __slots__ = ("args", "pos", "spec")
+    __slots__ = ("args", "fields", "pos", "spec")
 
     def __init__(self, spec: FunctionSpec, args: tuple, pos: int) -> None:
         self.spec = spec
-        self.args = args
+        self.args, self.fields = spec.prepare(args, pos)
         self.pos = pos
 
     def evaluate(self, state: Any, dot: Any, final: Any = NO_FINAL) -> Any:
@@ -137,7 +156,7 @@ class Call:
             args.append(arg.evaluate(state, dot))
         if final is not NO_FINAL:
             args.append(final)
-        return self.spec.call(state, args, self.pos)
+        return self.spec.call(state, args, self.pos, self.fields)
 
 
 class Logic:

@@ -9,13 +9,13 @@ from .building import FunctionRef, argument, build_pipe, make_command, term_cons
 from .calls import FunctionSpec
 from .errors import BreakLoop, ContinueLoop, Failure
 from .lexer import Token, tokenize, unquote
-from .nodes import Chain, Const, Dot, Field, Operand, Variable
+from .nodes import Chain, Const, Dot, Fail, Field, Operand, Variable
 from .render import Action, If, Jump, Range, TemplateCall, Text
 
 OPERAND_STARTS = frozenset(
     ("bool", "char", "dot", "field", "identifier", "number", "nil", "raw", "string", "variable", "lparen")
 )
-NOT_EXECUTABLE = (Const, Dot)
+NOT_EXECUTABLE = (Const, Dot, Fail)
 
 
 class Stop:
