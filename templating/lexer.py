@@ -197,6 +197,8 @@ def parse_go_int(text: str) -> int | None:
     between digits), without the range check; None for bad syntax."""
     negative = text.startswith("-")
     digits = text[1:] if text[:1] in "+-" else text
+    if not digits.isascii() or not digits.replace("_", "").isalnum():
+        return None
     base, body = 10, digits
     prefix = digits[:2].lower()
     if prefix in ("0x", "0o", "0b"):

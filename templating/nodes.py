@@ -41,6 +41,22 @@ def field(value: Any, name: str, pos: int) -> Any:
         return MISSING
     if value is None:
         raise Failure(f"nil pointer evaluating interface {{}}.{name}", pos)
+    return call_method(value, name, [], pos)
+
+
+def call_method(value: Any, name: str, args: list, pos: int, has_args: bool = False) -> Any:
+    """Go's evalField for a value that is not a map: its method `name`, or Go's error."""
+    from .methods import find_method
+
+    method = find_method(value, name)
+    if method is not None:
+        return method.call(value, args, pos)
+    if name in getattr(type(value), "go_fields", ()):
+        if has_args:
+            raise Failure(f"{name} has arguments but cannot be invoked as function", pos)
+        return getattr(value, name)
+    if has_args and isinstance(value, dict):
+        raise Failure(f"{name} is not a method but has arguments", pos)
     raise Failure(f"can't evaluate field {name} in type {go_type(value)}", pos)
 
 
@@ -179,6 +195,44 @@ class Logic:
             if truth(value) is self.stop_when:
                 return value
         return value if final is NO_FINAL else final
+
+
+class MethodCall:
+    """`.x.Method a b` or `(value).Method a`: a method of a Go value called with arguments."""
+
+    __slots__ = ("args", "name", "pos", "receiver")
+
+    def __init__(self, receiver: Any, name: str, args: tuple, pos: int) -> None:
+        self.receiver = receiver
+        self.name = name
+        self.args = args
+        self.pos = pos
+
+    def evaluate(self, state: Any, dot: Any, final: Any = NO_FINAL) -> Any:
+        value = self.receiver.evaluate(state, dot)
+        source = None
+        if type(value) is Tainted:
+            source, value = value.source, value.value
+        if value is MISSING or value is None or isinstance(value, dict):
+            if value is None:
+                raise Failure(f"nil pointer evaluating interface {{}}.{self.name}", self.pos)
+            raise Failure(f"{self.name} is not a method but has arguments", self.pos)
+        args = [self.argument(index, node, state, dot, value) for index, node in enumerate(self.args)]
+        if final is not NO_FINAL:
+            args.append(final)
+        result = call_method(value, self.name, args, self.pos, has_args=True)
+        return result if source is None else Tainted(result, source)
+
+    def argument(self, index: int, node: Any, state: Any, dot: Any, receiver: Any) -> Any:
+        """An argument; a literal is converted to the method's parameter type first, as Go does."""
+        from .calls import literal_argument
+        from .methods import find_method
+
+        method = find_method(receiver, self.name)
+        annotation = method.annotation(index) if method is not None else None
+        if annotation and isinstance(node, Const):
+            node = literal_argument(annotation, node, self.pos)
+        return node.evaluate(state, dot)
 
 
 class Operand:

@@ -135,7 +135,7 @@ def format_float(verb: str, value: float, spec: Spec) -> str:
         text = "NaN" if math.isnan(value) else "+Inf" if value > 0 else "-Inf"
         return pad(text if "+" in spec.flags or text[0] != "+" else text[1:], spec)
     if verb in "vgG" and spec.precision is None:
-        text = format_float_value(value, whole_as_int=verb == "v")
+        text = format_float_value(value)
         text = text.upper() if verb == "G" else text
         if value >= 0 and ("+" in spec.flags or " " in spec.flags):
             text = ("+" if "+" in spec.flags else " ") + text

@@ -248,8 +248,7 @@ def regex_find_all(pattern: str, text: str, limit: int) -> Any:
     """`regexFindAll "re" s n`: at most n matches (all when n < 0); nil when there are none."""
     if limit == 0:
         return None
-    found = StringList(match.group() for match in matches(compile_regex(pattern), text, limit))
-    return found or None
+    return StringList(match.group() for match in matches(compile_regex(pattern), text, limit))
 
 
 def expand(template: str, found: Any, names: dict[str, int]) -> str:
@@ -308,23 +307,22 @@ def regex_replace_all_literal(pattern: str, text: str, replacement: str) -> str:
 
 
 def regex_split(pattern: str, text: str, limit: int) -> StringList:
-    """Go's Regexp.Split."""
+    """Go's Regexp.Split: the texts between matches (at most limit parts when limit > 0)."""
     if limit == 0:
         return StringList()
     regex = compile_regex(pattern)
-    if not pattern and text:
-        # Go: an empty expression splits into characters.
-        pass
-    parts, start = StringList(), 0
-    for found in matches(regex, text):
+    if pattern and not text:
+        return StringList([""])
+    parts, start, end = StringList(), 0, 0
+    for found in matches(regex, text, limit):
         if limit > 0 and len(parts) == limit - 1:
             break
         end = found.start()
-        if found.end() == 0:
-            continue
-        parts.append(text[start:end])
+        if found.end() != 0:
+            parts.append(text[start:end])
         start = found.end()
-    parts.append(text[start:])
+    if end != len(text):
+        parts.append(text[start:])
     return parts
 
 

@@ -160,7 +160,7 @@ def chunk(size: int, items: Any) -> ListList:
     found = sequence(items, "chunk")
     if size <= 0:
         raise ValueError("runtime error: integer divide by zero" if size == 0 else "runtime error: makeslice")
-    return ListList(found[start : start + size] for start in range(0, max(len(found), 1), size))
+    return ListList(found[start : start + size] for start in range(0, len(found), size))
 
 
 def slice_(items: Any, *indexes: Any) -> Any:
@@ -190,7 +190,7 @@ def concat(*lists: Any) -> Any:
                 raise ValueError(NIL_DEREFERENCE)
             raise ValueError(f"Cannot concat type {go_kind(items)} as list")
         joined.extend(items)
-    return joined if lists else None
+    return joined
 
 
 def sort_alpha(items: Any) -> StringList:
@@ -300,11 +300,17 @@ def merge_overwrite(target: dict, *sources: dict) -> dict:
 
 
 def deep_copy(value: Any) -> Any:
-    """copystructure.Copy: lists and maps copied deeply, other values shared."""
+    """copystructure.Copy: lists and maps copied deeply, other values shared (nil is Go's error)."""
+    if value is None:
+        raise ValueError("reflect: call of reflect.Value.Type on zero Value")
+    return copy_value(value)
+
+
+def copy_value(value: Any) -> Any:
     if isinstance(value, dict):
-        return type(value)({key: deep_copy(item) for key, item in value.items()})
+        return type(value)({key: copy_value(item) for key, item in value.items()})
     if isinstance(value, (list, tuple)):
-        return type(value)(deep_copy(item) for item in value) if type(value) is not tuple else list(value)
+        return type(value)(copy_value(item) for item in value) if type(value) is not tuple else list(value)
     return value
 
 

@@ -84,6 +84,14 @@ class StringMap(dict):
     go_name = "map[string]string"
 
 
+class Uint64(int):
+    """Go's uint64 (a version's Major, Minor and Patch)."""
+
+    __slots__ = ()
+    go_name = "uint64"
+    go_kind = "uint64"
+
+
 class Uint32(int):
     """Marks a parameter of Go type uint32 (derivePassword's counter)."""
 
