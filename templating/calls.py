@@ -10,7 +10,18 @@ from typing import Any
 
 from .errors import Failure, TemplateError
 from .nodes import Chain, Const, Fail, Field, Variable
-from .values import MISSING, GoInt, NoValue, SafeText, Tainted, find_taint, go_type, unwrap_deep
+from .values import (
+    MISSING,
+    GoInt,
+    NilMap,
+    NoValue,
+    SafeText,
+    Tainted,
+    Uint32,
+    find_taint,
+    go_type,
+    unwrap_deep,
+)
 
 SPECIAL = frozenset((Tainted, NoValue, dict, list))
 # Python annotation -> Go parameter type; anything else is `interface {}`.
@@ -24,7 +35,7 @@ GO_NAMES = {
     "datetime": "time.Time",
     "Uint32": "uint32",
 }
-NIL_ZERO: dict[str, Callable[[], Any]] = {"dict": dict, "list": list}
+NIL_ZERO: dict[str, Callable[[], Any]] = {"dict": NilMap, "list": list}
 
 
 def assignable(annotation: str, value: Any) -> bool:
@@ -39,11 +50,13 @@ def assignable(annotation: str, value: Any) -> bool:
     if annotation == "bool":
         return kind is bool
     if annotation == "dict":
-        return kind is dict
+        return kind is dict or kind is NilMap
     if annotation == "list":
         return kind is list or kind is tuple
     if annotation == "datetime":
         return isinstance(value, datetime)
+    if annotation == "Uint32":
+        return kind is Uint32
     return False
 
 
@@ -65,7 +78,7 @@ def literal_argument(annotation: str, node: Const, pos: int) -> Any:
     kind, number = node.kind, node.number
     if kind == "nil":
         if annotation in NIL_ZERO:
-            return Const(NIL_ZERO[annotation](), "nil", "nil")
+            return Zero(NIL_ZERO[annotation])
         return Fail(f"cannot assign nil to {go_name}", pos)
     if annotation == "str" and kind == "string":
         return node
@@ -76,11 +89,29 @@ def literal_argument(annotation: str, node: Const, pos: int) -> Any:
     if kind == "number" and annotation == "float" and number.is_float:
         return Const(number.float_value, kind, node.text, number)
     if kind == "number" and annotation == "Uint32" and number.is_uint:
-        return Const(number.int_value & 0xFFFFFFFF, kind, node.text, number)
-    expected = {"str": "string", "int": "integer", "float": "float", "bool": "bool", "Uint32": "unsigned integer"}
+        return Const(Uint32(number.int_value & 0xFFFFFFFF), kind, node.text, number)
+    expected = {
+        "str": "string",
+        "int": "integer",
+        "float": "float",
+        "bool": "bool",
+        "Uint32": "unsigned integer",
+    }
     if annotation in expected:
         return Fail(f"expected {expected[annotation]}; found {node.text}", pos)
     return Fail(f"can't handle {node.text} for arg of type {go_name}", pos)
+
+
+class Zero:
+    """`nil` given for a map or list parameter: Go's nil map or slice, a new one at each evaluation."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+    def evaluate(self, state: Any, dot: Any) -> Any:
+        return self.make()
 
 
 def is_field(node: Any) -> bool:

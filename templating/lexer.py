@@ -104,7 +104,7 @@ def lex_action(text: str, pos: int, start: int, tokens: list[Token]) -> tuple[in
         match = ACTION_TOKEN.match(text, pos)
         if match is None:
             raise Failure(bad_character(text[pos]), pos)
-        kind, value = match.lastgroup, match.group()
+        kind, value = match.lastgroup or "", match.group()
         end = match.end()
         if kind == "space" and text.startswith("-}}", end) and end - 1 > pos:
             end -= 1
@@ -163,16 +163,28 @@ def unquote(token: Token) -> str:
 class Number:
     """A number or character constant as Go's parser reads it: which of int64, uint64 and float64 it fits."""
 
-    __slots__ = ("float_value", "int_value", "is_float", "is_int", "is_rune", "is_uint", "text")
+    __slots__ = (
+        "complex_value",
+        "float_value",
+        "int_value",
+        "is_float",
+        "is_int",
+        "is_rune",
+        "is_uint",
+        "text",
+    )
 
     def __init__(self, text: str, is_rune: bool = False) -> None:
         self.text, self.is_rune = text, is_rune
+        self.complex_value: complex | None = None
         self.is_int = self.is_uint = self.is_float = False
         self.int_value, self.float_value = 0, 0.0
 
-    def ideal(self) -> int | float | None:
+    def ideal(self) -> int | float | complex | None:
         """Go's idealConstant (an argument of type any): float64 when written as one, else int; None when
         it overflows int."""
+        if self.complex_value is not None:
+            return self.complex_value
         if self.is_float and not self.is_rune and not is_hex_int(self.text) and has_float_mark(self.text):
             return self.float_value
         return GoInt(self.int_value) if self.is_int else None
@@ -245,9 +257,13 @@ def number_value(token: Token) -> Number:
         number.int_value, number.float_value = ord(text), float(ord(text))
         return number
     text = token.value
-    if text.endswith("i"):
-        raise Failure(f"complex constants are not supported: {text}", token.pos)
     number = Number(text)
+    if text.endswith("i"):
+        imaginary = parse_go_float(text[:-1]) if has_float_mark(text[:-1]) else parse_go_int(text[:-1])
+        if imaginary is None:
+            raise Failure(f'illegal number syntax: "{text}"', token.pos)
+        number.complex_value = complex(0, float(imaginary))
+        return number
     whole = parse_go_int(text) if not (has_float_mark(text) and not is_hex_int(text)) else None
     if whole is not None and INT64_MIN <= whole <= UINT64_MAX:
         number.is_uint = 0 <= whole

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from .calls import FunctionSpec
 from .sprig_semver import Version, version_methods
 from .sprig_time import Duration, time_methods
 
+TABLES: dict[type, dict[str, FunctionSpec]] = {}
 
-@cache
+
 def method_table(kind: type) -> dict[str, FunctionSpec]:
-    """The methods of one Go type as FunctionSpecs (the receiver is passed in the state slot)."""
+    """The methods of one Go type as FunctionSpecs (the receiver is passed in the state slot), built once."""
+    table = TABLES.get(kind)
+    if table is None:
+        table = TABLES[kind] = build_table(kind)
+    return table
+
+
+def build_table(kind: type) -> dict[str, FunctionSpec]:
     if kind is Version:
         functions = version_methods()
     elif kind is Duration:
@@ -30,7 +37,7 @@ def method_table(kind: type) -> dict[str, FunctionSpec]:
         functions = {}
     specs = {}
     for name, function in functions.items():
-        function.template_wants_state = True
+        function.template_wants_state = True  # type: ignore[attr-defined]
         specs[name] = FunctionSpec(name, function)
     return specs
 

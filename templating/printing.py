@@ -83,6 +83,9 @@ def format_other(value: Any) -> str:
         return format_value(int(value) if isinstance(value, int) else float(value))
     if isinstance(value, datetime):
         return format_time(value)
+    if isinstance(value, complex):
+        imaginary = format_float(value.imag)
+        return f"({format_float(value.real)}{'' if imaginary[0] in '+-' else '+'}{imaginary}i)"
     if hasattr(value, "go_string"):
         return value.go_string()
     return str(value)

@@ -26,11 +26,29 @@ from .values import Uint32
 SEED = b"com.lyndir.masterpassword"
 PASSWORD_TEMPLATES = {
     "maximum": ["anoxxxxxxxxxxxxxxxxx", "axxxxxxxxxxxxxxxxxno"],
-    "long": (
-        "CvcvnoCvcvCvcv CvcvCvcvnoCvcv CvcvCvcvCvcvno CvccnoCvcvCvcv CvccCvcvnoCvcv CvccCvcvCvcvno CvcvnoCvccCvcv "
-        "CvcvCvccnoCvcv CvcvCvccCvcvno CvcvnoCvcvCvcc CvcvCvcvnoCvcc CvcvCvcvCvccno CvccnoCvccCvcv CvccCvccnoCvcv "
-        "CvccCvccCvcvno CvcvnoCvccCvcc CvcvCvccnoCvcc CvcvCvccCvccno CvccnoCvcvCvcc CvccCvcvnoCvcc CvccCvcvCvccno"
-    ).split(),
+    "long": [
+        "CvcvnoCvcvCvcv",
+        "CvcvCvcvnoCvcv",
+        "CvcvCvcvCvcvno",
+        "CvccnoCvcvCvcv",
+        "CvccCvcvnoCvcv",
+        "CvccCvcvCvcvno",
+        "CvcvnoCvccCvcv",
+        "CvcvCvccnoCvcv",
+        "CvcvCvccCvcvno",
+        "CvcvnoCvcvCvcc",
+        "CvcvCvcvnoCvcc",
+        "CvcvCvcvCvccno",
+        "CvccnoCvccCvcv",
+        "CvccCvccnoCvcv",
+        "CvccCvccCvcvno",
+        "CvcvnoCvccCvcc",
+        "CvcvCvccnoCvcc",
+        "CvcvCvccCvccno",
+        "CvccnoCvcvCvcc",
+        "CvccCvcvnoCvcc",
+        "CvccCvcvCvccno",
+    ],
     "medium": ["CvcnoCvc", "CvcCvcno"],
     "short": ["Cvcn"],
     "basic": ["aaanaaan", "aannaaan", "aaannaaa"],
@@ -96,9 +114,7 @@ def derive_password(counter: Uint32, kind: str, password: str, user: str, site: 
 
 
 def pem_of_key(key: Any) -> str:
-    if isinstance(key, rsa.RSAPrivateKey):
-        form = serialization.PrivateFormat.TraditionalOpenSSL
-    elif isinstance(key, (ec.EllipticCurvePrivateKey, dsa.DSAPrivateKey)):
+    if isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, dsa.DSAPrivateKey)):
         form = serialization.PrivateFormat.TraditionalOpenSSL
     else:
         form = serialization.PrivateFormat.PKCS8
@@ -130,7 +146,13 @@ def parse_key(text: str) -> Any:
 
 
 def certificate(
-    cn: str, ips: list, names: list, days: int, key: Any, signer: tuple[x509.Certificate, Any] | None, ca: bool
+    cn: str,
+    ips: list,
+    names: list,
+    days: int,
+    key: Any,
+    signer: tuple[x509.Certificate, Any] | None,
+    ca: bool,
 ) -> Certificate:
     """An X.509 certificate like Sprig's getBaseCertTemplate + getCertAndKey."""
     now = dt.datetime.now(dt.UTC)
@@ -145,14 +167,13 @@ def certificate(
         .not_valid_before(now)
         .not_valid_after(now + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(True, False, True, False, False, ca, False, False, False), critical=True)
         .add_extension(
-            x509.KeyUsage(True, False, True, False, False, ca, False, False, False), critical=True
-        )
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+            critical=False,
         )
     )
-    alternatives = [x509.DNSName(strval(name)) for name in names or ()]
+    alternatives: list[x509.GeneralName] = [x509.DNSName(strval(name)) for name in names or ()]
     alternatives += [x509.IPAddress(ipaddress.ip_address(strval(ip))) for ip in ips or ()]
     if alternatives:
         builder = builder.add_extension(x509.SubjectAlternativeName(alternatives), critical=False)

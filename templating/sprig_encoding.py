@@ -30,7 +30,9 @@ def json_float(value: float) -> str:
     if not math.isfinite(value):
         raise ValueError(f"json: unsupported value: {value!r}".replace("inf", "+Inf").replace("nan", "NaN"))
     if value == 0 or 1e-6 <= abs(value) < 1e21:
-        sign, digits, point = float_digits(value) if value else ("-" if math.copysign(1, value) < 0 else "", "0", 1)
+        sign, digits, point = (
+            float_digits(value) if value else ("-" if math.copysign(1, value) < 0 else "", "0", 1)
+        )
         if point <= 0:
             return f"{sign}0.{'0' * -point}{digits}"
         whole, fraction = (digits + "0" * point)[:point], digits[point:]
@@ -48,7 +50,9 @@ def json_string(text: str, escape_html: bool) -> str:
             out.append(JSON_ESCAPES[char])
         else:
             out.append(JSON_CONTROL.get(char, char))
-    return "".join(out).replace("\\b", "\\u0008").replace("\\f", "\\u000c") if "\\" in encoded else "".join(out)
+    return (
+        "".join(out).replace("\\b", "\\u0008").replace("\\f", "\\u000c") if "\\" in encoded else "".join(out)
+    )
 
 
 def go_json(value: Any, escape_html: bool = True, indent: str | None = None, depth: int = 0) -> str:
@@ -85,7 +89,9 @@ def go_json(value: Any, escape_html: bool = True, indent: str | None = None, dep
     raise ValueError(f"json: unsupported type: {go_type(value)}")
 
 
-def wrap_json(start: str, items: list[str], end: str, inner: str | None, indent: str | None, depth: int) -> str:
+def wrap_json(
+    start: str, items: list[str], end: str, inner: str | None, indent: str | None, depth: int
+) -> str:
     if inner is None:
         return start + ",".join(items) + end
     return start + inner + ("," + inner).join(items) + "\n" + (indent or "") * depth + end
@@ -132,7 +138,9 @@ def json_number(text: str) -> float:
 def must_from_json(text: str) -> Any:
     """encoding/json.Unmarshal into interface{}: every number a float64."""
     try:
-        return json.loads(text, parse_int=json_number, parse_float=json_number, parse_constant=reject_constant)
+        return json.loads(
+            text, parse_int=json_number, parse_float=json_number, parse_constant=reject_constant
+        )
     except json.JSONDecodeError as error:
         if not text.strip():
             raise ValueError("unexpected end of JSON input") from None
@@ -185,7 +193,7 @@ def b32dec(text: str) -> str:
 
 
 def sha1sum(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()  # noqa: S324 - Sprig's function, not for security
+    return hashlib.sha1(text.encode()).hexdigest()
 
 
 def sha256sum(text: str) -> str:
@@ -247,7 +255,7 @@ def regex_find(pattern: str, text: str) -> str:
 def regex_find_all(pattern: str, text: str, limit: int) -> Any:
     """`regexFindAll "re" s n`: at most n matches (all when n < 0); nil when there are none."""
     if limit == 0:
-        return None
+        return StringList()
     return StringList(match.group() for match in matches(compile_regex(pattern), text, limit))
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .printing import format_value
-from .values import GoInt, ListList, StringList, go_type
+from .values import GoInt, ListList, NilMap, StringList, go_type
 
 NIL_DEREFERENCE = "runtime error: invalid memory address or nil pointer dereference"
 
@@ -158,9 +158,18 @@ def has(needle: Any, haystack: Any) -> bool:
 def chunk(size: int, items: Any) -> ListList:
     """`chunk 2 $list`: lists of size elements (the last one shorter)."""
     found = sequence(items, "chunk")
-    if size <= 0:
-        raise ValueError("runtime error: integer divide by zero" if size == 0 else "runtime error: makeslice")
-    return ListList(found[start : start + size] for start in range(0, len(found), size))
+    if size == 0:
+        raise ValueError("runtime error: makeslice: len out of range")
+    count = math.floor((len(found) - 1) / size) + 1
+    chunks = ListList()
+    for index in range(max(count, 0)):
+        width = size
+        if index == count - 1:
+            width = int(math.fmod(len(found), size)) or size
+        if width < 0:
+            raise ValueError("runtime error: makeslice: len out of range")
+        chunks.append(found[index * size : index * size + width])
+    return chunks
 
 
 def slice_(items: Any, *indexes: Any) -> Any:
@@ -168,7 +177,7 @@ def slice_(items: Any, *indexes: Any) -> Any:
     if not isinstance(items, (list, tuple)):
         if items is None:
             raise ValueError(NIL_DEREFERENCE)
-        raise ValueError(f"list should be type of slice or array but {go_kind(items)}")
+        raise TypeError(f"list should be type of slice or array but {go_kind(items)}")
     if not items:
         return None
     from .sprig_math import to_int
@@ -188,7 +197,7 @@ def concat(*lists: Any) -> Any:
         if not isinstance(items, (list, tuple)):
             if items is None:
                 raise ValueError(NIL_DEREFERENCE)
-            raise ValueError(f"Cannot concat type {go_kind(items)} as list")
+            raise TypeError(f"Cannot concat type {go_kind(items)} as list")
         joined.extend(items)
     return joined
 
@@ -221,10 +230,11 @@ def to_strings(value: Any) -> StringList:
 
 
 def get(mapping: dict, key: str) -> Any:
-    return mapping[key] if key in mapping else ""
+    return mapping.get(key, "")
 
 
 def set_(mapping: dict, key: str, value: Any) -> dict:
+    """`set $d "k" v`: changes the map itself (a nil map cannot be written, as in Go)."""
     mapping[key] = value
     return mapping
 
@@ -288,12 +298,14 @@ def merge_into(target: dict, source: dict, overwrite: bool) -> None:
 
 
 def merge(target: dict, *sources: dict) -> dict:
+    target = {} if type(target) is NilMap else target
     for source in sources:
         merge_into(target, source, overwrite=False)
     return target
 
 
 def merge_overwrite(target: dict, *sources: dict) -> dict:
+    target = {} if type(target) is NilMap else target
     for source in sources:
         merge_into(target, source, overwrite=True)
     return target
@@ -307,6 +319,8 @@ def deep_copy(value: Any) -> Any:
 
 
 def copy_value(value: Any) -> Any:
+    if hasattr(value, "go_copy"):
+        return value.go_copy()
     if isinstance(value, dict):
         return type(value)({key: copy_value(item) for key, item in value.items()})
     if isinstance(value, (list, tuple)):
@@ -378,8 +392,23 @@ LISTS: dict[str, Callable] = {
     "dig": dig,
     "deepEqual": deep_equal,
 }
-for _name in (
-    "append push prepend first last rest initial reverse compact uniq without has chunk slice merge "
-    "mergeOverwrite deepCopy"
-).split():
+for _name in [
+    "append",
+    "push",
+    "prepend",
+    "first",
+    "last",
+    "rest",
+    "initial",
+    "reverse",
+    "compact",
+    "uniq",
+    "without",
+    "has",
+    "chunk",
+    "slice",
+    "merge",
+    "mergeOverwrite",
+    "deepCopy",
+]:
     LISTS["must" + _name[0].upper() + _name[1:]] = LISTS[_name]  # a failure is an error either way

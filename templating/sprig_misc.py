@@ -22,7 +22,9 @@ def unescape(text: str, whole: str) -> str:
         if data[index] == 0x25:
             chunk = data[index : index + 3]
             if len(chunk) < 3 or not all(chr(c) in "0123456789abcdefABCDEF" for c in chunk[1:]):
-                raise ValueError(f'unable to parse url: parse "{whole}": invalid URL escape "{chunk.decode(errors="replace")}"')
+                raise ValueError(
+                    f'unable to parse url: parse "{whole}": invalid URL escape "{chunk.decode(errors="replace")}"'
+                )
             out.append(int(chunk[1:].decode(), 16))
             index += 3
         else:
@@ -42,14 +44,24 @@ def url_parse(text: str) -> dict:
         scheme, rest = found.group().lower(), rest[found.end() + 1 :]
     elif rest.startswith(":"):
         raise ValueError(f'unable to parse url: parse "{text}": missing protocol scheme')
-    rest, question, query = rest.partition("?")
-    result = {"scheme": scheme, "host": "", "hostname": "", "path": "", "query": query, "opaque": "",
-              "fragment": unescape(fragment, text), "userinfo": ""}
+    rest, _question, query = rest.partition("?")
+    result = {
+        "scheme": scheme,
+        "host": "",
+        "hostname": "",
+        "path": "",
+        "query": query,
+        "opaque": "",
+        "fragment": unescape(fragment, text),
+        "userinfo": "",
+    }
     if scheme and not rest.startswith("/"):
         result["opaque"] = rest
         return result
     if not scheme and ":" in rest.split("/", 1)[0]:
-        raise ValueError(f'unable to parse url: parse "{text}": first path segment in URL cannot contain colon')
+        raise ValueError(
+            f'unable to parse url: parse "{text}": first path segment in URL cannot contain colon'
+        )
     if rest.startswith("//"):
         authority, slash, path = rest[2:].partition("/")
         rest = slash + path
@@ -71,14 +83,18 @@ def hostname(host: str) -> str:
 def dict_text(mapping: dict, key: str) -> str:
     value = mapping.get(key, "")
     if not isinstance(value, str):
-        raise ValueError(f"unable to parse {key} key, must be of type string, but {go_kind(value)} found")
+        raise TypeError(f"unable to parse {key} key, must be of type string, but {go_kind(value)} found")
     return value
 
 
 def url_join(mapping: dict) -> str:
     """`urlJoin`: the URL of a dict like urlParse's (Go's URL.String)."""
     scheme, host, path = dict_text(mapping, "scheme"), dict_text(mapping, "host"), dict_text(mapping, "path")
-    query, opaque, fragment = dict_text(mapping, "query"), dict_text(mapping, "opaque"), dict_text(mapping, "fragment")
+    query, opaque, fragment = (
+        dict_text(mapping, "query"),
+        dict_text(mapping, "opaque"),
+        dict_text(mapping, "fragment"),
+    )
     userinfo = dict_text(mapping, "userinfo")
     out = scheme + ":" if scheme else ""
     if opaque:
@@ -114,12 +130,12 @@ def fail(message: str) -> str:
 def get_host_by_name(name: str) -> str:
     """`getHostByName`: one of the host's addresses (a random one, as Sprig)."""
     try:
-        addresses = sorted({info[4][0] for info in socket.getaddrinfo(name, None)})
+        addresses = sorted({str(info[4][0]) for info in socket.getaddrinfo(name, None)})
     except OSError:
         addresses = []
     if not addresses:
         raise ValueError("runtime error: index out of range [0] with length 0")
-    return random.choice(addresses)  # noqa: S311 - not for security
+    return random.choice(addresses)
 
 
 MISC: dict[str, Callable] = {

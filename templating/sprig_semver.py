@@ -8,9 +8,7 @@ from typing import Any
 
 from .values import INT64_MAX
 
-CORE = (
-    r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
-)
+CORE = r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
 VERSION = re.compile("^" + CORE + "$")
 CV = (
     r"v?([0-9|x|X|\*]+)(\.[0-9|x|X|\*]+)?(\.[0-9|x|X|\*]+)?"
@@ -49,6 +47,28 @@ class Version:
         text += f"-{self.pre}" if self.pre else ""
         return text + (f"+{self.metadata}" if self.metadata else "")
 
+    def go_copy(self) -> Version:
+        """copystructure's copy: the unexported fields are not copied."""
+        return Version(0, 0, 0, "", "", "")
+
+    def go_struct(self) -> tuple:
+        from .values import Uint64
+
+        return (
+            Uint64(self.major),
+            Uint64(self.minor),
+            Uint64(self.patch),
+            self.pre,
+            self.metadata,
+            self.original,
+        )
+
+    def go_syntax(self) -> str:
+        return (
+            f"&semver.Version{{major:{self.major:#x}, minor:{self.minor:#x}, patch:{self.patch:#x}, "
+            f'pre:"{self.pre}", metadata:"{self.metadata}", original:"{self.original}"}}'
+        )
+
     def go_json(self) -> str:
         return '"' + self.go_string() + '"'
 
@@ -63,7 +83,7 @@ class Version:
 
     def value(self, **changes: Any) -> Version:
         """A Version value (not a pointer), as IncMinor and friends return."""
-        fields = {
+        fields: dict[str, Any] = {
             "major": self.major,
             "minor": self.minor,
             "patch": self.patch,
@@ -81,7 +101,9 @@ class Version:
 def parse_uint(text: str) -> int:
     value = int(text)
     if value > UINT64_MAX:
-        raise SemVerError(f'Error parsing version segment: strconv.ParseUint: parsing "{text}": value out of range')
+        raise SemVerError(
+            f'Error parsing version segment: strconv.ParseUint: parsing "{text}": value out of range'
+        )
     return value
 
 
@@ -161,7 +183,12 @@ class Constraint:
         if found is None:
             raise SemVerError(f"improper constraint: {text}")
         self.op, self.orig = found.group(1), found.group(2)
-        major, minor, patch, pre = found.group(3), found.group(4) or "", found.group(5) or "", found.group(6) or ""
+        major, minor, patch, pre = (
+            found.group(3),
+            found.group(4) or "",
+            found.group(5) or "",
+            found.group(6) or "",
+        )
         self.minor_dirty = self.patch_dirty = self.dirty = False
         version = self.orig
         if is_x(major):

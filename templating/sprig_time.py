@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .printing import format_time
 from .values import GoInt, wrap64
@@ -151,8 +151,8 @@ def parse_time(layout: str, text: str) -> datetime:
     hour = int(fields.get("hour", 0)) or int(fields.get("hour12", 0)) % 12 + (
         12 * (fields.get("ampm", "").lower() == "pm")
     )
-    moment = datetime(
-        max(year, 1),
+    moment = (YearZero if year == 0 else datetime)(
+        year or YEAR_ZERO_SHIFT,
         month,
         int(fields.get("day", 1)),
         hour,
@@ -164,6 +164,19 @@ def parse_time(layout: str, text: str) -> datetime:
         return moment.replace(tzinfo=zone_of(fields["offset"]))
     zone = fields.get("zone", "UTC")
     return moment.replace(tzinfo=UTC if zone == "UTC" else timezone(timedelta(0), zone))
+
+
+YEAR_ZERO_SHIFT = 400
+
+
+class YearZero(datetime):
+    """A time in Go's year 0 (a layout without a year), kept 400 years later (same calendar) and shown as 0."""
+
+    __slots__ = ()
+
+    @property
+    def year(self) -> int:  # type: ignore[override]
+        return super().year - YEAR_ZERO_SHIFT
 
 
 def month_number(fields: dict) -> int:
@@ -184,7 +197,16 @@ def zone_of(offset: str) -> timezone:
     return timezone(timedelta(seconds=-seconds if offset[0] == "-" else seconds))
 
 
-NANOS = {"ns": 1, "us": 1000, "µs": 1000, "μs": 1000, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+NANOS = {
+    "ns": 1,
+    "us": 1000,
+    "µs": 1000,
+    "μs": 1000,
+    "ms": 10**6,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+}
 DURATION_TERM = re.compile(r"([0-9]*)(?:\.([0-9]*))?(ns|us|µs|μs|ms|s|m|h)")
 
 
@@ -254,8 +276,10 @@ def parse_duration(text: str) -> int:
     while position < len(body):
         found = DURATION_TERM.match(body, position)
         if found is None or (not found.group(1) and not found.group(2)):
-            if found is None and re.match(r"[0-9.]*", body[position:]).group() and not re.match(
-                r"[0-9]*(?:\.[0-9]*)?[a-zµμ]", body[position:]
+            if (
+                found is None
+                and re.match(r"[0-9.]", body[position:])
+                and not re.match(r"[0-9]*(?:\.[0-9]*)?[a-zµμ]", body[position:])
             ):
                 raise ValueError(f'time: missing unit in duration "{text}"')
             raise ValueError(f'time: invalid duration "{text}"')
@@ -349,7 +373,8 @@ def must_to_date(layout: str, text: str) -> datetime:
 
 def unix_seconds(moment: datetime) -> int:
     delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return delta.days * 86400 + delta.seconds
+    shift = 146097 * 86400 if isinstance(moment, YearZero) else 0
+    return delta.days * 86400 + delta.seconds - shift
 
 
 def unix_epoch(moment: datetime) -> str:
@@ -384,7 +409,14 @@ def duration_round(value: Any) -> str:
         nanos = 0
     size = abs(nanos)
     hour = 3600 * 10**9
-    for unit, suffix in ((hour * 24 * 365, "y"), (hour * 24 * 30, "mo"), (hour * 24, "d"), (hour, "h"), (60 * 10**9, "m"), (10**9, "s")):
+    for unit, suffix in (
+        (hour * 24 * 365, "y"),
+        (hour * 24 * 30, "mo"),
+        (hour * 24, "d"),
+        (hour, "h"),
+        (60 * 10**9, "m"),
+        (10**9, "s"),
+    ):
         if size > unit:
             return f"{size // unit}{suffix}"
     return "0s"
@@ -392,7 +424,9 @@ def duration_round(value: Any) -> str:
 
 def ago(value: Any) -> str:
     """`ago $t`: the time since, rounded to the second."""
-    moment = value if isinstance(value, datetime) else unix_time(value) if type(value) in (int, GoInt) else now()
+    moment = (
+        value if isinstance(value, datetime) else unix_time(value) if type(value) in (int, GoInt) else now()
+    )
     seconds = round((now() - moment).total_seconds())
     return duration_text(seconds * 10**9)
 
@@ -410,7 +444,9 @@ def time_methods() -> dict[str, Callable]:
     def add_date(moment: datetime, years: int, months: int, days: int) -> datetime:
         month_index = moment.month - 1 + months
         year, month = moment.year + years + month_index // 12, month_index % 12 + 1
-        base = datetime(year, month, 1, moment.hour, moment.minute, moment.second, moment.microsecond, moment.tzinfo)
+        base = datetime(
+            year, month, 1, moment.hour, moment.minute, moment.second, moment.microsecond, moment.tzinfo
+        )
         return base + timedelta(days=moment.day - 1 + days)
 
     def sub(moment: datetime, other: datetime) -> Duration:

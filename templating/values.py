@@ -77,6 +77,16 @@ class ListList(list):
     go_name = "[][]interface {}"
 
 
+class NilMap(dict):
+    """Go's nil map (nil passed for a map parameter): reads as empty, writing to it is Go's panic."""
+
+    __slots__ = ()
+    go_name = "map[string]interface {}"
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise ValueError("assignment to entry in nil map")
+
+
 class StringMap(dict):
     """Go's map[string]string (split, splitn)."""
 
@@ -160,6 +170,7 @@ GO_TYPES = {
     int: "int64",
     GoInt: "int",
     float: "float64",
+    complex: "complex128",
     str: "string",
     list: "[]interface {}",
     tuple: "[]interface {}",
