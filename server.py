@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import json
 import logging
 import os
 import sys
@@ -17,8 +16,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Map, Rule
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import BaseConverter, Map, Rule
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from handlers import api, cors, health, openapi
@@ -30,20 +30,44 @@ from project.engines.execution import Limits
 from project.loading.files import file_stamps
 from project.loading.loader import load_project
 from project.settings import Settings, settings_from_env
+from serving.logs import configure_logging
+from serving.requests import REQUEST_ID_HEADER, SentBody, log_request, new_record
 
 log = logging.getLogger("sluice")
 
+# Werkzeug adds HEAD wherever GET is allowed. Any other method is a 405 with `Allow` (see route()).
+METHOD_ORDER = ("GET", "HEAD", "POST", "OPTIONS")
+READ = ["GET"]
+CALL = ["GET", "POST", "OPTIONS"]  # OPTIONS: CORS preflights (answered before routing) and plain OPTIONS
+
+
+class ApiNameConverter(BaseConverter):
+    """An API name: one path segment, but not one of the names the routes above already give a meaning."""
+
+    regex = r"(?!(?:openapi|docs)(?:/|$))[^/]+"
+
+
 URL_MAP = Map(
     [
-        Rule("/v1/ping", endpoint="ping", methods=["GET"]),
-        Rule("/v1/health", endpoint="health", methods=["GET"]),
-        Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi"),
-        Rule("/v1/organizations/<org>/projects/<project>/runtime/api/openapi", endpoint="cloud_openapi"),
-        Rule("/v1/instances/<instance>/api/docs", endpoint="docs"),
-        Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=["GET"]),
-        Rule("/v1/instances/<instance>/api/<name>", endpoint="run_api"),
-        Rule("/v1/organizations/<org>/projects/<project>/runtime/api/<name>", endpoint="run_cloud_api"),
-    ]
+        Rule("/v1/ping", endpoint="ping", methods=READ),
+        Rule("/v1/health", endpoint="health", methods=READ),
+        Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi", methods=READ),
+        Rule(
+            "/v1/organizations/<org>/projects/<project>/runtime/api/openapi",
+            endpoint="cloud_openapi",
+            methods=READ,
+        ),
+        Rule("/v1/instances/<instance>/api/docs", endpoint="docs", methods=READ),
+        Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=READ),
+        Rule("/v1/instances/<instance>/api/<api:name>", endpoint="run_api", methods=CALL),
+        Rule(
+            "/v1/organizations/<org>/projects/<project>/runtime/api/<api:name>",
+            endpoint="run_cloud_api",
+            methods=CALL,
+        ),
+    ],
+    converters={"api": ApiNameConverter},
+    merge_slashes=False,  # `api//bid` is a 404: Werkzeug's merging redirect lost its Location on the way out
 )
 
 HANDLERS: dict[str, Callable[..., Response]] = {
@@ -68,6 +92,8 @@ ERROR_STATUS: list[tuple[type[errors.SluiceError], int]] = [
     (errors.BrokenApiError, 500),
     (errors.ProjectError, 500),
     (errors.OverloadedError, 503),
+    (errors.NotAcceptableError, 406),
+    (errors.EngineUnavailableError, 503),
 ]
 
 RELOAD_CHECK_SECONDS = 1.0
@@ -83,11 +109,12 @@ class Sluice:
             authenticator_from_settings(settings.project_dir, os.environ) if settings.auth else None
         )
         self._project = load_project(settings)
+        log_project(self._project, "loaded")
         self._sources_stamp = file_stamps(settings.project_dir) if settings.reload else None
         self._next_check = 0.0
         self._reload_lock = threading.Lock()
 
-    def current_project(self) -> Project | None:
+    def current_project(self) -> Project:
         return self._project
 
     def project(self) -> Project:
@@ -108,11 +135,7 @@ class Sluice:
             self._sources_stamp = stamp
             try:
                 self._project = load_project(self.settings)
-                log.info(
-                    "project reloaded: %d APIs, %d problems",
-                    len(self._project.apis),
-                    len(self._project.errors),
-                )
+                log_project(self._project, "reloaded")
             except errors.ProjectError as error:
                 log.error("project reload failed, still serving the previous one: %s", error)
             except Exception:  # a failed build (disk full, permissions) must not fail requests
@@ -134,19 +157,44 @@ class Sluice:
         adapter = URL_MAP.bind_to_environ(request.environ)
         try:
             endpoint, values = adapter.match()
+            if request.method == "OPTIONS":  # not a preflight (those are answered before routing)
+                return Response(status=204, headers={"Allow": allow_header(adapter.allowed_methods())})
             return HANDLERS[endpoint](self, request, **values)
         except errors.SluiceError as error:
             return response_for_error(error)
         except HTTPException as error:
-            return error_response(error.description or error.name, error.code or 500)
+            return response_for_http_exception(error, request)
         except Exception:
             log.exception("unexpected error while answering %s %s", request.method, request.path)
             return error_response("internal error", 500)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        record = new_record(environ)
         request = Request(environ)
         request.max_content_length = MAX_BODY_BYTES  # a larger body is a 413, not memory spent
-        return self.dispatch(request)(environ, start_response)
+        response = self.dispatch(request)
+        response.headers[REQUEST_ID_HEADER] = record.request_id
+        if record.timings:
+            response.headers["Server-Timing"] = record.server_timing()
+        status = response.status_code
+        return SentBody(response(environ, start_response), lambda sent: log_request(record, status, sent))
+
+
+def log_project(project: Project, verb: str) -> None:
+    """The load result in one line, then one line per failed file naming it and its error."""
+    level = logging.WARNING if project.errors else logging.INFO
+    log.log(
+        level,
+        "project %s: %d APIs, %d errors, %d warnings",
+        verb,
+        len(project.apis),
+        len(project.errors),
+        len(project.warnings),
+    )
+    for error in project.errors:
+        log.error("load error: %s", error, extra={"file": error.path, "line": error.line, "kind": "load"})
+    for warning in project.warnings:
+        log.warning("load warning: %s", warning)
 
 
 def response_for_error(error: errors.SluiceError) -> Response:
@@ -167,10 +215,37 @@ def response_for_error(error: errors.SluiceError) -> Response:
     return response
 
 
+def response_for_http_exception(error: HTTPException, request: Request) -> Response:
+    """Werkzeug's routing and body errors as JSON, keeping their headers (`Allow` on a 405, `Location`)."""
+    message = error.description or error.name
+    if isinstance(error, MethodNotAllowed):
+        message = _only(error.valid_methods or [])
+    response = error_response(message, error.code or 500)
+    for name, value in error.get_response(request.environ).headers.items():
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    if isinstance(error, MethodNotAllowed):
+        response.headers["Allow"] = allow_header(error.valid_methods or [])
+    return response
+
+
+def allow_header(methods: Iterable[str]) -> str:
+    """The methods in one stable order: `GET, HEAD, POST, OPTIONS`."""
+    known = [method for method in METHOD_ORDER if method in methods]
+    return ", ".join(known + sorted(set(methods) - set(METHOD_ORDER)))
+
+
+def _only(methods: Iterable[str]) -> str:
+    """`GET only`, `GET or POST only`: the methods a caller would use (HEAD and OPTIONS go without saying)."""
+    usable = [method for method in METHOD_ORDER if method in methods and method not in ("HEAD", "OPTIONS")]
+    return " or ".join(usable) + " only"
+
+
 def create_app(settings: Settings | None = None, **overrides: Any) -> Sluice:
     """The WSGI app; without settings, they come from `SLUICE_*` environment variables (gunicorn)."""
     if settings is None:
         settings = settings_from_env(os.environ, **overrides)
+    configure_logging(settings.log_format, settings.log_level)
     return Sluice(settings)
 
 
@@ -270,6 +345,7 @@ def settings_from_command_line(options: argparse.Namespace) -> Settings:
         cors_origins=tuple(origins),
         duckdb_threads=options.duckdb_threads,
         max_queries=options.max_queries,
+        log_format=options.log_format,
     )
 
 
@@ -282,29 +358,11 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line, for log collectors."""
+class QuietRequestHandler(WSGIRequestHandler):
+    """The dev server's handler without its own (coloured) request lines: the app logs one per request."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
-def configure_logging(log_format: str) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        JsonLogFormatter()
-        if log_format == "json"
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -335,9 +393,14 @@ def main(argv: list[str] | None = None) -> int:
     ) as error:  # unusable auth settings, missing project folder: say so, no traceback
         print(f"error: {error}", file=sys.stderr)
         return 2
-    for error in app.current_project().errors if app.current_project() else ():
-        log.warning("%s", error)
-    run_simple(options.host, options.port, app, threaded=True, use_reloader=False)
+    run_simple(
+        options.host,
+        options.port,
+        app,
+        threaded=True,
+        use_reloader=False,
+        request_handler=QuietRequestHandler,
+    )
     return 0
 
 

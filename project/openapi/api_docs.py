@@ -73,12 +73,12 @@ def infer_row_schema(project: Project, api: Api) -> dict:
     if definition.resolver == "metrics_sql":
         sql = compile_metrics_sql(sql, project.metrics_views, None)
     bound_sql, params = bind_sql(sql, markers.values, markers.sources)
-    cursor = database.cursor()
+    session = database.session()
     try:
-        described = database.describe(cursor, bound_sql, params)
+        columns = session.describe(bound_sql, params)
     finally:
-        cursor.close()
-    return nullable(response_schema_for_columns(described.names, [str(type_) for type_ in described.types]))
+        session.close()
+    return nullable(response_schema_for_columns([c.name for c in columns], [c.type for c in columns]))
 
 
 def nullable(schema: dict) -> dict:
