@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import json
 import logging
 import os
 import sys
@@ -19,16 +18,20 @@ from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from handlers import api, cors, health, openapi
 from handlers.responses import error_response
 from project import errors
 from project.auth.authn import authenticator_from_settings
+from project.definitions import Project
 from project.engines.execution import Limits
 from project.loading.files import file_stamps
-from project.loading.loader import Project, load_project, newly_failed_models
+from project.loading.loader import load_project, newly_failed_models
 from project.settings import Settings, allowed_dirs_from_env, settings_from_env
+from serving.logs import configure_logging
+from serving.requests import REQUEST_ID_HEADER, SentBody, log_request, new_record
 
 log = logging.getLogger("sluice")
 
@@ -67,6 +70,7 @@ ERROR_STATUS: list[tuple[type[errors.SluiceError], int]] = [
     (errors.BrokenApiError, 500),
     (errors.ProjectError, 500),
     (errors.OverloadedError, 503),
+    (errors.EngineUnavailableError, 503),
 ]
 
 RELOAD_CHECK_SECONDS = 1.0
@@ -82,6 +86,7 @@ class Sluice:
             authenticator_from_settings(settings.project_dir, os.environ) if settings.auth else None
         )
         self._project = load_project(settings)
+        log_project(self._project, "loaded")
         self._sources_stamp = file_stamps(settings.project_dir) if settings.reload else None
         self._next_check = 0.0
         self._reload_lock = threading.Lock()
@@ -110,11 +115,7 @@ class Sluice:
                 if self._keeps_previous(project):
                     return
                 self._project = project
-                log.info(
-                    "project reloaded: %d APIs, %d problems",
-                    len(self._project.apis),
-                    len(self._project.errors),
-                )
+                log_project(self._project, "reloaded")
             except errors.ProjectError as error:
                 log.error("project reload failed, still serving the previous one: %s", error)
             except Exception:  # a failed build (disk full, permissions) must not fail requests
@@ -157,9 +158,32 @@ class Sluice:
             return error_response("internal error", 500)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        record = new_record(environ)
         request = Request(environ)
         request.max_content_length = MAX_BODY_BYTES  # a larger body is a 413, not memory spent
-        return self.dispatch(request)(environ, start_response)
+        response = self.dispatch(request)
+        response.headers[REQUEST_ID_HEADER] = record.request_id
+        if record.timings:
+            response.headers["Server-Timing"] = record.server_timing()
+        status = response.status_code
+        return SentBody(response(environ, start_response), lambda sent: log_request(record, status, sent))
+
+
+def log_project(project: Project, verb: str) -> None:
+    """The load result in one line, then one line per failed file naming it and its error."""
+    level = logging.WARNING if project.errors else logging.INFO
+    log.log(
+        level,
+        "project %s: %d APIs, %d errors, %d warnings",
+        verb,
+        len(project.apis),
+        len(project.errors),
+        len(project.warnings),
+    )
+    for error in project.errors:
+        log.error("load error: %s", error, extra={"file": error.path, "line": error.line, "kind": "load"})
+    for warning in project.warnings:
+        log.warning("load warning: %s", warning)
 
 
 def response_for_error(error: errors.SluiceError) -> Response:
@@ -184,6 +208,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Sluice:
     """The WSGI app; without settings, they come from `SLUICE_*` environment variables (gunicorn)."""
     if settings is None:
         settings = settings_from_env(os.environ, **overrides)
+    configure_logging(settings.log_format, settings.log_level)
     return Sluice(settings)
 
 
@@ -294,6 +319,7 @@ def settings_from_command_line(options: argparse.Namespace) -> Settings:
         duckdb_threads=options.duckdb_threads,
         max_queries=options.max_queries,
         allow_dirs=tuple(options.allow_dirs or allowed_dirs_from_env(os.environ)),
+        log_format=options.log_format,
     )
 
 
@@ -306,29 +332,11 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line, for log collectors."""
+class QuietRequestHandler(WSGIRequestHandler):
+    """The dev server's handler without its own (coloured) request lines: the app logs one per request."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
-def configure_logging(log_format: str) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        JsonLogFormatter()
-        if log_format == "json"
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -361,9 +369,14 @@ def _run(options: argparse.Namespace) -> int:
     from werkzeug.serving import run_simple
 
     app = create_app(settings_from_command_line(options))
-    for error in app.current_project().errors if app.current_project() else ():
-        log.warning("%s", error)
-    run_simple(options.host, options.port, app, threaded=True, use_reloader=False)
+    run_simple(
+        options.host,
+        options.port,
+        app,
+        threaded=True,
+        use_reloader=False,
+        request_handler=QuietRequestHandler,
+    )
     return 0
 
 

@@ -11,6 +11,7 @@ from handlers.auth import authenticate, check_cloud_names
 from project.calls.runner import Caller, caller_arguments, find_api
 from project.calls.runner import run_api as run_project_api
 from project.errors import NotFoundError
+from serving.requests import record_of
 
 INSTANCE = "default"
 
@@ -33,9 +34,12 @@ def run_cloud_api(app: Any, request: Request, org: str, project: str, name: str)
 
 
 def _answer(app: Any, request: Request, caller: Caller, name: str, body: dict[str, Any]) -> Response:
+    record = record_of(request.environ)
+    record.api = name
     project = app.project()
     args = caller_arguments(find_api(project, name), body, query_lists(request))
     stream = run_project_api(project, name, args, caller, app.limits())
+    record.rows = stream.rows_sent
     whole = stream.whole()
     if whole is not None:
         return Response(whole, mimetype="application/json")

@@ -29,9 +29,14 @@ def ping(app: Any, request: Request) -> Response:
 
 
 def health(app: Any, request: Request) -> Response:
-    """GET /v1/health: 200 when the project is loaded (listing what failed to load), else 503."""
+    """GET /v1/health: readiness. 200 "ok", or 200 "degraded" listing the files that failed to load (the
+    last good build keeps serving); 503 only while no project has ever loaded."""
     project = app.current_project()
     if project is None:
         return json_response({"status": "loading", "errors": []}, status=503)
-    failed = [{"path": error.path, "line": error.line, "error": error.message} for error in project.errors]
-    return json_response({"status": "ok", "apis": len(project.apis), "errors": failed})
+    failed = [
+        {"path": error.path, "line": error.line, "column": error.column, "error": error.message}
+        for error in project.errors
+    ]
+    status = "degraded" if failed else "ok"
+    return json_response({"status": status, "apis": len(project.apis), "errors": failed})

@@ -66,3 +66,8 @@ class AuthenticationError(SluiceError):
 
 class OverloadedError(SluiceError):
     """The server has no capacity for the request right now."""
+
+
+class EngineUnavailableError(SluiceError):
+    """A connector's engine cannot be reached (down, refusing connections): the message names the connector,
+    never its credentials."""

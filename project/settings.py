@@ -28,6 +28,8 @@ class Settings:
     duckdb_threads: int | None = None  # None: DuckDB's default (one per core)
     max_queries: int = 64  # queries running at once in one process; more is a 503 (0: no limit)
     allow_dirs: tuple[str, ...] = ()  # folders outside the project that SQL may read files from
+    log_format: str = "text"  # "text" (one plain line per record) or "json" (one object per line)
+    log_level: str = "INFO"
 
     @property
     def resolved_state_dir(self) -> str:
@@ -58,6 +60,8 @@ def settings_from_env(env: Mapping[str, str], **overrides) -> Settings:
         "duckdb_threads": int(env["SLUICE_DUCKDB_THREADS"]) if env.get("SLUICE_DUCKDB_THREADS") else None,
         "max_queries": int(env.get("SLUICE_MAX_QUERIES", 64)),
         "allow_dirs": allowed_dirs_from_env(env),
+        "log_format": env.get("SLUICE_LOG_FORMAT", "text"),
+        "log_level": env.get("SLUICE_LOG_LEVEL", "INFO"),
         "auth": _flag(env.get("SLUICE_AUTH")),
         "org": env.get("SLUICE_ORG") or None,
         "project_name": env.get("SLUICE_PROJECT_NAME") or None,

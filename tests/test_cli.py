@@ -59,7 +59,7 @@ def test_check_also_answers_to_the_spelling_without_dashes():
 def test_json_logs_are_one_object_per_line():
     import logging
 
-    from server import JsonLogFormatter
+    from serving.logs import JsonFormatter as JsonLogFormatter
 
     record = logging.LogRecord("sluice", logging.WARNING, __file__, 1, "query failed: %s", ("boom",), None)
     assert json.loads(JsonLogFormatter().format(record))["message"] == "query failed: boom"

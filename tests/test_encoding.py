@@ -34,12 +34,21 @@ CASES = [
     ("TIMESTAMP_NS '2022-01-01 00:00:00.000000001'", '"2022-01-01T00:00:00.000000001Z"'),
     ("TIMESTAMP_MS '2022-01-01 00:00:00.12'", '"2022-01-01T00:00:00.12Z"'),
     ("TIMESTAMP_S '2022-01-01 00:00:10'", '"2022-01-01T00:00:10Z"'),
-    ("TIME '12:35:00'", '"12:35:00"'),
-    (
-        "INTERVAL '14 months 3 days 25 hours 61 seconds 5 microseconds'",
-        '{"months":14,"days":3,"micros":90061000005}',
-    ),
-    ("-INTERVAL '1 month 2 seconds'", '{"months":-1,"days":0,"micros":-2000000}'),
+    # TIME as Rill writes it: a timestamp on 0001-01-01 in UTC, fraction kept
+    ("TIME '12:35:00'", '"0001-01-01T12:35:00Z"'),
+    ("TIME '00:02:03.456789'", '"0001-01-01T00:02:03.456789Z"'),
+    ("TIME '23:59:59.5'", '"0001-01-01T23:59:59.5Z"'),
+    ("TIMETZ '12:34:56+02'", '"0001-01-01T10:34:56Z"'),
+    ("NULL::TIME", "null"),
+    # INTERVAL as Rill writes it: milliseconds, a month counted as 30 days
+    ("INTERVAL 1 YEAR", "31104000000"),
+    ("INTERVAL 1 MONTH", "2592000000"),
+    ("INTERVAL '14 months 3 days 25 hours 61 seconds 5 microseconds'", "36637261000"),
+    ("INTERVAL '1.5 milliseconds'", "1"),
+    ("-INTERVAL '1 month 2 seconds'", "-2592002000"),
+    ("INTERVAL '-1.5 milliseconds'", "-1"),
+    ("INTERVAL 200000 YEARS", "6220800000000000"),
+    ("NULL::INTERVAL", "null"),
     ("'ab'::BLOB", '"YWI="'),
     ("[1, 2, NULL]", "[1,2,null]"),
     ("[TIMESTAMP '2020-01-01', NULL]", '["2020-01-01T00:00:00Z",null]'),
@@ -48,6 +57,11 @@ CASES = [
     ("{'a': 1, 'b b': 'nan'::DOUBLE}", '{"a":1,"b b":null}'),
     ("{'t': TIMESTAMP '2020-01-01 00:00:01'}", '{"t":"2020-01-01T00:00:01Z"}'),
     ("MAP {'k': 1.5::DOUBLE}", '{"k":1.5}'),
+    # A NULL struct is null, also when its fields need converting
+    ("NULL::STRUCT(a DOUBLE, t TIMESTAMP)", "null"),
+    ("[NULL::STRUCT(a FLOAT), {'a': 1.5::FLOAT}]", '[null,{"a":1.5}]'),
+    ("{'a': NULL::DOUBLE}", '{"a":null}'),
+    ("{'i': INTERVAL 1 DAY, 't': TIME '01:02:03'}", '{"i":86400000,"t":"0001-01-01T01:02:03Z"}'),
     ("MAP {'k': 'inf'::DOUBLE}", '{"k":null}'),
 ]
 

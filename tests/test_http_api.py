@@ -191,7 +191,7 @@ def test_small_answers_are_the_same_whichever_encoder_writes_them(project_client
                 "dec": 1.5,
                 "ts": "2022-01-01T14:49:50.459Z",
                 "day": "1983-03-08",
-                "t": "12:35:00.5",
+                "t": "0001-01-01T12:35:00.5Z",
                 "yes": True,
                 "s": 'it\'s "quoted" ü',
                 "nothing": None,

@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from project.auth.policy import CallerPolicy, rule_allows
+from project.definitions import Api, BrokenApi, Project, proxy_chain
 from project.engines.execution import Limits, RowStream, stream_query
 from project.errors import AccessDeniedError, BrokenApiError, NotFoundError, QueryError, SluiceError
-from project.loading.loader import Api, Project
 from project.loading.models import referenced_names
 from project.metrics.sql import compile_metrics_sql
 from project.sql.binding import bind_sql
 from project.sql.rendering import Markers, render_sql
+from templating import Template
 
-MAX_PROXY_DEPTH = 32
 METRICS_CACHE_SIZE = 1024
 
 
@@ -34,7 +34,7 @@ def find_api(project: Project, name: str) -> Api:
     api = project.apis.get(name)
     if api is None:
         raise NotFoundError(f'api with name "{name}" not found')
-    if api.error is not None:
+    if isinstance(api, BrokenApi):
         raise BrokenApiError(str(api.error))
     return api
 
@@ -53,11 +53,10 @@ def run_api(
 ) -> RowStream:
     """Run an API for these arguments and return its answer with the first batch fetched."""
     api, args = _resolve(project, name, args, caller)
-    definition = api.definition
-    assert definition is not None and api.template is not None
+    definition, template = api.definition, _query_template(api)
     data = project.data(args, caller.user)
     markers = Markers()
-    sql = render_sql(api.template, data, markers)
+    sql = render_sql(template, data, markers)
     if definition.resolver == "metrics_sql":
         applies = caller.authenticated and not definition.skip_nested_security
         policy = CallerPolicy(_database(project), data, markers) if applies else None
@@ -101,24 +100,27 @@ def _resolve(
     project: Project, name: str, args: Mapping[str, Any], caller: Caller
 ) -> tuple[Api, dict[str, Any]]:
     """Follow `api: other` links, checking access on each; a link's static args win over the caller's."""
-    api = find_api(project, name)
     merged = dict(args)
-    for _ in range(MAX_PROXY_DEPTH):
-        definition = api.definition
-        assert definition is not None
+    for link in proxy_chain(project.apis, name):
+        api = find_api(project, link)
         _check_access(project, api, caller)
-        if definition.resolver != "api":
+        if not api.is_proxy:
             return api, merged
-        merged = {**merged, **definition.proxy_args}
-        api = find_api(project, definition.proxy_to or "")
-    raise QueryError(f'infinite recursion detected: the API "{name}" proxies to itself')
+        merged = {**merged, **api.definition.proxy_args}
+    raise NotFoundError(f'api with name "{name}" not found')  # unreachable: a chain ends at a non-proxy
+
+
+def _query_template(api: Api) -> Template:
+    if api.template is None:  # only proxies have none, and _resolve follows them to their end
+        raise QueryError(f'the API "{api.name}" has no query')
+    return api.template
 
 
 def _check_access(project: Project, api: Api, caller: Caller) -> None:
     if not caller.authenticated or api.access is None or api.access is True:
         return
     if not rule_allows(_database(project), api.access, project.data({}, caller.user)):
-        raise AccessDeniedError(f'does not have access to api "{api.definition.name}"')  # type: ignore[union-attr]
+        raise AccessDeniedError(f'does not have access to api "{api.name}"')
 
 
 def _database(project: Project):

@@ -2,7 +2,7 @@
 
 Encoding in Python costs far more than the query; DuckDB writes JSON in bulk. Each column gets a SQL
 expression that turns its type into the JSON Sluice promises (RFC 3339 timestamps, null for NaN, base64
-blobs, interval objects), recursing through lists, structs and maps; the row becomes `json_object(...)`.
+blobs, times and intervals as Rill writes them), recursing through lists, structs and maps; the row becomes `json_object(...)`.
 """
 
 from __future__ import annotations
@@ -28,15 +28,14 @@ PASS_THROUGH = frozenset(
         "date",
         "uuid",
         "enum",
-        "time",
-        "time with time zone",
-        "time_ns",
         "null",
         "sqlnull",
         "json",
     }
 )
 TIMESTAMPS = frozenset({"timestamp", "timestamp_s", "timestamp_ms", "timestamp with time zone"})
+TIMES = frozenset({"time", "time_ns", "time with time zone"})
+MILLIS_PER_DAY = 86_400_000
 FLOATS = frozenset({"float", "double"})
 
 
@@ -63,6 +62,8 @@ def value_sql(expression: str, column_type: Any, depth: int) -> str:
         return f"CASE WHEN isfinite({expression}) THEN {widened} END"
     if type_id in TIMESTAMPS or type_id == "timestamp_ns":
         return _timestamp_sql(expression, type_id)
+    if type_id in TIMES:
+        return _time_sql(expression, type_id)
     if type_id == "interval":
         return _interval_sql(expression)
     if type_id == "blob":
@@ -100,14 +101,24 @@ def _timestamp_sql(expression: str, type_id: str) -> str:
     return f"replace({expression}::VARCHAR, ' ', 'T') || 'Z'"
 
 
+def _time_sql(expression: str, type_id: str) -> str:
+    """A time of day as Rill writes it: a timestamp on 0001-01-01 in UTC (`0001-01-01T12:34:56Z`), fraction
+    kept without trailing zeros (DuckDB's text already drops them)."""
+    if type_id == "time with time zone":
+        expression = f"timezone('UTC', {expression})"
+    return f"'0001-01-01T' || {expression}::TIME::VARCHAR || 'Z'"
+
+
 def _interval_sql(expression: str) -> str:
-    return (
-        f"CASE WHEN {expression} IS NOT NULL THEN json_object("
-        f"'months', datepart('year', {expression}) * 12 + datepart('month', {expression}), "
-        f"'days', datepart('day', {expression}), "
-        f"'micros', datepart('hour', {expression}) * 3600000000 + datepart('minute', {expression}) * 60000000"
-        f" + datepart('microseconds', {expression})) END"
+    """An interval as Rill writes it: whole milliseconds, a month counted as 30 days, a year as 12 months;
+    the division truncates toward zero, as Go's does."""
+    months = f"(datepart('year', {expression}) * 12 + datepart('month', {expression}))"
+    micros = (
+        f"(datepart('hour', {expression}) * 3600000000 + datepart('minute', {expression}) * 60000000"
+        f" + datepart('microseconds', {expression}))"
     )
+    days = f"({months} * 30 + datepart('day', {expression}))::HUGEINT"
+    return f"(({days} * {MILLIS_PER_DAY * 1000} + {micros}) // 1000)::BIGINT"
 
 
 def _list_sql(expression: str, column_type: Any, depth: int) -> str:
@@ -119,13 +130,15 @@ def _list_sql(expression: str, column_type: Any, depth: int) -> str:
 
 
 def _struct_sql(expression: str, column_type: Any, depth: int) -> str:
+    """Rebuilt field by field when a field needs converting; a NULL struct stays NULL (struct_pack of its
+    NULL fields would be an object of nulls)."""
     if not needs_conversion(column_type):
         return expression
     fields = ", ".join(
         f"{_quote_identifier(name)} := {value_sql(f'struct_extract({expression}, {quote_literal(name)})', child, depth)}"
         for name, child in _children(column_type)
     )
-    return f"struct_pack({fields})"
+    return f"CASE WHEN {expression} IS NOT NULL THEN struct_pack({fields}) END"
 
 
 def _map_sql(expression: str, column_type: Any, depth: int) -> str:

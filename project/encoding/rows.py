@@ -62,7 +62,8 @@ def _timestamp(value: datetime) -> str:
 
 
 def _time(value: time) -> str:
-    return '"' + _trim_fraction(value.isoformat()) + '"'
+    """As Rill writes a time of day: a timestamp on 0001-01-01 in UTC."""
+    return '"0001-01-01T' + _trim_fraction(value.isoformat()) + 'Z"'
 
 
 def _trim_fraction(text: str) -> str:

@@ -19,9 +19,11 @@ from typing import Any
 import duckdb
 
 from project.encoding.rows import row_encoder
+from project.engines.duckdb_session import DuckDBSession
+from project.engines.interface import Engine
 from project.engines.sandbox import Sandbox, apply_sandbox
-from project.engines.watchdog import Watchdog
-from project.errors import BuildError, OverloadedError
+from project.errors import BuildError
+from project.sql.binding import DUCKDB_STYLE
 
 DESCRIBE_CACHE_SIZE = 1024
 
@@ -174,28 +176,33 @@ def _remove_stale_builds(state_dir: str, keep: str) -> None:
                 pass
 
 
-class Database:
-    """A read-only connection to a built file; hands out one cursor per request."""
+class Database(Engine):
+    """The `duckdb` engine: a read-only connection to a built file; one cursor per request."""
 
-    def __init__(self, path: str, sandbox: Sandbox, threads: int | None = None, max_queries: int = 0) -> None:
+    driver = "duckdb"
+    dialect = "duckdb"
+    style = DUCKDB_STYLE
+
+    def __init__(
+        self,
+        path: str,
+        sandbox: Sandbox,
+        threads: int | None = None,
+        max_queries: int = 0,
+        name: str = "duckdb",
+    ) -> None:
+        super().__init__(max_queries)
+        self.name = name
         config: dict[str, Any] = {}
         if threads:
             config["threads"] = threads  # with one gunicorn worker per core, 1 avoids oversubscription
         self._connection = duckdb.connect(path, read_only=True, config=config)
         apply_sandbox(self._connection, sandbox)
         self._lock = threading.Lock()
-        self.watchdog = Watchdog()
         self._described: OrderedDict[tuple, Described] = OrderedDict()
-        self._query_slots = threading.BoundedSemaphore(max_queries) if max_queries > 0 else None
 
-    def take_query_slot(self) -> Callable[[], None]:
-        """Reserve one of the process's query slots until the returned release is called; OverloadedError
-        (503) when all are taken, so a burst queues in front of the proxy instead of inside DuckDB."""
-        if self._query_slots is None:
-            return _nothing
-        if not self._query_slots.acquire(blocking=False):
-            raise OverloadedError("too many queries are running; retry shortly")
-        return self._query_slots.release
+    def session(self) -> DuckDBSession:
+        return DuckDBSession(self)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         with self._lock:
@@ -218,7 +225,3 @@ class Database:
 
     def close(self) -> None:
         self._connection.close()
-
-
-def _nothing() -> None:
-    return None

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from project.calls.arguments import ArgumentSchema, compile_argument_schema
+from project.calls.arguments import compile_argument_schema
+from project.definitions import Api, BrokenApi, Project, ProxyLoopError, proxy_chain
 from project.engines.duckdb import BuiltModel, Database, build_database, fingerprint
 from project.engines.sandbox import project_sandbox
 from project.errors import ArgumentError, ProjectError, QueryError
@@ -29,37 +29,6 @@ from templating import Template
 DEFAULT_ROW_CAP = 10_000
 ROW_LIMIT_VARIABLE = "rill.interactive_sql_row_limit"
 SOURCE_FOLDERS = ("apis", "models", "sources", "metrics", "dashboards", "connectors")
-
-
-@dataclass(frozen=True)
-class Api:
-    """An API ready to serve (definition + parsed template), or the error it failed to load with."""
-
-    definition: ApiDefinition | None
-    template: Template | None = None
-    error: ProjectError | None = None
-    arguments: ArgumentSchema | None = None  # typed arguments, when the API declares a schema
-    access: Template | bool | None = None  # security.access: None and True allow
-
-
-@dataclass(frozen=True)
-class Project:
-    directory: str
-    env: Mapping[str, str]
-    environment: str
-    apis: Mapping[str, Api]
-    errors: tuple[ProjectError, ...]
-    warnings: tuple[str, ...]
-    row_cap: int
-    metrics_views: Mapping[str, MetricsView] = field(default_factory=dict)
-    database: Database | None = field(default=None, compare=False)
-    failed_models: Mapping[str, str] = field(default_factory=dict)  # model name -> its load or build error
-    model_names: frozenset[str] = frozenset()
-    # Values derived lazily from this loaded project and kept as long as it serves (e.g. the API docs).
-    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def data(self, args: Mapping[str, Any] | None = None, user: Mapping[str, Any] | None = None) -> dict:
-        return template_data(self.env, self.environment, args, user)
 
 
 def load_project(settings: Settings) -> Project:
@@ -264,22 +233,24 @@ def _data_files(directory: str) -> list[tuple[str, int, int]]:
 
 def _load_apis(
     directory: str, defaults: Mapping, env: Mapping[str, str], environment: str, errors: list[ProjectError]
-) -> tuple[dict[str, Api], list[str]]:
-    apis: dict[str, Api] = {}
+) -> tuple[dict[str, Api | BrokenApi], list[str]]:
+    apis: dict[str, Api | BrokenApi] = {}
     warnings: list[str] = []
     for path in list_files(directory, "apis", (".yaml", ".yml")):
         api = _load_api(directory, path, defaults if isinstance(defaults, dict) else {}, env, environment)
-        name = api.definition.name if api.definition else os.path.splitext(os.path.basename(path))[0]
+        name = api.name if isinstance(api, Api) else os.path.splitext(os.path.basename(path))[0]
         if name in apis:
-            api = Api(None, error=ProjectError(f"API {name!r} is defined twice", path=path))
+            api = BrokenApi(ProjectError(f"API {name!r} is defined twice", path=path))
         apis[name] = api
-        warnings.extend(api.definition.warnings if api.definition else ())
+        warnings.extend(api.definition.warnings if isinstance(api, Api) else ())
     apis = _check_proxies(apis)
-    errors.extend(api.error for api in apis.values() if api.error)
+    errors.extend(api.error for api in apis.values() if isinstance(api, BrokenApi))
     return apis, warnings
 
 
-def _load_api(directory: str, path: str, defaults: Mapping, env: Mapping[str, str], environment: str) -> Api:
+def _load_api(
+    directory: str, path: str, defaults: Mapping, env: Mapping[str, str], environment: str
+) -> Api | BrokenApi:
     try:
         definition = read_api(directory, path, defaults)
         validate_openapi_block(definition.openapi, path)
@@ -295,7 +266,7 @@ def _load_api(directory: str, path: str, defaults: Mapping, env: Mapping[str, st
         _check_static_statement(template, definition, template_data(env, environment))
         return Api(definition, template, arguments=arguments, access=access)
     except ProjectError as error:
-        return Api(None, error=error)
+        return BrokenApi(error)
 
 
 def _check_static_statement(template: Template, definition: ApiDefinition, data: Mapping[str, Any]) -> None:
@@ -313,27 +284,23 @@ def _check_static_statement(template: Template, definition: ApiDefinition, data:
         return
 
 
-def _check_proxies(apis: dict[str, Api]) -> dict[str, Api]:
+def _check_proxies(apis: dict[str, Api | BrokenApi]) -> dict[str, Api | BrokenApi]:
     """Proxy targets must exist, and a chain of proxies must not come back to itself."""
     checked = dict(apis)
     for name, api in apis.items():
-        if api.definition is None or api.definition.resolver != "api":
+        if not isinstance(api, Api) or not api.is_proxy:
             continue
         error = _proxy_error(name, apis)
         if error:
-            checked[name] = Api(None, error=ProjectError(error, path=api.definition.path))
+            checked[name] = BrokenApi(ProjectError(error, path=api.definition.path))
     return checked
 
 
-def _proxy_error(name: str, apis: Mapping[str, Api]) -> str | None:
-    seen = [name]
-    current = apis[name].definition
-    while current is not None and current.resolver == "api":
-        target = current.proxy_to or ""
-        if target == name or target in seen:
-            return f'infinite recursion detected: the API "{name}" proxies to itself'
-        if target not in apis:
-            return f'the API "{name}" proxies to API "{target}", which does not exist'
-        seen.append(target)
-        current = apis[target].definition
+def _proxy_error(name: str, apis: Mapping[str, Api | BrokenApi]) -> str | None:
+    try:
+        last = proxy_chain(apis, name)[-1]
+    except ProxyLoopError as error:
+        return error.message
+    if last not in apis:
+        return f'the API "{name}" proxies to API "{last}", which does not exist'
     return None

@@ -11,8 +11,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from project.definitions import Api, Project, proxy_chain
 from project.errors import SluiceError
-from project.loading.loader import Api, Project
 from project.metrics.sql import compile_metrics_sql
 from project.openapi.document import ApiDoc
 from project.openapi.schema_inference import response_schema_for_columns
@@ -29,9 +29,7 @@ def api_docs(project: Project) -> list[ApiDoc]:
     cached = project.derived.get(CACHE_KEY)
     if cached is None:
         cached = [
-            _api_doc(project, name, api)
-            for name, api in sorted(project.apis.items())
-            if api.definition is not None
+            _api_doc(project, name, api) for name, api in sorted(project.apis.items()) if isinstance(api, Api)
         ]
         project.derived[CACHE_KEY] = cached
     return list(cached)
@@ -39,24 +37,21 @@ def api_docs(project: Project) -> list[ApiDoc]:
 
 def _api_doc(project: Project, name: str, api: Api) -> ApiDoc:
     """The document's view of one API; the response schema is inferred only when none is declared."""
-    block = api.definition.openapi if api.definition else {}
+    block = api.definition.openapi
     if block.get("response_schema"):
         return ApiDoc(name, block)
-    return ApiDoc(name, block, _row_schema(project, _proxy_target(project, api)))
+    return ApiDoc(name, block, _row_schema(project, _proxy_target(project, name)))
 
 
-def _proxy_target(project: Project, api: Api) -> Api:
-    """The API a chain of `api:` proxies ends at (the loader has refused loops and missing targets)."""
-    seen: set[int] = set()
-    while api.definition is not None and api.definition.resolver == "api" and id(api) not in seen:
-        seen.add(id(api))
-        api = project.apis.get(api.definition.proxy_to or "", Api(None))
-    return api
+def _proxy_target(project: Project, name: str) -> Api | None:
+    """The loaded API a chain of `api:` proxies ends at (the loader has refused loops and missing targets)."""
+    target = project.apis.get(proxy_chain(project.apis, name)[-1])
+    return target if isinstance(target, Api) else None
 
 
-def _row_schema(project: Project, api: Api) -> Mapping[str, Any] | None:
+def _row_schema(project: Project, api: Api | None) -> Mapping[str, Any] | None:
     """The declared or inferred schema of one row of this (non-proxy) API; None when it cannot be known."""
-    if api.definition is None:
+    if api is None:
         return None
     declared = api.definition.openapi.get("response_schema")
     if declared:
@@ -64,26 +59,26 @@ def _row_schema(project: Project, api: Api) -> Mapping[str, Any] | None:
     try:
         return infer_row_schema(project, api)
     except Exception as error:  # noqa: BLE001 - a guess that fails must not break the document
-        log.info("no response schema inferred for API %r: %s", api.definition.name, error)
+        log.info("no response schema inferred for API %r: %s", api.name, error)
         return None
 
 
 def infer_row_schema(project: Project, api: Api) -> dict:
     """Describe the API's query, rendered with no caller arguments, and turn its columns into a row schema."""
     definition, database = api.definition, project.database
-    if definition is None or api.template is None or database is None:
+    if api.template is None or database is None:
         raise ValueError("the API has no query to describe")
     markers = Markers()
     sql = render_sql(api.template, project.data(_neutral_arguments(api), {}), markers)
     if definition.resolver == "metrics_sql":
         sql = compile_metrics_sql(sql, project.metrics_views, None)
     bound_sql, params = bind_sql(sql, markers.values, markers.sources)
-    cursor = database.cursor()
+    session = database.session()
     try:
-        described = database.describe(cursor, bound_sql, params)
+        columns = session.describe(bound_sql, params)
     finally:
-        cursor.close()
-    return nullable(response_schema_for_columns(described.names, [str(type_) for type_ in described.types]))
+        session.close()
+    return nullable(response_schema_for_columns([c.name for c in columns], [c.type for c in columns]))
 
 
 def nullable(schema: dict) -> dict:

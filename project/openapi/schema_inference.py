@@ -33,15 +33,12 @@ _SCALARS: dict[str, dict] = {
     "VARCHAR": {"type": "string"},
     "BIT": {"type": "string"},
     "DATE": {"type": "string", "format": "date"},
-    "TIME": {"type": "string"},
-    "TIME WITH TIME ZONE": {"type": "string"},
+    "TIME": {"type": "string", "format": "date-time"},
+    "TIME_NS": {"type": "string", "format": "date-time"},
+    "TIME WITH TIME ZONE": {"type": "string", "format": "date-time"},
     "UUID": {"type": "string", "format": "uuid"},
     "BLOB": {"type": "string", "format": "byte"},
-    "INTERVAL": {
-        "type": "object",
-        "properties": {name: {"type": "integer"} for name in ("months", "days", "micros")},
-        "required": ["months", "days", "micros"],
-    },
+    "INTERVAL": {"type": "integer", "format": "int64", "description": "milliseconds (a month is 30 days)"},
 }
 
 _LIST = re.compile(r"^(?P<element>.+)\[\d*\]$", re.DOTALL)

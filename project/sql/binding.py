@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -104,27 +104,56 @@ class Slot:
         return "".join(values[piece] if isinstance(piece, int) else piece for piece in self.pieces)
 
 
+def _double_quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class ParamStyle:
+    """How one driver's bound statements are written: `?` (DuckDB), `%s` (psycopg, PyMySQL) or
+    `%(p0)s` (clickhouse-driver, which takes a dict); `%` in the fixed text is doubled where the driver
+    formats with `%`; names quoted as the engine quotes them."""
+
+    placeholder: str = "?"
+    named: bool = False  # parameters passed as {"p0": ...} and written `%(p0)s`
+    percent: bool = False  # the driver reads `%` in the statement: fixed text doubles it
+    quote_identifier: Callable[[str], str] = _double_quoted
+
+    def write_placeholder(self, index: int) -> str:
+        return f"%(p{index})s" if self.named else self.placeholder
+
+    def params(self, values: list[Any]) -> list[Any] | dict[str, Any]:
+        return {f"p{index}": value for index, value in enumerate(values)} if self.named else values
+
+
+DUCKDB_STYLE = ParamStyle()
+
+
 @dataclass(frozen=True)
 class CompiledShape:
     """A checked statement split into SQL text and slots; bind() fills the slots for one request."""
 
     pieces: tuple[str | Slot, ...]
 
-    def bind(self, values: Sequence[str], sources: Sequence[str], placeholder: str = "?") -> tuple[str, list]:
-        """The SQL text and parameter list for these caller values (the printed text of each)."""
+    def bind(
+        self, values: Sequence[str], sources: Sequence[str], style: ParamStyle = DUCKDB_STYLE
+    ) -> tuple[str, Any]:
+        """The SQL text and parameters (a list, or a dict for named styles) for these caller values."""
         parts: list[str] = []
         params: list[Any] = []
         for piece in self.pieces:
             if isinstance(piece, str):
-                parts.append(piece)
+                parts.append(piece.replace("%", "%%") if style.percent else piece)
             elif piece.kind in ("literal", "value"):
+                placeholder = style.write_placeholder(len(params))
                 parts.append(f"({placeholder})" if piece.wrap else placeholder)
                 params.append(_parameter(piece, values))
             elif piece.kind == "direction":
                 parts.append(_direction(piece, values, sources))
             else:
-                parts.append(_identifier(piece, values, sources))
-        return "".join(parts), params
+                name = _identifier(piece, values, sources)
+                parts.append(style.quote_identifier(name))
+        return "".join(parts), style.params(params)
 
 
 @dataclass(frozen=True)
@@ -141,11 +170,15 @@ class Refusal:
 
 
 def bind_sql(
-    shape_sql: str, values: Sequence[str], sources: Sequence[str], dialect: str = "duckdb"
-) -> tuple[str, list]:
+    shape_sql: str,
+    values: Sequence[str],
+    sources: Sequence[str],
+    dialect: str = "duckdb",
+    style: ParamStyle = DUCKDB_STYLE,
+) -> tuple[str, Any]:
     """Check the shape (cached) and bind the values: the one call the request path makes."""
     compiled = compile_shape(shape_sql, dialect, tuple(sources))
-    return compiled.bind(values, sources)
+    return compiled.bind(values, sources, style)
 
 
 def compile_shape(shape_sql: str, dialect: str, sources: tuple[str, ...] = ()) -> CompiledShape:
@@ -393,7 +426,8 @@ def _direction(slot: Slot, values: Sequence[str], sources: Sequence[str]) -> str
 
 
 def _identifier(slot: Slot, values: Sequence[str], sources: Sequence[str]) -> str:
-    """A bare name must be plain; inside quotes anything goes but NUL (and paths, for tables)."""
+    """A bare name must be plain; inside quotes anything goes but NUL (and paths, for tables).
+    Returns the name unquoted: the engine's style quotes it."""
     name = slot.text(values)
     if slot.kind == "identifier" and not PLAIN_IDENTIFIER.fullmatch(name):
         raise ArgumentError(
@@ -406,7 +440,7 @@ def _identifier(slot: Slot, values: Sequence[str], sources: Sequence[str]) -> st
         )
     if slot.kind == "table_name" and PATH_CHARACTERS.search(name):
         raise ArgumentError(f"argument {_name(slot.first, sources)} must be a table name, not a file path")
-    return '"' + name.replace('"', '""') + '"'
+    return name
 
 
 def _name(index: int, sources: Sequence[str]) -> str:

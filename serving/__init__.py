@@ -1,0 +1,1 @@
+"""The serving process around the WSGI app: logging, request records, metrics, background reload."""

@@ -1,0 +1,96 @@
+"""Logging for every way Sluice runs (dev server, gunicorn, embedded): plain lines or one JSON object per line.
+
+`create_app()` calls `configure_logging()`. When the host already configured logging (a handler on the root
+logger), Sluice's records simply propagate to it; otherwise Sluice installs its own handler on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import IO, Any
+
+LOGGERS = ("sluice", "werkzeug")  # werkzeug: the dev server's start-up and error lines
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LEVEL_COLOURS = {"WARNING": "33", "ERROR": "31", "CRITICAL": "1;31"}
+# Fields a record may carry through `extra=`; the JSON format writes them as keys, the text format as key=value.
+FIELDS = (
+    "request_id",
+    "method",
+    "path",
+    "api",
+    "status",
+    "rows",
+    "bytes",
+    "duration_ms",
+    "file",
+    "line",
+    "model",
+    "seconds",
+    "kind",
+)
+
+
+class TextFormatter(logging.Formatter):
+    """`time LEVEL logger: message key=value ...`; colour only on a terminal, and never a stray escape code."""
+
+    def __init__(self, colour: bool) -> None:
+        super().__init__(TEXT_FORMAT)
+        self.colour = colour
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if not self.colour:
+            return ANSI_ESCAPE.sub("", text)
+        code = LEVEL_COLOURS.get(record.levelname)
+        return f"\x1b[{code}m{text}\x1b[0m" if code else text
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log collectors: time, level, logger, message and the record's fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "pid": record.process,
+            "logger": record.name,
+            "message": ANSI_ESCAPE.sub("", record.getMessage()),
+        }
+        entry.update({name: getattr(record, name) for name in FIELDS if hasattr(record, name)})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class SluiceHandler(logging.StreamHandler):
+    """The handler Sluice installs itself (recognised so that a second create_app replaces, not doubles, it)."""
+
+
+def configure_logging(log_format: str = "text", level: str = "INFO", stream: IO[str] | None = None) -> None:
+    """Send Sluice's log records to stderr in `log_format` ("text" or "json"), unless the host logs already."""
+    stream = stream or sys.stderr
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(level.upper())
+        for handler in [h for h in logger.handlers if isinstance(h, SluiceHandler)]:
+            logger.removeHandler(handler)
+        logger.propagate = True
+    if logging.getLogger().handlers:
+        return  # the host configured logging: our records propagate to its handlers
+    handler = SluiceHandler(stream)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter(_is_terminal(stream)))
+    for name in LOGGERS:
+        logging.getLogger(name).addHandler(handler)
+        logging.getLogger(name).propagate = False
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,142 @@
+"""Operating Sluice: real servers (dev server, gunicorn with 2 workers) read through their logs and health."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from serving.requests import request_id
+from tests.conftest import PROJECTS, free_port, start, stop
+
+ECHO = "/v1/instances/default/api/echo"
+
+
+def get(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def server_command(kind: str, port: int, project: Path) -> list[str]:
+    if kind == "gunicorn":
+        return [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "server:create_app()"]
+    return [sys.executable, "server.py", str(project), "--port", str(port)]
+
+
+@pytest.fixture(params=["dev", "gunicorn"])
+def server(request, tmp_path):
+    """A running server of each kind over a copy of the basic project, with JSON logs for gunicorn."""
+    project = tmp_path / "project"
+    shutil.copytree(PROJECTS / "basic", project)
+    port = free_port()
+    log_format = "json" if request.param == "gunicorn" else "text"
+    env = {"SLUICE_PROJECT": str(project), "SLUICE_LOG_FORMAT": log_format}
+    process = start(server_command(request.param, port, project), port, tmp_path, env)
+    yield f"http://127.0.0.1:{port}", log_format, tmp_path / "server.log"
+    stop(process)
+
+
+def log_lines(path: Path, log_format: str) -> list[dict | str]:
+    lines = path.read_text().splitlines()
+    if log_format == "text":
+        return lines
+    return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+def request_lines(path: Path, log_format: str) -> list:
+    if log_format == "json":
+        lines = [line for line in log_lines(path, "json") if line["logger"] == "sluice.request"]
+    else:
+        lines = [line for line in log_lines(path, "text") if " sluice.request: " in line]
+    return [line for line in lines if "/v1/ping" not in str(line)]  # the start-up probes
+
+
+def eventually(read, done, seconds: float = 30.0):
+    """`read()` once `done` holds for it: a line is written after its answer is sent, so poll a little."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = read()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+def test_one_request_line_per_request_without_argument_values(server):
+    base, log_format, log = server
+    status, headers, _ = get(base + ECHO + "?x=s3cr3t-value", {"X-Request-Id": "req-42"})
+    assert status == 200 and headers["X-Request-Id"] == "req-42"
+    status, headers, _ = get(base + "/v1/instances/default/api/nope?x=other-s3cr3t")
+    assert status == 404 and len(headers["X-Request-Id"]) == 32
+    lines = eventually(lambda: request_lines(log, log_format), lambda lines: len(lines) >= 2)
+    assert len(lines) == 2, lines
+    if log_format == "json":
+        first, second = lines
+        assert {key: first[key] for key in ("method", "path", "api", "status", "rows", "request_id")} == {
+            "method": "GET",
+            "path": ECHO,
+            "api": "echo",
+            "status": 200,
+            "rows": 1,
+            "request_id": "req-42",
+        }
+        assert first["bytes"] == len(b'[{"x":"s3cr3t-value"}]') and first["duration_ms"] >= 0
+        assert second["status"] == 404 and second["request_id"] == headers["X-Request-Id"]
+    else:
+        assert f"GET {ECHO} 200 api=echo rows=1 bytes=22 " in lines[0] and "request_id=req-42" in lines[0]
+        assert "404 api=nope rows=- " in lines[1]
+    text = log.read_text()
+    assert "s3cr3t" not in text and "\x1b[" not in text
+
+
+def test_a_broken_file_is_named_in_the_log_and_health_is_degraded(server):
+    base, log_format, log = server
+    status, _, body = get(base + "/v1/health")
+    health = json.loads(body)
+    assert status == 200 and health["status"] == "degraded"
+    assert {
+        "path": "apis/broken_template.yaml",
+        "line": 4,
+        "column": 9,
+        "error": "unclosed action",
+    } in health["errors"]
+    messages = [line["message"] if log_format == "json" else line for line in log_lines(log, log_format)]
+    assert any("apis/broken_template.yaml:4:9: unclosed action" in message for message in messages)
+
+
+def test_health_is_ok_when_every_file_loads(tmp_path):
+    port = free_port()
+    project = PROJECTS / "variables"
+    process = start([sys.executable, "server.py", str(project), "--port", str(port)], port, tmp_path)
+    try:
+        status, _, body = get(f"http://127.0.0.1:{port}/v1/health")
+    finally:
+        stop(process)
+    assert status == 200 and json.loads(body)["status"] == "ok" and json.loads(body)["errors"] == []
+
+
+@pytest.mark.parametrize(
+    ("header", "kept"),
+    [
+        ("abc-123", True),
+        ("0f8fad5b-d9cb-469f-a165-70867728950e", True),
+        ("a" * 128, True),
+        ("a" * 129, False),
+        ("", False),
+        (None, False),
+        ("has space", False),
+        ("new\nline", False),
+        ("<script>", False),
+    ],
+)
+def test_a_request_id_is_kept_only_when_it_is_a_sane_token(header, kept):
+    assert (request_id(header) == header) is kept
+    assert len(request_id(header)) <= 128

@@ -1,0 +1,78 @@
+"""The engine against the real Go: every conformance row and the generated set render identically in Debian's
+Go text/template + Sprig (set up as Rill sets it up), or fail on both sides.
+
+The oracle is built once per Go version (tests/templating/go_oracle.py). Without Go the test skips on a
+developer's machine and fails in CI (CI=true), where `.ci/run` installs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from templating import TemplateError, parse
+from tests.templating import generated
+from tests.templating.go_oracle import OracleUnavailable, build, run
+
+TABLE = yaml.safe_load((Path(__file__).parent / "templating" / "conformance.yaml").read_text())
+TABLE_CASES = {
+    f"table-{construct}-{number}": {"t": row["t"], "name": "t", "data": row.get("data", TABLE["data"])}
+    for construct, rows in TABLE["cases"].items()
+    for number, row in enumerate(rows, start=1)
+    # Rows of Go 1.22+ features (range over an integer, else with) are checked by our table alone.
+    if "go" not in row
+}
+GENERATED_CASES = {f"gen-{number}": case for number, case in enumerate(generated.cases())}
+CASES = {**TABLE_CASES, **GENERATED_CASES}
+# Differences still being fixed (issue 13); each is expected to fail until its fix lands.
+KNOWN = {
+    "table-literals-15",
+    "table-len_index_slice-18",
+    "table-print_printf_println-43",
+    "table-print_printf_println-54",
+    "table-sprig_lists-2",
+    "table-sprig_lists-7",
+    "table-sprig_lists-8",
+    "table-sprig_math_and_conversion-16",
+}
+
+
+@pytest.fixture(scope="session")
+def go_answers() -> dict:
+    """Go's answer for every case, from one oracle process."""
+    try:
+        binary = build()
+    except OracleUnavailable as missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the Go oracle is required in CI: {missing}")
+        pytest.skip(f"no Go oracle here: {missing}")
+    return dict(zip(CASES, run(binary, list(CASES.values()))))
+
+
+def ours(case: dict) -> dict:
+    """Our answer in the oracle's shape: {out} or {error}."""
+    data = json.loads(json.dumps(case["data"]))
+    try:
+        return {"out": parse(case["t"], name=case["name"]).render(data)}
+    except TemplateError as error:
+        return {"error": str(error)}
+
+
+def test_generated_set_is_large_enough():
+    assert len(TABLE_CASES) >= 250
+
+
+@pytest.mark.parametrize(
+    "key", [pytest.param(key, marks=pytest.mark.xfail(strict=True)) if key in KNOWN else key for key in CASES]
+)
+def test_same_as_go(key, go_answers):
+    case, theirs = CASES[key], go_answers[key]
+    mine = ours(case)
+    if "error" in theirs:
+        assert "error" in mine, f"Go fails with {theirs['error']!r}; we print {mine.get('out')!r}"
+    else:
+        assert mine == {"out": theirs["out"]}, f"{case['t']!r}"
