@@ -26,8 +26,8 @@ from project import errors
 from project.auth.authn import authenticator_from_settings
 from project.definitions import Project
 from project.engines.execution import Limits
-from project.loading.loader import load_project
-from project.settings import Settings, settings_from_env
+from project.loading.loader import load_project, newly_failed_models
+from project.settings import Settings, allowed_dirs_from_env, settings_from_env
 from serving.logs import configure_logging
 from serving.reloading import Watcher
 from serving.requests import REQUEST_ID_HEADER, SentBody, log_request, new_record
@@ -108,12 +108,14 @@ class Sluice:
         self.authenticator = (
             authenticator_from_settings(settings.project_dir, os.environ) if settings.auth else None
         )
-        self._project: Project | None = None
         self._retiring: list[tuple[float, Project]] = []  # swapped out, closed once their requests are done
+        self.held_back: tuple[errors.ProjectError, ...] = ()  # why the last reload was not swapped in
         self.watcher: Watcher | None = None
         if settings.reload:  # stamps taken before loading: an edit made while it loads is noticed
             self.watcher = Watcher(settings.project_dir, RELOAD_CHECK_SECONDS, self.reload, self._retire_old)
-        self._project = self._load("loaded")
+        started = time.perf_counter()
+        self._project = load_project(settings)  # a project that cannot load at all stops the start
+        log_project(self._project, "loaded", time.perf_counter() - started)
         if self.watcher is not None:
             self.watcher.start()
             os.register_at_fork(after_in_child=self.watcher.start)  # gunicorn --preload forks after this
@@ -123,8 +125,6 @@ class Sluice:
 
     def project(self) -> Project:
         """The project serving now; a reload replaces it in one assignment, so a request sees one or the other."""
-        if self._project is None:
-            raise errors.OverloadedError("the project has not loaded yet")
         return self._project
 
     def limits(self) -> Limits:
@@ -135,11 +135,12 @@ class Sluice:
         new one in when complete, and close what the old one held once its last requests are answered.
         A reload that fails outright keeps the previous project serving."""
         log.info("project files changed: building beside the serving project")
-        project = self._load("reloaded")
-        if project is None:
+        project = self._load()
+        if project is None or self._keeps_previous(project):
             return
+        self.held_back = ()
         old, self._project = self._project, project
-        if old is not None and old.database is not None and old.database is not project.database:
+        if old.database is not None and old.database is not project.database:
             self._retiring.append((time.monotonic(), old))
 
     def close(self) -> None:
@@ -147,25 +148,22 @@ class Sluice:
         if self.watcher is not None:
             self.watcher.stop()
         for project in [project for _, project in self._retiring] + [self._project]:
-            if project is not None and project.database is not None:
+            if project.database is not None:
                 project.database.retire()
         self._retiring.clear()
 
-    def _load(self, verb: str) -> Project | None:
+    def _load(self) -> Project | None:
+        """The project loaded again, or None (logged) when it cannot load at all."""
         started = time.perf_counter()
         try:
             project = load_project(self.settings)
         except errors.ProjectError as error:
-            if self._project is None and verb == "loaded":
-                raise
             log.error("project reload failed, still serving the previous one: %s", error)
             return None
         except Exception:  # a failed build (disk full, permissions) must not fail requests
-            if verb == "loaded":
-                raise
             log.exception("project reload failed, still serving the previous one")
             return None
-        log_project(project, verb, time.perf_counter() - started)
+        log_project(project, "reloaded", time.perf_counter() - started)
         return project
 
     def _retire_old(self) -> None:
@@ -176,6 +174,24 @@ class Sluice:
             self._retiring.remove(entry)
             if entry[1].database is not None:
                 entry[1].database.retire()
+
+    def _keeps_previous(self, project: Project) -> bool:
+        """A reload in which a model that serves now fails to build leaves the last good build serving;
+        health lists the failures (`held_back`) until a reload succeeds."""
+        failed = newly_failed_models(self.current_project(), project)
+        if not failed:
+            return False
+        for name, message in failed.items():
+            log.error("project reload kept the previous build: model %r failed to build: %s", name, message)
+        self.held_back = tuple(
+            errors.ProjectError(
+                f"model {name!r} failed to build; the previous build keeps serving: {message}"
+            )
+            for name, message in failed.items()
+        )
+        if project.database is not None:
+            project.database.close()
+        return True
 
     def dispatch(self, request: Request) -> Response:
         origins = self.settings.cors_origins
@@ -287,12 +303,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Sluice:
     return Sluice(settings)
 
 
-def check_project(project_dir: str) -> int:
-    """Print every problem of a project; exit status 1 if there is one."""
+def check_project(settings: Settings) -> int:
+    """Print every problem of a project; exit status 1 if there is one. Models are built (sandboxed, as
+    when serving) into a throwaway state dir, so a check writes nothing else."""
+    import dataclasses
     import tempfile
 
     with tempfile.TemporaryDirectory() as state_dir:
-        project = load_project(Settings(project_dir=project_dir, state_dir=state_dir))
+        project = load_project(dataclasses.replace(settings, state_dir=state_dir))
     for warning in project.warnings:
         print(f"warning: {warning}")
     for error in project.errors:
@@ -346,6 +364,14 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="serve on a non-loopback address with auth off (not recommended)",
     )
+    parser.add_argument(
+        "--allow-dir",
+        action="append",
+        default=None,
+        dest="allow_dirs",
+        metavar="DIR",
+        help="a folder outside the project that SQL may read files from (repeatable)",
+    )
     parser.add_argument("--org", default=os.environ.get("SLUICE_ORG"))
     parser.add_argument("--project-name", default=os.environ.get("SLUICE_PROJECT_NAME"))
     parser.add_argument(
@@ -383,6 +409,7 @@ def settings_from_command_line(options: argparse.Namespace) -> Settings:
         cors_origins=tuple(origins),
         duckdb_threads=options.duckdb_threads,
         max_queries=options.max_queries,
+        allow_dirs=tuple(options.allow_dirs or allowed_dirs_from_env(os.environ)),
         log_format=options.log_format,
     )
 
@@ -413,8 +440,16 @@ def main(argv: list[str] | None = None) -> int:
         return run_token_command(argv)
     options = parse_command_line(argv)
     configure_logging(options.log_format)
+    try:
+        return _run(options)
+    except errors.SluiceError as error:  # unusable settings, missing project, a failed build: no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(options: argparse.Namespace) -> int:
     if options.check:
-        return check_project(options.project_dir)
+        return check_project(settings_from_command_line(options))
     if not _is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:
         print(
             f"refusing to serve on {options.host} with auth off: use --auth (or SLUICE_AUTH=on), "
@@ -424,13 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from werkzeug.serving import run_simple
 
-    try:
-        app = create_app(settings_from_command_line(options))
-    except (
-        errors.SluiceError
-    ) as error:  # unusable auth settings, missing project folder: say so, no traceback
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    app = create_app(settings_from_command_line(options))
     run_simple(
         options.host,
         options.port,

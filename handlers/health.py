@@ -38,7 +38,7 @@ def health(app: App, request: Request) -> Response:
     project = app.current_project()
     failed = [
         {"path": error.path, "line": error.line, "column": error.column, "error": error.message}
-        for error in project.errors
+        for error in (*project.errors, *app.held_back)
     ]
     status = "degraded" if failed else "ok"
     body: dict[str, Any] = {"status": status, "apis": len(project.apis), "errors": failed}
