@@ -238,6 +238,12 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
         help="queries running at once before answering 503 (0: no limit)",
     )
     parser.add_argument(
+        "--connector-pool-size",
+        type=int,
+        default=int(os.environ.get("SLUICE_CONNECTOR_POOL_SIZE", "4")),
+        help="connections each PostgreSQL/MySQL/ClickHouse connector keeps per process",
+    )
+    parser.add_argument(
         "--duckdb-threads",
         type=int,
         default=int(os.environ.get("SLUICE_DUCKDB_THREADS") or 0) or None,
@@ -294,6 +300,7 @@ def settings_from_command_line(options: argparse.Namespace) -> Settings:
         cors_origins=tuple(origins),
         duckdb_threads=options.duckdb_threads,
         max_queries=options.max_queries,
+        connector_pool_size=options.connector_pool_size,
         log_format=options.log_format,
     )
 

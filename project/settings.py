@@ -27,6 +27,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     duckdb_threads: int | None = None  # None: DuckDB's default (one per core)
     max_queries: int = 64  # queries running at once in one process; more is a 503 (0: no limit)
+    connector_pool_size: int = 4  # connections each PostgreSQL/MySQL/ClickHouse connector keeps per process
     log_format: str = "text"  # "text" (one plain line per record) or "json" (one object per line)
     log_level: str = "INFO"
 
@@ -53,6 +54,7 @@ def settings_from_env(env: Mapping[str, str], **overrides) -> Settings:
         "reload": _flag(env.get("SLUICE_RELOAD")),
         "duckdb_threads": int(env["SLUICE_DUCKDB_THREADS"]) if env.get("SLUICE_DUCKDB_THREADS") else None,
         "max_queries": int(env.get("SLUICE_MAX_QUERIES", 64)),
+        "connector_pool_size": int(env.get("SLUICE_CONNECTOR_POOL_SIZE", 4)),
         "log_format": env.get("SLUICE_LOG_FORMAT", "text"),
         "log_level": env.get("SLUICE_LOG_LEVEL", "INFO"),
         "auth": _flag(env.get("SLUICE_AUTH")),

@@ -60,10 +60,11 @@ def run_api(
         applies = caller.authenticated and not definition.skip_nested_security
         policy = CallerPolicy(_database(project), data, markers) if applies else None
         sql = _compile_metrics(project, sql, policy)
-    bound_sql, params = bind_sql(sql, markers.values, markers.sources)
+    engine = project.engine_for(definition.connector)
+    bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
     if definition.max_rows is not None:
         limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
-    return stream_query(_database(project), bound_sql, params, limits)
+    return stream_query(engine, bound_sql, params, limits)
 
 
 def _compile_metrics(project: Project, sql: str, policy: CallerPolicy | None) -> str:

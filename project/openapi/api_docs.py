@@ -72,8 +72,9 @@ def infer_row_schema(project: Project, api: Api) -> dict:
     sql = render_sql(api.template, project.data(_neutral_arguments(api), {}), markers)
     if definition.resolver == "metrics_sql":
         sql = compile_metrics_sql(sql, project.metrics_views, None)
-    bound_sql, params = bind_sql(sql, markers.values, markers.sources)
-    session = database.session()
+    engine = project.engine_for(definition.connector)
+    bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
+    session = engine.session()
     try:
         columns = session.describe(bound_sql, params)
     finally:
