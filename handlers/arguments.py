@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gunicorn.http.errors import ParseException
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request
 
 from project.errors import ArgumentError
 
+# What a server's body reader raises for a malformed chunked body or a connection closed mid-body.
+BODY_READ_ERRORS = (OSError, ValueError, ParseException, ClientDisconnected)
 MAX_BODY_DEPTH = 32  # arguments are values and lists, not trees; deeper input only burdens the renderer
 JSON_KINDS = {
     list: "an array",
@@ -22,7 +26,7 @@ JSON_KINDS = {
 
 def read_body(request: Request) -> dict[str, Any]:
     """A non-empty body must be a JSON object, whatever the method and content type."""
-    raw = request.get_data(cache=True)
+    raw = _raw_body(request)
     if not raw.strip():
         return {}
     try:
@@ -39,6 +43,20 @@ def read_body(request: Request) -> dict[str, Any]:
             f"failed to unmarshal request body: nested too deeply (more than {MAX_BODY_DEPTH} levels)"
         )
     return body
+
+
+def _raw_body(request: Request) -> bytes:
+    """The body's bytes; 413 past `max_content_length`, 400 when the body cannot be read."""
+    try:
+        raw = request.get_data(cache=True)
+        limit = request.max_content_length
+        if limit is not None and len(raw) >= limit:
+            request.stream.read(1)  # a chunked body is cut at the limit silently: reading on raises the 413
+    except BODY_READ_ERRORS:
+        raise ArgumentError(
+            "failed to read request body: malformed chunked encoding, or the connection closed early"
+        ) from None
+    return raw
 
 
 def _depth(value: Any) -> int:

@@ -60,6 +60,8 @@ class Project:
     database: Database | None = field(default=None, compare=False)
     engines: Mapping[str, Engine] = field(default_factory=dict, compare=False)  # by connector name
     default_connector: str = "duckdb"  # rill.yaml `olap_connector`
+    failed_models: Mapping[str, str] = field(default_factory=dict)  # model name -> its load or build error
+    model_names: frozenset[str] = frozenset()
     # Values derived lazily from this loaded project and kept as long as it serves (e.g. the API docs).
     derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
