@@ -26,6 +26,7 @@ from handlers.responses import error_response
 from project import errors
 from project.auth.authn import authenticator_from_settings
 from project.definitions import Project
+from project.engines.checks import connector_problems
 from project.engines.execution import Limits
 from project.loading.files import file_stamps
 from project.loading.loader import load_project, newly_failed_models
@@ -271,12 +272,15 @@ def check_project(settings: Settings) -> int:
 
     with tempfile.TemporaryDirectory() as state_dir:
         project = load_project(dataclasses.replace(settings, state_dir=state_dir))
+        errors = [*project.errors, *connector_problems(project)]
+        for engine in project.engines.values():
+            engine.close()
     for warning in project.warnings:
         print(f"warning: {warning}")
-    for error in project.errors:
+    for error in errors:
         print(f"error: {error}")
-    print(f"{len(project.apis)} APIs, {len(project.errors)} errors, {len(project.warnings)} warnings")
-    return 1 if project.errors else 0
+    print(f"{len(project.apis)} APIs, {len(errors)} errors, {len(project.warnings)} warnings")
+    return 1 if errors else 0
 
 
 def parse_command_line(argv: list[str]) -> argparse.Namespace:

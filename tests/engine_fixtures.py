@@ -123,6 +123,7 @@ def _start_all(base: Path) -> dict[str, object]:
         "ch": lambda: servers.start_clickhouse_cluster(base / "ch"),
     }
     started: dict[str, object] = {}
+    failure: BaseException | None = None
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
         futures = {name: pool.submit(start) for name, start in starters.items()}
         for name, future in futures.items():
@@ -130,11 +131,23 @@ def _start_all(base: Path) -> dict[str, object]:
                 started[name] = future.result()
             except servers.Unavailable as missing:
                 started[name] = missing
+            except Exception as error:  # noqa: BLE001 - stop the others before failing
+                failure = error
+    if failure is not None:
+        stop_all(started)
+        raise failure
     loaders = {"pg": lambda s: _load_postgres(s.port), "my": _load_mariadb, "ch": _load_clickhouse}
     for name, server in started.items():
         if not isinstance(server, servers.Unavailable):
             loaders[name](server)
     return started
+
+
+def stop_all(started: dict[str, object]) -> None:
+    for server in started.values():
+        for each in server if isinstance(server, list) else [server]:
+            if isinstance(each, servers.Server):
+                each.stop()
 
 
 @pytest.fixture(scope="session")
@@ -147,10 +160,7 @@ def engine_servers():
         started = _start_all(base)
         yield started
     finally:
-        for server in started.values():
-            for each in server if isinstance(server, list) else [server]:
-                if isinstance(each, servers.Server):
-                    each.stop()
+        stop_all(started)
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -104,14 +104,17 @@ def start_postgres(base: Path) -> Server:
     )
     port = free_port()
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off -c TimeZone=UTC"
-    subprocess.run(
-        [*as_postgres, str(POSTGRES_BIN / "pg_ctl"), "-D", str(data), "-l", str(base / "pg.log")]
-        + ["-o", options, "-w", "start"],
-        check=True,
-        capture_output=True,
-    )
-    pid = int((data / "postmaster.pid").read_text().split()[0])
-    return Server("postgres", port, pid, {"data": data}, lambda: _kill_and_wait(pid, signal.SIGINT))
+    command = [*as_postgres, str(POSTGRES_BIN / "pg_ctl"), "-D", str(data), "-l", str(base / "pg.log")]
+    server = Server("postgres", port, 0, {"data": data})
+
+    def launch() -> None:
+        subprocess.run([*command, "-o", options, "-w", "start"], check=True, capture_output=True)
+        server.pid = int((data / "postmaster.pid").read_text().split()[0])
+        server._stop = lambda: _kill_and_wait(server.pid, signal.SIGINT)
+
+    launch()
+    server.extra["restart"] = launch  # the same data and port again, after stop()
+    return server
 
 
 def start_mariadb(base: Path) -> Server:

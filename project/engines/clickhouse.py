@@ -139,6 +139,7 @@ class ClickHouseSession(PooledSession):
     refuses another query on a connection with unread blocks)."""
 
     exhausted = True
+    engine: ClickHouseEngine
 
     def run(self, sql: str, params: Sequence[Any] | dict) -> Result:
         self.exhausted = False

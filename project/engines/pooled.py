@@ -41,6 +41,7 @@ class PooledEngine(Engine):
     ):
         super().__init__(max_queries)
         self.name = name
+        self.path: str | None = None  # the connector file, for messages
         self.timeout = timeout  # the engine's own statement timeout (seconds; 0: none)
         self._secrets = tuple(secret for secret in secrets if secret)
         self._idle: list[Any] = []
@@ -66,8 +67,10 @@ class PooledEngine(Engine):
         """Close a connection, ignoring errors."""
 
     # --- the pool ---------------------------------------------------------------------------------------
-    def session(self) -> Session:
-        wait = self.timeout if self.timeout > 0 else 30.0
+    def session(self, wait: float | None = None) -> Session:
+        """A pooled connection; waits up to the query timeout for one (`wait` seconds when given)."""
+        if wait is None:
+            wait = self.timeout if self.timeout > 0 else 30.0
         if not self._slots.acquire(timeout=wait):
             raise OverloadedError(f'all connections of connector "{self.name}" are busy; retry shortly')
         with self._lock:
@@ -124,7 +127,7 @@ class PooledEngine(Engine):
     def probe(self) -> dict[str, Any]:
         """Check now that the engine answers (health, --check): one short query on a pooled connection."""
         try:
-            session = self.session()
+            session = self.session(wait=0)  # every connection busy: the engine answers, keep the last state
         except (EngineUnavailableError, OverloadedError):
             return self.state()
         try:

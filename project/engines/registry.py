@@ -26,4 +26,5 @@ def create_engine(config: ConnectorConfig, settings: Settings, duckdb: Engine) -
         config.name, config.properties, pool_size=settings.connector_pool_size, timeout=settings.query_timeout
     )
     engine.share_query_slots(duckdb)  # --max-queries counts every engine's queries together
+    engine.path = config.path
     return engine
