@@ -32,6 +32,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     duckdb_threads: int | None = None  # None: DuckDB's default (one per core)
     max_queries: int = 64  # queries running at once in one process; more is a 503 (0: no limit)
+    allow_dirs: tuple[str, ...] = ()  # folders outside the project that SQL may read files from
     log_format: str = "text"  # "text" (one plain line per record) or "json" (one object per line)
     log_level: str = "INFO"
     tokens_path: str | None = None  # the opaque-token file; None: <project_dir>/.sluice/tokens.json
@@ -57,6 +58,11 @@ def parse_list(value: str | None) -> tuple[str, ...]:
     return tuple(item.strip() for item in (value or "").split(",") if item.strip())
 
 
+def parse_paths(value: str | None) -> tuple[str, ...]:
+    """Folders separated like PATH (`:` on POSIX), blanks dropped."""
+    return tuple(folder for folder in (value or "").split(os.pathsep) if folder)
+
+
 def _text(value: str) -> str | None:
     return value or None
 
@@ -73,6 +79,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SLUICE_RELOAD": ("reload", parse_flag),
     "SLUICE_DUCKDB_THREADS": ("duckdb_threads", int),
     "SLUICE_MAX_QUERIES": ("max_queries", int),
+    "SLUICE_ALLOW_DIRS": ("allow_dirs", parse_paths),
     "SLUICE_LOG_FORMAT": ("log_format", str),
     "SLUICE_LOG_LEVEL": ("log_level", str),
     "SLUICE_AUTH": ("auth", parse_flag),
