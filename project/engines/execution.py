@@ -122,6 +122,7 @@ def stream_query(
         session.close()
         release()
         return RowStream(first_rows, None, _done, lines)
+
     def finish() -> None:
         session.close()
         release()
