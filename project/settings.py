@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -71,3 +72,13 @@ def settings_from_env(env: Mapping[str, str], **overrides) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback addresses (IPv4 or IPv6, with or without brackets)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
