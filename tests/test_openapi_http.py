@@ -219,11 +219,13 @@ def test_unknown_instance_is_404(project_client):
 
 
 @pytest.mark.parametrize("path", [DOCUMENT, CLOUD_DOCUMENT])
-def test_document_needs_a_token_when_auth_is_on(tmp_path, monkeypatch, path):
-    monkeypatch.setenv("SLUICE_JWT_SECRET", SECRET)
-    monkeypatch.setenv("SLUICE_TOKENS", str(tmp_path / "tokens.json"))
+def test_document_needs_a_token_when_auth_is_on(tmp_path, path):
     settings = Settings(
-        project_dir=str(PROJECTS / "openapi"), state_dir=str(tmp_path), auth=True, reload=False
+        project_dir=str(PROJECTS / "openapi"),
+        state_dir=str(tmp_path),
+        auth=True,
+        jwt_secret=SECRET,
+        tokens_path=str(tmp_path / "tokens.json"),
     )
     client = Client(create_app(settings))
     response = client.get(path)
