@@ -243,7 +243,7 @@ def _load_apis(
             api = BrokenApi(ProjectError(f"API {name!r} is defined twice", path=path))
         apis[name] = api
         warnings.extend(api.definition.warnings if isinstance(api, Api) else ())
-    apis = _check_proxies(apis)
+    apis = _check_proxies(apis, warnings)
     errors.extend(api.error for api in apis.values() if isinstance(api, BrokenApi))
     return apis, warnings
 
@@ -284,23 +284,19 @@ def _check_static_statement(template: Template, definition: ApiDefinition, data:
         return
 
 
-def _check_proxies(apis: dict[str, Api | BrokenApi]) -> dict[str, Api | BrokenApi]:
-    """Proxy targets must exist, and a chain of proxies must not come back to itself."""
+def _check_proxies(apis: dict[str, Api | BrokenApi], warnings: list[str]) -> dict[str, Api | BrokenApi]:
+    """Proxy targets must exist. A chain of proxies that comes back to itself stays loaded, as in Rill:
+    calling it is a 400 naming the API proxied to twice; the load report warns about it."""
     checked = dict(apis)
     for name, api in apis.items():
         if not isinstance(api, Api) or not api.is_proxy:
             continue
-        error = _proxy_error(name, apis)
-        if error:
-            checked[name] = BrokenApi(ProjectError(error, path=api.definition.path))
+        try:
+            last = proxy_chain(apis, name)[-1]
+        except ProxyLoopError as error:
+            warnings.append(f"{api.definition.path}: {error.message}")
+            continue
+        if last not in apis:
+            message = f'the API "{name}" proxies to API "{last}", which does not exist'
+            checked[name] = BrokenApi(ProjectError(message, path=api.definition.path))
     return checked
-
-
-def _proxy_error(name: str, apis: Mapping[str, Api | BrokenApi]) -> str | None:
-    try:
-        last = proxy_chain(apis, name)[-1]
-    except ProxyLoopError as error:
-        return error.message
-    if last not in apis:
-        return f'the API "{name}" proxies to API "{last}", which does not exist'
-    return None
