@@ -16,15 +16,15 @@ MODULES = {
 }
 
 
-def create_engine(config: ConnectorConfig, settings: Settings, duckdb: Engine) -> Engine:
-    """The engine for one connector (no connection is made yet); MissingDriverError names the extra."""
+def create_engine(config: ConnectorConfig, settings: Settings) -> Engine | None:
+    """The engine for one connector (no connection is made yet; None for `duckdb`, the project's own
+    database); MissingDriverError names the extra to install."""
     if config.driver == "duckdb":
-        return duckdb
+        return None
     module_name, class_name = MODULES[config.driver]
     engine_class = getattr(importlib.import_module(module_name), class_name)
     engine = engine_class(
         config.name, config.properties, pool_size=settings.connector_pool_size, timeout=settings.query_timeout
     )
-    engine.share_query_slots(duckdb)  # --max-queries counts every engine's queries together
     engine.path = config.path
     return engine
