@@ -234,6 +234,17 @@ def test_models_ingest_from_a_connector_into_duckdb(client, engine):
     assert rows_of(call(client, engine, "ingested")) == [expected_row(row, columns) for row in DATA[:10]]
 
 
+def test_openapi_schemas_come_from_each_engines_columns(client, engine):
+    document = json.loads(client.get(BASE + "openapi").get_data())
+    operation = document["paths"][f"/{engine}_lookup"]["get"]
+    row = operation["responses"]["200"]["content"]["application/json"]["schema"]["items"]
+    properties = row["properties"]
+    assert list(properties) == list(COLUMNS)
+    assert "integer" in properties["id"]["type"] and "integer" in properties["qty"]["type"]
+    assert "string" in properties["name"]["type"] and "number" in properties["ratio"]["type"]
+    assert properties["created"]["format"] == "date-time" and properties["day"]["format"] == "date"
+
+
 def test_row_cap_is_a_400_not_a_truncation(client, engine):
     assert_error(call(client, engine, "capped"), 400, "result cap exceeded")
 
