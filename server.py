@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import ipaddress
 import logging
 import os
 import sys
@@ -30,7 +29,7 @@ from project.definitions import Project
 from project.engines.execution import Limits
 from project.loading.files import file_stamps
 from project.loading.loader import load_project, newly_failed_models
-from project.settings import Settings, settings_from_env
+from project.settings import Settings, is_loopback, settings_from_env
 from serving.logs import configure_logging
 from serving.requests import REQUEST_ID_HEADER, SentBody, log_request, new_record
 
@@ -365,15 +364,6 @@ def settings_from_command_line(options: argparse.Namespace, defaults: Settings) 
     )
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class QuietRequestHandler(WSGIRequestHandler):
     """The dev server's handler without its own (coloured) request lines: the app logs one per request."""
 
@@ -402,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(options: argparse.Namespace, defaults: Settings) -> int:
     if options.check:
         return check_project(settings_from_command_line(options, defaults))
-    if not _is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:
+    if not is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:
         print(
             f"refusing to serve on {options.host} with auth off: use --auth (or SLUICE_AUTH=on), "
             "or --allow-public-without-auth if you really mean it",

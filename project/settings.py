@@ -6,6 +6,7 @@ the command line starts from those and lays its flags over them. Nothing else re
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -104,3 +105,13 @@ def settings_from_env(env: Mapping[str, str], **overrides: Any) -> Settings:
             values[name] = convert(env[variable])
     values.update(overrides)
     return Settings(**values)
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback addresses (IPv4 or IPv6, with or without brackets)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
