@@ -52,7 +52,7 @@ def write(tmp_path, files: dict[str, str]):
 def test_properties_come_from_the_file_templates_and_variables(tmp_path, text, env, expected):
     write(tmp_path, {"connectors/wh.yaml": text})
     errors: list = []
-    configs = load_connectors(str(tmp_path), env, "dev", errors)
+    configs = load_connectors(str(tmp_path), ["connectors/wh.yaml"], env, "dev", errors)
     assert errors == []
     assert dict(configs["wh"].properties) == expected
     assert SECRET not in repr(configs["wh"])
@@ -72,7 +72,7 @@ def test_properties_come_from_the_file_templates_and_variables(tmp_path, text, e
 def test_bad_connector_files_are_load_errors_with_their_place(tmp_path, text, message):
     write(tmp_path, {"connectors/wh.yaml": text})
     errors: list = []
-    load_connectors(str(tmp_path), {}, "dev", errors)
+    load_connectors(str(tmp_path), ["connectors/wh.yaml"], {}, "dev", errors)
     assert len(errors) == 1 and message in errors[0].message and errors[0].path == "connectors/wh.yaml"
 
 

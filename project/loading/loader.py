@@ -20,7 +20,8 @@ from project.engines.sandbox import project_sandbox
 from project.errors import ArgumentError, ProjectError, QueryError
 from project.loading.apis import ApiDefinition, read_api
 from project.loading.connectors import DEFAULT_CONNECTOR, DRIVERS, implicit_connector, load_connectors
-from project.loading.files import file_stamps, list_files, parse_dotenv, parse_yaml, read_text
+from project.loading.discovery import discover
+from project.loading.files import file_stamps, parse_dotenv, parse_yaml, read_text
 from project.loading.models import ModelSource, dependency_order, read_model, referenced_names
 from project.metrics.views import MetricsView, check_model, parse_metrics_view
 from project.openapi.document import validate_openapi_block
@@ -32,7 +33,6 @@ from templating import Template
 
 DEFAULT_ROW_CAP = 10_000
 ROW_LIMIT_VARIABLE = "rill.interactive_sql_row_limit"
-SOURCE_FOLDERS = ("apis", "models", "sources", "metrics", "dashboards", "connectors")
 
 
 def load_project(settings: Settings) -> Project:
@@ -44,16 +44,24 @@ def load_project(settings: Settings) -> Project:
     config = _read_config(directory, errors)
     env = _variables(directory, config, settings, errors)
     environment = settings.environment
-    connectors = _create_engines(directory, settings, env, environment, errors)
+    files = discover(directory, _ignore_paths(config), errors)
+    connectors = _create_engines(directory, files.of("connector"), settings, env, environment, errors)
     database, failed_models, model_names = _build_models(
-        directory, settings, env, environment, errors, connectors
+        directory, settings, env, environment, errors, files.of("model", "source"), connectors
     )
     engines = _with_database(connectors, database)
-    views = _load_metrics_views(directory, model_names, errors)
+    views = _load_metrics_views(directory, files.of("metrics_view"), model_names, errors)
     default_connector = str(config.get("olap_connector") or DEFAULT_CONNECTOR)
     apis, warnings = _load_apis(
-        directory, config.get("apis") or {}, env, environment, errors, (engines, default_connector)
+        directory,
+        files.of("api"),
+        config.get("apis") or {},
+        env,
+        environment,
+        errors,
+        (engines, default_connector),
     )
+    warnings = [*files.warnings, *warnings]
     _add_implicit_engines(engines, apis, settings, env, errors)
     return Project(
         directory,
@@ -73,13 +81,18 @@ def load_project(settings: Settings) -> Project:
 
 
 def _create_engines(
-    directory: str, settings: Settings, env: Mapping[str, str], environment: str, errors: list[ProjectError]
+    directory: str,
+    paths: list[str],
+    settings: Settings,
+    env: Mapping[str, str],
+    environment: str,
+    errors: list[ProjectError],
 ) -> dict[str, Engine | None]:
     """One engine per connector (no connection made yet: an engine that is down fails its requests, not
     the load; None for a `duckdb` connector); a connector whose driver is not installed is a load error
     naming the extra to install."""
     engines: dict[str, Engine | None] = {}
-    for name, connector in load_connectors(directory, env, environment, errors).items():
+    for name, connector in load_connectors(directory, paths, env, environment, errors).items():
         try:
             engines[name] = create_engine(connector, settings)
         except ProjectError as error:
@@ -131,6 +144,11 @@ def newly_failed_models(previous: Project, current: Project) -> dict[str, str]:
         for name, message in current.failed_models.items()
         if name not in had and name in previous.model_names
     }
+
+
+def _ignore_paths(config: Mapping) -> list[str]:
+    value = config.get("ignore_paths") or []
+    return [str(item) for item in value] if isinstance(value, list) else []
 
 
 def _read_config(directory: str, errors: list[ProjectError]) -> dict:
@@ -188,11 +206,12 @@ def _build_models(
     env: Mapping[str, str],
     environment: str,
     errors: list[ProjectError],
+    model_paths: list[str],
     connectors: Mapping[str, Engine | None],
 ) -> tuple[Database, dict[str, str], set[str]]:
     """Check and build the models: the served database, the models that failed with their errors, and
     every model's name. A model with `connector:` runs on that engine and is materialized in DuckDB."""
-    sources = _read_models(directory, errors)
+    sources = _read_models(directory, model_paths, errors)
     failed: dict[str, str] = {}  # model name -> why it is not in the database
     rendered = _render_models(sources, template_data(env, environment), errors, failed)
     checked = _check_models(directory, rendered, errors, failed, connectors)
@@ -260,18 +279,13 @@ def _model_engine(model: ModelSource, connectors: Mapping[str, Engine | None]) -
 
 
 def _load_metrics_views(
-    directory: str, model_names: set[str], errors: list[ProjectError]
+    directory: str, paths: list[str], model_names: set[str], errors: list[ProjectError]
 ) -> dict[str, MetricsView]:
-    """metrics/*.yaml (and dashboards/*.yaml in older projects) with `type: metrics_view`."""
+    """Every metrics view file (`type: metrics_view`, or a file in metrics/ or dashboards/)."""
     views: dict[str, MetricsView] = {}
-    paths = list_files(directory, "metrics", (".yaml", ".yml")) + list_files(
-        directory, "dashboards", (".yaml", ".yml")
-    )
     for path in paths:
         try:
             document = parse_yaml(read_text(os.path.join(directory, path), path), path)
-            if document.data.get("type", document.data.get("kind")) not in ("metrics_view", None):
-                continue
             view = parse_metrics_view(os.path.splitext(os.path.basename(path))[0], dict(document.data), path)
             check_model(view, model_names)
         except ProjectError as error:
@@ -281,11 +295,8 @@ def _load_metrics_views(
     return views
 
 
-def _read_models(directory: str, errors: list[ProjectError]) -> dict[str, ModelSource]:
+def _read_models(directory: str, paths: list[str], errors: list[ProjectError]) -> dict[str, ModelSource]:
     models: dict[str, ModelSource] = {}
-    paths = list_files(directory, "models", (".sql", ".yaml", ".yml")) + list_files(
-        directory, "sources", (".yaml", ".yml")
-    )
     for path in paths:
         try:
             model = read_model(directory, path)
@@ -322,6 +333,7 @@ def _data_files(directory: str) -> list[tuple[str, int, int]]:
 
 def _load_apis(
     directory: str,
+    paths: list[str],
     defaults: Mapping,
     env: Mapping[str, str],
     environment: str,
@@ -331,7 +343,7 @@ def _load_apis(
     apis: dict[str, Api | BrokenApi] = {}
     warnings: list[str] = []
     defaults = defaults if isinstance(defaults, dict) else {}
-    for path in list_files(directory, "apis", (".yaml", ".yml")):
+    for path in paths:
         api = _load_api(directory, path, defaults, env, environment, connectors)
         name = api.name if isinstance(api, Api) else os.path.splitext(os.path.basename(path))[0]
         if name in apis:
@@ -359,7 +371,7 @@ def _load_api(
         access = definition.access
         if isinstance(access, str):
             access = compile_template(access, path)
-        if definition.resolver == "api":
+        if definition.resolver in ("api", "resource_status"):
             return Api(definition, arguments=arguments, access=access)
         template = compile_template(
             definition.text, definition.template_path, definition.line_offset, definition.column_offset
