@@ -24,16 +24,19 @@ from handlers import api, cors, health, openapi
 from handlers.responses import error_response
 from project import errors
 from project.auth.authn import authenticator_from_settings
+from project.calls.checking import sql_problems
 from project.definitions import Project
 from project.engines.checks import connector_problems
 from project.engines.execution import Limits
 from project.loading.loader import load_project, newly_failed_models
 from project.settings import Settings, is_loopback, settings_from_env
+from serving import metrics
 from serving.logs import configure_logging
 from serving.reloading import Watcher
-from serving.requests import REQUEST_ID_HEADER, SentBody, log_request, new_record
+from serving.requests import REQUEST_ID_HEADER, RequestRecord, SentBody, log_request, new_record, record_of
 
 log = logging.getLogger("sluice")
+project_log = logging.getLogger("sluice.project")
 
 # Werkzeug adds HEAD wherever GET is allowed. Any other method is a 405 with `Allow` (see route()).
 METHOD_ORDER = ("GET", "HEAD", "POST", "OPTIONS")
@@ -50,6 +53,7 @@ class ApiNameConverter(BaseConverter):
 URL_MAP = Map(
     [
         Rule("/v1/ping", endpoint="ping", methods=READ),
+        Rule("/metrics", endpoint="metrics", methods=READ),
         Rule("/v1/health", endpoint="health", methods=READ),
         Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi", methods=READ),
         Rule(
@@ -72,6 +76,7 @@ URL_MAP = Map(
 
 HANDLERS: dict[str, Callable[..., Response]] = {
     "ping": health.ping,
+    "metrics": health.metrics,
     "health": health.health,
     "openapi": openapi.openapi_document,
     "cloud_openapi": openapi.cloud_openapi_document,
@@ -139,16 +144,15 @@ class Sluice:
             return
         self.held_back = ()
         old, self._project = self._project, project
-        if old.database is not None and old.database is not project.database:
-            self._retiring.append((time.monotonic(), old))
+        self._retiring.append((time.monotonic(), old))
 
     def close(self) -> None:
         """Stop watching and close the databases (the process is ending, or an embedder is done)."""
         if self.watcher is not None:
             self.watcher.stop()
-        for project in [project for _, project in self._retiring] + [self._project]:
-            if project.database is not None:
-                project.database.retire()
+        for _, project in self._retiring:
+            _retire(project, keep=())
+        _retire(self._project, keep=())
         self._retiring.clear()
 
     def _load(self) -> Project | None:
@@ -171,8 +175,7 @@ class Sluice:
         now = time.monotonic()
         for entry in [entry for entry in self._retiring if now - entry[0] >= RETIRE_AFTER_SECONDS]:
             self._retiring.remove(entry)
-            if entry[1].database is not None:
-                entry[1].database.retire()
+            _retire(entry[1], keep=_engines(self._project))
 
     def _keeps_previous(self, project: Project) -> bool:
         """A reload in which a model that serves now fails to build leaves the last good build serving;
@@ -212,6 +215,8 @@ class Sluice:
                 return Response(status=204, headers={"Allow": allow_header(adapter.allowed_methods())})
             return HANDLERS[endpoint](self, request, **values)
         except errors.SluiceError as error:
+            if isinstance(error, errors.ProjectQueryError):
+                log_project_error(record_of(request.environ), error)
             return response_for_error(error)
         except HTTPException as error:
             return response_for_http_exception(error, request)
@@ -228,7 +233,37 @@ class Sluice:
         if record.timings:
             response.headers["Server-Timing"] = record.server_timing()
         status = response.status_code
-        return SentBody(response(environ, start_response), lambda sent: log_request(record, status, sent))
+        return SentBody(response(environ, start_response), lambda sent: answered(record, status, sent))
+
+
+def _engines(project: Project) -> list[Any]:
+    return [engine for engine in (project.database, *project.engines.values()) if engine is not None]
+
+
+def _retire(project: Project, keep: Iterable[Any]) -> None:
+    """Close the engines of a project no longer served, except those the serving project still uses."""
+    kept = [id(engine) for engine in keep]
+    for engine in _engines(project):
+        if id(engine) not in kept:
+            engine.retire()
+
+
+def answered(record: RequestRecord, status: int, sent: int) -> None:
+    """The answer is sent (or abandoned): its request line and its metrics."""
+    log_request(record, status, sent)
+    rows = record.rows() if record.rows is not None else None
+    metrics.observe_answer(record.api, status, record.duration_ms() / 1000, rows, sent)
+
+
+def log_project_error(record: RequestRecord, error: errors.ProjectQueryError) -> None:
+    """An answer failed by a project file's fault: logged as the project's error (kind=project), counted."""
+    project_log.error(
+        "project error in API %s: %s",
+        record.api or "-",
+        error,
+        extra={"kind": "project", "api": record.api, "file": error.path, "line": error.line},
+    )
+    metrics.PROJECT_ERRORS.labels(record.api or "-").inc()
 
 
 def log_project(project: Project, verb: str, seconds: float) -> None:
@@ -244,6 +279,7 @@ def log_project(project: Project, verb: str, seconds: float) -> None:
         len(project.warnings),
         extra={"seconds": round(seconds, 3)},
     )
+    metrics.LOAD_ERRORS.set(len(project.errors))
     for error in project.errors:
         log.error("load error: %s", error, extra={"file": error.path, "line": error.line, "kind": "load"})
     for warning in project.warnings:
@@ -255,9 +291,10 @@ def response_for_error(error: errors.SluiceError) -> Response:
     status = next((code for kind, code in ERROR_STATUS if isinstance(error, kind)), 500)
     details = getattr(error, "details", None)
     response = error_response(
-        str(error) if isinstance(error, errors.ProjectError) else error.message,
+        str(error) if isinstance(error, (errors.ProjectError, errors.ProjectQueryError)) else error.message,
         status,
         details=details,
+        path=error.path if isinstance(error, errors.ProjectQueryError) else None,
         line=error.line,
         column=error.column,
     )
@@ -299,6 +336,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Sluice:
     if settings is None:
         settings = settings_from_env(os.environ, **overrides)
     configure_logging(settings.log_format, settings.log_level)
+    metrics.install_build_metrics()
     return Sluice(settings)
 
 
@@ -310,7 +348,7 @@ def check_project(settings: Settings) -> int:
 
     with tempfile.TemporaryDirectory() as state_dir:
         project = load_project(dataclasses.replace(settings, state_dir=state_dir))
-        errors = [*project.errors, *connector_problems(project)]
+        errors = [*project.errors, *connector_problems(project), *sql_problems(project)]
         for engine in project.engines.values():
             engine.close()
     for warning in project.warnings:

@@ -16,6 +16,7 @@ from project.calls.runner import run_api as run_project_api
 from project.encoding.formats import JSON, MEDIA_TYPES, Format, offered, split_suffix
 from project.errors import NotAcceptableError, NotFoundError
 from project.settings import is_loopback
+from serving.metrics import IN_FLIGHT
 from serving.requests import record_of
 
 INSTANCE = "default"
@@ -39,6 +40,18 @@ def run_cloud_api(app: App, request: Request, org: str, project: str, name: str)
 
 
 def _answer(app: App, request: Request, caller: Caller, name: str, body: dict[str, Any]) -> Response:
+    """The answer, counted in the queries in flight from now until its body is sent."""
+    IN_FLIGHT.inc()
+    try:
+        response = _compute(app, request, caller, name, body)
+    except BaseException:
+        IN_FLIGHT.dec()
+        raise
+    response.call_on_close(IN_FLIGHT.dec)
+    return response
+
+
+def _compute(app: App, request: Request, caller: Caller, name: str, body: dict[str, Any]) -> Response:
     record = record_of(request.environ)
     project = app.project()
     name, format_ = api_name_and_format(request, name, project.apis)
@@ -49,6 +62,7 @@ def _answer(app: App, request: Request, caller: Caller, name: str, body: dict[st
         args = caller_arguments(find_api(project, name), body, query_lists(request))
         stream = run_project_api(project, name, args, caller, app.limits(), format_)
     record.rows = stream.rows_sent
+    record.timings = getattr(stream, "timings", {})
     whole = stream.whole()
     response = Response(whole if whole is not None else stream, content_type=format_.content_type)
     if whole is None:

@@ -15,6 +15,7 @@ from handlers.auth import authenticate
 from handlers.responses import json_response
 from project.engines.checks import connector_states
 from project.errors import AuthenticationError
+from serving.metrics import exposition
 
 
 @lru_cache(maxsize=1)
@@ -57,3 +58,9 @@ def _for_caller(app: App, request: Request, body: dict[str, Any]) -> dict[str, A
     except AuthenticationError:
         return {"status": body["status"]}
     return body
+
+
+def metrics(app: App, request: Request) -> Response:
+    """GET /metrics: Prometheus text exposition, summed over every gunicorn worker."""
+    body, content_type = exposition()
+    return Response(body, content_type=content_type)

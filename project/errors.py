@@ -32,6 +32,11 @@ class QueryError(SluiceError):
     """A request whose query cannot run: template error at request time, SQL error, metrics SQL error."""
 
 
+class ProjectQueryError(QueryError):
+    """A query that failed by a project file's fault (template runtime error, SQL the engine refuses): a 400
+    as in Rill, placed in the API's file, and logged as the project's error for operators to alert on."""
+
+
 class ArgumentError(SluiceError):
     """A caller's arguments are wrong: bad body, a value that would change the query, schema violations."""
 

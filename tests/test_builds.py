@@ -76,7 +76,7 @@ def start_failing(project: Path, state: Path, limit_bytes: int | None = None) ->
 
 def assert_failed_cleanly(result: subprocess.CompletedProcess, state: Path) -> None:
     assert result.returncode == 2, result.stderr
-    assert result.stderr.startswith("error: "), result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("error: ")], result.stderr
     assert "Traceback" not in result.stderr
     left = sorted(path.name for path in state.iterdir()) if state.exists() else []
     assert not [name for name in left if name.startswith("project-")], left

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,10 +14,18 @@ from project.encoding.formats import JSON, Format
 from project.engines.batches import BatchStream, stream_batches
 from project.engines.execution import Limits, RowStream, stream_query
 from project.engines.interface import Engine
-from project.errors import AccessDeniedError, BrokenApiError, NotFoundError, QueryError, SluiceError
+from project.errors import (
+    AccessDeniedError,
+    BrokenApiError,
+    NotFoundError,
+    ProjectQueryError,
+    QueryError,
+    SluiceError,
+)
 from project.loading.models import referenced_names
 from project.metrics.sql import compile_metrics_sql, in_dialect, metrics_view_for
 from project.sql.binding import bind_sql
+from project.sql.places import place_engine_error, place_line, with_quote
 from project.sql.rendering import Markers, render_sql
 from templating import Template
 
@@ -65,6 +74,7 @@ def run_api(
     if api.definition.resolver == "resource_status":
         return _resource_status(project, api, caller, limits, format_)
     definition, template = api.definition, _query_template(api)
+    started = time.perf_counter()
     data = project.data(args, caller.user)
     markers = Markers()
     sql = render_sql(template, data, markers)
@@ -74,15 +84,22 @@ def run_api(
         policy = CallerPolicy(_database(project), data, markers) if applies else None
         engine = metrics_engine(project, sql, definition.connector)
         sql = in_dialect(_compile_metrics(project, sql, policy), engine.dialect)
-    bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
+    rendered = time.perf_counter()
+    try:
+        bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
+    except QueryError as error:
+        raise placed_error(error, definition) from None
+    timings = {"render": (rendered - started) * 1000, "bind": (time.perf_counter() - rendered) * 1000}
     if definition.max_rows is not None:
         limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
     try:
         if format_.arrow:
             return stream_batches(engine, bound_sql, params, limits, format_.name)
-        return stream_query(engine, bound_sql, params, limits, lines=format_.name == "ndjson")
+        stream = stream_query(engine, bound_sql, params, limits, lines=format_.name == "ndjson")
     except QueryError as error:
-        raise _failed_model_error(project, bound_sql, error) from None
+        raise _failed_model_error(project, bound_sql, error, definition) from None
+    stream.timings = {**timings, **stream.timings}
+    return stream
 
 
 def metrics_engine(project: Project, metrics_sql: str, connector: str | None) -> Engine:
@@ -91,14 +108,15 @@ def metrics_engine(project: Project, metrics_sql: str, connector: str | None) ->
     return project.engine_for(view.connector or connector)
 
 
-def _failed_model_error(project: Project, sql: str, error: QueryError) -> SluiceError:
+def _failed_model_error(project: Project, sql: str, error: QueryError, definition: Any) -> SluiceError:
     """A query over a model that failed to build fails by the project's fault (500 naming the model and
-    its error), not the caller's (400 "Table ... does not exist")."""
+    its error), not the caller's (400 "Table ... does not exist"); other engine errors are placed in the
+    API's file."""
     if not project.failed_models or not error.message.startswith("Catalog Error"):
-        return error
+        return placed_error(error, definition)
     names = sorted(referenced_names(sql, set(project.failed_models)))
     if not names:
-        return error
+        return placed_error(error, definition)
     return BrokenApiError(f"model {names[0]!r} failed to build: {project.failed_models[names[0]]}")
 
 
@@ -159,3 +177,19 @@ def _database(project: Project):
     if project.database is None:
         raise QueryError("the project has no database")
     return project.database
+
+
+def placed_error(error: QueryError, definition: Any) -> QueryError:
+    """An engine's error as the project's: `file:line:column`, quoting the author's line."""
+    if error.path is not None or not definition.text:
+        return error
+    text, line_offset, column_offset = definition.text, definition.line_offset, definition.column_offset
+    if error.line is not None:  # counted in the rendered query by the SQL checker
+        message, place = error.message, place_line(text, error.line, error.column, line_offset, column_offset)
+    else:
+        message, place = place_engine_error(error.message, text, line_offset, column_offset)
+    if place is None:
+        return ProjectQueryError(message, path=definition.template_path)
+    return ProjectQueryError(
+        with_quote(message, place), path=definition.template_path, line=place.line, column=place.column
+    )

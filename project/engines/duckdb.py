@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from project.sql.binding import DUCKDB_STYLE
 from project.sql.paths import absolute_file_paths, may_read_files
 
 DESCRIBE_CACHE_SIZE = 1024
+log = logging.getLogger("sluice.build")
 RESOLVED_CACHE_SIZE = 256
 RESOLVED_CACHE_MAX_TEXT = 16 * 1024
 
@@ -127,20 +130,18 @@ def _run_models(
     connection = duckdb.connect(path)
     try:
         apply_sandbox(connection, sandbox)
-        for model in models:
-            kind = "TABLE" if model.materialize else "VIEW"
-            name = '"' + model.name.replace('"', '""') + '"'
+        for number, model in enumerate(models, 1):
+            log.info("building model %s (%d of %d)", model.name, number, len(models))
+            started, rows = time.perf_counter(), None
             try:
-                if model.connector is not None and ingest is not None:
-                    ingest(model, lambda reader, name=name: _store(connection, name, reader))
-                else:
-                    connection.execute(f"CREATE OR REPLACE {kind} {name} AS\n{model.sql}\n")
+                rows = _create(connection, model, ingest)
             except IngestError as error:
                 errors[model.name] = str(error)
             except duckdb.Error as error:
                 if _is_build_failure(error):
                     raise BuildError(f"building model {model.name!r} failed: {error}") from None
                 errors[model.name] = str(error)
+            _log_built(model, rows, time.perf_counter() - started, errors.get(model.name))
         connection.execute("CHECKPOINT")
     except duckdb.Error as error:
         raise BuildError(f"the build failed: {error}") from None
@@ -156,6 +157,30 @@ def _store(connection: duckdb.DuckDBPyConnection, name: str, reader: Any) -> Non
         connection.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _sluice_ingest")
     finally:
         connection.unregister("_sluice_ingest")
+
+
+def _create(connection: duckdb.DuckDBPyConnection, model: BuiltModel, ingest: Ingest | None) -> int | None:
+    """Create the model's table (returns its row count) or view (None: counting would run it)."""
+    kind = "TABLE" if model.materialize else "VIEW"
+    name = '"' + model.name.replace('"', '""') + '"'
+    if model.connector is not None and ingest is not None:
+        ingest(model, lambda reader: _store(connection, name, reader))
+    else:
+        connection.execute(f"CREATE OR REPLACE {kind} {name} AS\n{model.sql}\n")
+        if not model.materialize:
+            return None
+    row = connection.execute(f"SELECT count(*) FROM {name}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _log_built(model: BuiltModel, rows: int | None, seconds: float, error: str | None) -> None:
+    fields = {"model": model.name, "rows": rows, "seconds": round(seconds, 3), "kind": "model_build"}
+    if error is not None:
+        log.error("model %s failed to build in %.2f s: %s", model.name, seconds, error, extra=fields)
+    elif rows is None:
+        log.info("model %s built as a view in %.2f s", model.name, seconds, extra=fields)
+    else:
+        log.info("model %s built: %d rows in %.2f s", model.name, rows, seconds, extra=fields)
 
 
 def _is_build_failure(error: duckdb.Error) -> bool:

@@ -7,6 +7,7 @@ status does; later batches are fetched as the caller reads, so memory does not g
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -107,8 +108,11 @@ def stream_query(
         raise
     deadline = engine.watchdog.watch(limits.timeout, session.interrupt) if limits.timeout > 0 else None
     try:
+        started = time.perf_counter()
         _, fetch = session.json_rows(sql, params)
+        planned = time.perf_counter()
         first_rows, finished = _fetch_first(fetch, limits)
+        timings = {"query": _ms(planned - started), "encode": _ms(time.perf_counter() - planned)}
     except BaseException as error:
         session.close()
         release()
@@ -121,13 +125,20 @@ def stream_query(
     if finished:
         session.close()
         release()
-        return RowStream(first_rows, None, _done, lines)
+        stream = RowStream(first_rows, None, _done, lines)
+    else:
 
-    def finish() -> None:
-        session.close()
-        release()
+        def finish() -> None:
+            session.close()
+            release()
 
-    return RowStream(first_rows, lambda: fetch(limits.batch_rows), finish, lines)
+        stream = RowStream(first_rows, lambda: fetch(limits.batch_rows), finish, lines)
+    stream.timings.update(timings)
+    return stream
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
 
 
 def _fetch_first(fetch: FetchJson, limits: Limits) -> tuple[list[str], bool]:

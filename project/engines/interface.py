@@ -136,6 +136,11 @@ class Engine(ABC):
     def close(self) -> None:
         """Close every connection (a reload replaced this engine)."""
 
+    def retire(self) -> None:
+        """No longer served after a reload: close what it holds, and end its watchdog's thread."""
+        self.watchdog.stop()
+        self.close()
+
 
 class _Slots:
     """A counting limit on queries running at once in this process (0: none)."""

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from project.errors import ProjectError, QueryError
+from project.errors import ProjectError, ProjectQueryError
 from project.sql import sentinels
 from project.sql.template_functions import RILL_FUNCTIONS
 from templating import Tainted, Template, TemplateError, parse
@@ -57,7 +57,7 @@ def render_sql(template: Template, data: Mapping[str, Any], markers: Markers) ->
     try:
         return template.render(data, emit=markers.emit)
     except TemplateError as error:
-        raise QueryError(
+        raise ProjectQueryError(
             f"failed to render template: {error.message}",
             path=error.name or None,
             line=error.line,
