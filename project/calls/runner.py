@@ -11,7 +11,14 @@ from project.definitions import Api, BrokenApi, Project, proxy_chain
 from project.encoding.formats import JSON, Format
 from project.engines.batches import BatchStream, stream_batches
 from project.engines.execution import Limits, RowStream, stream_query
-from project.errors import AccessDeniedError, BrokenApiError, NotFoundError, QueryError, SluiceError
+from project.errors import (
+    AccessDeniedError,
+    BrokenApiError,
+    NotFoundError,
+    QueryError,
+    SluiceError,
+    UnknownNameError,
+)
 from project.loading.models import referenced_names
 from project.metrics.sql import compile_metrics_sql
 from project.sql.binding import bind_sql
@@ -60,17 +67,9 @@ def run_api(
 ) -> RowStream | BatchStream:
     """Run an API for these arguments and return its answer in a format, with the first batch fetched."""
     api, args = _resolve(project, name, args, caller)
-    definition, template = api.definition, _query_template(api)
-    data = project.data(args, caller.user)
-    markers = Markers()
-    sql = render_sql(template, data, markers)
-    if definition.resolver == "metrics_sql":
-        applies = caller.authenticated and not definition.skip_nested_security
-        policy = CallerPolicy(_database(project), data, markers) if applies else None
-        sql = _compile_metrics(project, sql, policy)
-    bound_sql, params = bind_sql(sql, markers.values, markers.sources)
-    if definition.max_rows is not None:
-        limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
+    bound_sql, params = bound_statement(project, api, project.data(args, caller.user), caller)
+    if api.definition.max_rows is not None:
+        limits = Limits(api.definition.max_rows, limits.batch_rows, limits.timeout)
     try:
         if format_.arrow:
             return stream_batches(_database(project), bound_sql, params, limits, format_.name)
@@ -79,10 +78,24 @@ def run_api(
         raise _failed_model_error(project, bound_sql, error) from None
 
 
+def bound_statement(
+    project: Project, api: Api, data: Mapping[str, Any], caller: Caller = ANONYMOUS
+) -> tuple[str, list[Any]]:
+    """The API's query for this template data: rendered (caller values become markers), compiled from
+    metrics SQL (under the caller's policy where security applies) and bound (markers -> parameters)."""
+    markers = Markers()
+    sql = render_sql(_query_template(api), data, markers)
+    if api.definition.resolver == "metrics_sql":
+        applies = caller.authenticated and not api.definition.skip_nested_security
+        policy = CallerPolicy(_database(project), data, markers) if applies else None
+        sql = _compile_metrics(project, sql, policy)
+    return bind_sql(sql, markers.values, markers.sources)
+
+
 def _failed_model_error(project: Project, sql: str, error: QueryError) -> SluiceError:
     """A query over a model that failed to build fails by the project's fault (500 naming the model and
     its error), not the caller's (400 "Table ... does not exist")."""
-    if not project.failed_models or not error.message.startswith("Catalog Error"):
+    if not project.failed_models or not isinstance(error, UnknownNameError):
         return error
     names = sorted(referenced_names(sql, set(project.failed_models)))
     if not names:

@@ -24,6 +24,7 @@ from project.engines.interface import Engine
 from project.engines.sandbox import Sandbox, apply_sandbox
 from project.errors import BuildError
 from project.sql.binding import DUCKDB_STYLE
+from project.sql.quoting import quote_identifier
 
 DESCRIBE_CACHE_SIZE = 1024
 
@@ -115,7 +116,7 @@ def _run_models(path: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> di
         apply_sandbox(connection, sandbox)
         for model in models:
             kind = "TABLE" if model.materialize else "VIEW"
-            name = '"' + model.name.replace('"', '""') + '"'
+            name = quote_identifier(model.name)
             try:
                 connection.execute(f"CREATE OR REPLACE {kind} {name} AS\n{model.sql}\n")
             except duckdb.Error as error:

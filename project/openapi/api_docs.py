@@ -11,13 +11,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from project.calls.runner import bound_statement
 from project.definitions import Api, Project, ProxyLoopError, proxy_chain
 from project.errors import SluiceError
-from project.metrics.sql import compile_metrics_sql
 from project.openapi.document import ApiDoc
 from project.openapi.schema_inference import response_schema_for_columns
-from project.sql.binding import bind_sql
-from project.sql.rendering import Markers, render_sql
 
 log = logging.getLogger("sluice.api_docs")
 
@@ -70,14 +68,10 @@ def _row_schema(project: Project, api: Api | None) -> Mapping[str, Any] | None:
 
 def infer_row_schema(project: Project, api: Api) -> dict:
     """Describe the API's query, rendered with no caller arguments, and turn its columns into a row schema."""
-    definition, database = api.definition, project.database
-    if api.template is None or database is None:
-        raise ValueError("the API has no query to describe")
-    markers = Markers()
-    sql = render_sql(api.template, project.data(_neutral_arguments(api), {}), markers)
-    if definition.resolver == "metrics_sql":
-        sql = compile_metrics_sql(sql, project.metrics_views, None)
-    bound_sql, params = bind_sql(sql, markers.values, markers.sources)
+    database = project.database
+    if database is None:
+        raise ValueError("the project has no database to describe the query with")
+    bound_sql, params = bound_statement(project, api, project.data(_neutral_arguments(api), {}))
     session = database.session()
     try:
         columns = session.describe(bound_sql, params)
