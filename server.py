@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import ipaddress
 import logging
 import os
 import sys
@@ -27,10 +26,11 @@ from handlers.responses import error_response
 from project import errors
 from project.auth.authn import authenticator_from_settings
 from project.definitions import Project
+from project.engines.checks import connector_problems
 from project.engines.execution import Limits
 from project.loading.files import file_stamps
 from project.loading.loader import load_project, newly_failed_models
-from project.settings import Settings, settings_from_env
+from project.settings import Settings, is_loopback, settings_from_env
 from serving.logs import configure_logging
 from serving.requests import REQUEST_ID_HEADER, SentBody, log_request, new_record
 
@@ -270,12 +270,15 @@ def check_project(settings: Settings) -> int:
 
     with tempfile.TemporaryDirectory() as state_dir:
         project = load_project(dataclasses.replace(settings, state_dir=state_dir))
+        errors = [*project.errors, *connector_problems(project)]
+        for engine in project.engines.values():
+            engine.close()
     for warning in project.warnings:
         print(f"warning: {warning}")
-    for error in project.errors:
+    for error in errors:
         print(f"error: {error}")
-    print(f"{len(project.apis)} APIs, {len(project.errors)} errors, {len(project.warnings)} warnings")
-    return 1 if project.errors else 0
+    print(f"{len(project.apis)} APIs, {len(errors)} errors, {len(project.warnings)} warnings")
+    return 1 if errors else 0
 
 
 def parse_command_line(argv: list[str], defaults: Settings) -> argparse.Namespace:
@@ -301,6 +304,12 @@ def parse_command_line(argv: list[str], defaults: Settings) -> argparse.Namespac
         type=int,
         default=defaults.max_queries,
         help="queries running at once before answering 503 (0: no limit)",
+    )
+    parser.add_argument(
+        "--connector-pool-size",
+        type=int,
+        default=defaults.connector_pool_size,
+        help="connections each PostgreSQL/MySQL/ClickHouse connector keeps per process",
     )
     parser.add_argument(
         "--duckdb-threads",
@@ -360,18 +369,10 @@ def settings_from_command_line(options: argparse.Namespace, defaults: Settings) 
         cors_origins=tuple(options.cors_origins or defaults.cors_origins),
         duckdb_threads=options.duckdb_threads,
         max_queries=options.max_queries,
+        connector_pool_size=options.connector_pool_size,
         allow_dirs=tuple(options.allow_dirs or defaults.allow_dirs),
         log_format=options.log_format,
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -402,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(options: argparse.Namespace, defaults: Settings) -> int:
     if options.check:
         return check_project(settings_from_command_line(options, defaults))
-    if not _is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:
+    if not is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:
         print(
             f"refusing to serve on {options.host} with auth off: use --auth (or SLUICE_AUTH=on), "
             "or --allow-public-without-auth if you really mean it",

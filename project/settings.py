@@ -6,6 +6,7 @@ the command line starts from those and lays its flags over them. Nothing else re
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     duckdb_threads: int | None = None  # None: DuckDB's default (one per core)
     max_queries: int = 64  # queries running at once in one process; more is a 503 (0: no limit)
+    connector_pool_size: int = 4  # connections each PostgreSQL/MySQL/ClickHouse connector keeps per process
     allow_dirs: tuple[str, ...] = ()  # folders outside the project that SQL may read files from
     log_format: str = "text"  # "text" (one plain line per record) or "json" (one object per line)
     log_level: str = "INFO"
@@ -79,6 +81,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SLUICE_RELOAD": ("reload", parse_flag),
     "SLUICE_DUCKDB_THREADS": ("duckdb_threads", int),
     "SLUICE_MAX_QUERIES": ("max_queries", int),
+    "SLUICE_CONNECTOR_POOL_SIZE": ("connector_pool_size", int),
     "SLUICE_ALLOW_DIRS": ("allow_dirs", parse_paths),
     "SLUICE_LOG_FORMAT": ("log_format", str),
     "SLUICE_LOG_LEVEL": ("log_level", str),
@@ -104,3 +107,13 @@ def settings_from_env(env: Mapping[str, str], **overrides: Any) -> Settings:
             values[name] = convert(env[variable])
     values.update(overrides)
     return Settings(**values)
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback addresses (IPv4 or IPv6, with or without brackets)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

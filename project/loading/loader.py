@@ -13,10 +13,14 @@ from typing import Any
 from project.calls.arguments import compile_argument_schema
 from project.definitions import Api, BrokenApi, Project, ProxyLoopError, proxy_chain
 from project.engines.duckdb import BuiltModel, Database, build_database, fingerprint
+from project.engines.interface import Engine
+from project.engines.registry import create_engine
 from project.engines.sandbox import project_sandbox
 from project.errors import ArgumentError, ProjectError, QueryError
 from project.loading.apis import ApiDefinition, read_api
-from project.loading.files import file_stamps, list_files, parse_dotenv, parse_yaml, read_text
+from project.loading.connectors import DEFAULT_CONNECTOR, DRIVERS, implicit_connector, load_connectors
+from project.loading.discovery import discover
+from project.loading.files import file_stamps, parse_dotenv, parse_yaml, read_text
 from project.loading.models import ModelSource, dependency_order, read_model, referenced_names
 from project.metrics.views import MetricsView, check_model, parse_metrics_view
 from project.openapi.document import validate_openapi_block
@@ -29,7 +33,6 @@ from templating import Template
 
 DEFAULT_ROW_CAP = 10_000
 ROW_LIMIT_VARIABLE = "rill.interactive_sql_row_limit"
-SOURCE_FOLDERS = ("apis", "models", "sources", "metrics", "dashboards", "connectors")
 
 
 def load_project(settings: Settings) -> Project:
@@ -41,9 +44,24 @@ def load_project(settings: Settings) -> Project:
     config = _read_config(directory, errors)
     env = _variables(directory, config, settings, errors)
     environment = settings.environment
-    database, failed_models, model_names = _build_models(directory, settings, env, environment, errors)
-    views = _load_metrics_views(directory, model_names, errors)
-    apis, warnings = _load_apis(directory, config.get("apis") or {}, env, environment, errors)
+    files = discover(directory, _ignore_paths(config), errors)
+    database, failed_models, model_names = _build_models(
+        directory, settings, env, environment, errors, files.of("model", "source")
+    )
+    views = _load_metrics_views(directory, files.of("metrics_view"), model_names, errors)
+    default_connector = str(config.get("olap_connector") or DEFAULT_CONNECTOR)
+    engines = _create_engines(directory, settings, env, environment, database, errors)
+    apis, warnings = _load_apis(
+        directory,
+        files.of("api"),
+        config.get("apis") or {},
+        env,
+        environment,
+        errors,
+        (engines, default_connector),
+    )
+    warnings = [*files.warnings, *warnings]
+    _add_implicit_engines(engines, apis, settings, env, errors)
     return Project(
         directory,
         env,
@@ -54,9 +72,51 @@ def load_project(settings: Settings) -> Project:
         _row_cap(settings, env, errors),
         views,
         database,
+        engines,
+        default_connector,
         failed_models,
         frozenset(model_names),
     )
+
+
+def _create_engines(
+    directory: str,
+    settings: Settings,
+    env: Mapping[str, str],
+    environment: str,
+    database: Database,
+    errors: list[ProjectError],
+) -> dict[str, Engine]:
+    """One engine per connector (no connection made yet: an engine that is down fails its requests, not
+    the load); a connector whose driver is not installed is a load error naming the extra to install."""
+    engines: dict[str, Engine] = {DEFAULT_CONNECTOR: database}
+    for name, connector in load_connectors(directory, env, environment, errors).items():
+        try:
+            engines[name] = create_engine(connector, settings, database)
+        except ProjectError as error:
+            errors.append(ProjectError(f'connector "{name}": {error.message}', path=connector.path))
+    return engines
+
+
+def _add_implicit_engines(
+    engines: dict[str, Engine],
+    apis: Mapping[str, Api | BrokenApi],
+    settings: Settings,
+    env: Mapping[str, str],
+    errors: list,
+) -> None:
+    """A connector named after its driver needs no file: defaults and `connector.<driver>.*` variables."""
+    used = {
+        api.definition.connector for api in apis.values() if isinstance(api, Api) and api.definition.connector
+    }
+    for name in sorted(used - set(engines)):
+        config = implicit_connector(name, env)
+        if config is None:
+            continue
+        try:
+            engines[name] = create_engine(config, settings, engines[DEFAULT_CONNECTOR])
+        except ProjectError as error:
+            errors.append(ProjectError(f'connector "{name}": {error.message}'))
 
 
 def newly_failed_models(previous: Project, current: Project) -> dict[str, str]:
@@ -68,6 +128,11 @@ def newly_failed_models(previous: Project, current: Project) -> dict[str, str]:
         for name, message in current.failed_models.items()
         if name not in had and name in previous.model_names
     }
+
+
+def _ignore_paths(config: Mapping) -> list[str]:
+    value = config.get("ignore_paths") or []
+    return [str(item) for item in value] if isinstance(value, list) else []
 
 
 def _read_config(directory: str, errors: list[ProjectError]) -> dict:
@@ -120,11 +185,16 @@ def _row_cap(settings: Settings, env: Mapping[str, str], errors: list) -> int:
 
 
 def _build_models(
-    directory: str, settings: Settings, env: Mapping[str, str], environment: str, errors: list[ProjectError]
+    directory: str,
+    settings: Settings,
+    env: Mapping[str, str],
+    environment: str,
+    errors: list[ProjectError],
+    model_paths: list[str],
 ) -> tuple[Database, dict[str, str], set[str]]:
     """Check and build the models: the served database, the models that failed with their errors, and
     every model's name."""
-    sources = _read_models(directory, errors)
+    sources = _read_models(directory, model_paths, errors)
     failed: dict[str, str] = {}  # model name -> why it is not in the database
     rendered = _render_models(sources, template_data(env, environment), errors, failed)
     checked = _check_models(directory, rendered, errors, failed)
@@ -172,18 +242,13 @@ def _check_models(
 
 
 def _load_metrics_views(
-    directory: str, model_names: set[str], errors: list[ProjectError]
+    directory: str, paths: list[str], model_names: set[str], errors: list[ProjectError]
 ) -> dict[str, MetricsView]:
-    """metrics/*.yaml (and dashboards/*.yaml in older projects) with `type: metrics_view`."""
+    """Every metrics view file (`type: metrics_view`, or a file in metrics/ or dashboards/)."""
     views: dict[str, MetricsView] = {}
-    paths = list_files(directory, "metrics", (".yaml", ".yml")) + list_files(
-        directory, "dashboards", (".yaml", ".yml")
-    )
     for path in paths:
         try:
             document = parse_yaml(read_text(os.path.join(directory, path), path), path)
-            if document.data.get("type", document.data.get("kind")) not in ("metrics_view", None):
-                continue
             view = parse_metrics_view(os.path.splitext(os.path.basename(path))[0], dict(document.data), path)
             check_model(view, model_names)
         except ProjectError as error:
@@ -193,11 +258,8 @@ def _load_metrics_views(
     return views
 
 
-def _read_models(directory: str, errors: list[ProjectError]) -> dict[str, ModelSource]:
+def _read_models(directory: str, paths: list[str], errors: list[ProjectError]) -> dict[str, ModelSource]:
     models: dict[str, ModelSource] = {}
-    paths = list_files(directory, "models", (".sql", ".yaml", ".yml")) + list_files(
-        directory, "sources", (".yaml", ".yml")
-    )
     for path in paths:
         try:
             model = read_model(directory, path)
@@ -233,12 +295,19 @@ def _data_files(directory: str) -> list[tuple[str, int, int]]:
 
 
 def _load_apis(
-    directory: str, defaults: Mapping, env: Mapping[str, str], environment: str, errors: list[ProjectError]
+    directory: str,
+    paths: list[str],
+    defaults: Mapping,
+    env: Mapping[str, str],
+    environment: str,
+    errors: list[ProjectError],
+    connectors: tuple[Mapping[str, Engine], str],
 ) -> tuple[dict[str, Api | BrokenApi], list[str]]:
     apis: dict[str, Api | BrokenApi] = {}
     warnings: list[str] = []
-    for path in list_files(directory, "apis", (".yaml", ".yml")):
-        api = _load_api(directory, path, defaults if isinstance(defaults, dict) else {}, env, environment)
+    defaults = defaults if isinstance(defaults, dict) else {}
+    for path in paths:
+        api = _load_api(directory, path, defaults, env, environment, connectors)
         name = api.name if isinstance(api, Api) else os.path.splitext(os.path.basename(path))[0]
         if name in apis:
             api = BrokenApi(ProjectError(f"API {name!r} is defined twice", path=path))
@@ -250,10 +319,16 @@ def _load_apis(
 
 
 def _load_api(
-    directory: str, path: str, defaults: Mapping, env: Mapping[str, str], environment: str
+    directory: str,
+    path: str,
+    defaults: Mapping,
+    env: Mapping[str, str],
+    environment: str,
+    connectors: tuple[Mapping[str, Engine], str],
 ) -> Api | BrokenApi:
     try:
         definition = read_api(directory, path, defaults)
+        dialect = _dialect(definition, *connectors)
         validate_openapi_block(definition.openapi, path)
         arguments = compile_argument_schema(definition.openapi, path=path)
         access = definition.access
@@ -264,20 +339,33 @@ def _load_api(
         template = compile_template(
             definition.text, definition.template_path, definition.line_offset, definition.column_offset
         )
-        _check_static_statement(template, definition, template_data(env, environment))
+        _check_static_statement(template, definition, template_data(env, environment), dialect)
         return Api(definition, template, arguments=arguments, access=access)
     except ProjectError as error:
         return BrokenApi(error)
 
 
-def _check_static_statement(template: Template, definition: ApiDefinition, data: Mapping[str, Any]) -> None:
+def _dialect(definition: ApiDefinition, engines: Mapping[str, Engine], default: str) -> str:
+    """The sqlglot dialect of the API's connector; a connector that does not exist is the API's load error."""
+    name = definition.connector or default
+    engine = engines.get(name)
+    if engine is not None:
+        return engine.dialect
+    if name in DRIVERS:  # a connector named after its driver needs no file
+        return name
+    raise ProjectError(f'connector "{name}" not found', path=definition.path)
+
+
+def _check_static_statement(
+    template: Template, definition: ApiDefinition, data: Mapping[str, Any], dialect: str
+) -> None:
     """Refuse at load time a statement that is not a read-only query with no arguments given."""
     if definition.resolver != "sql":
         return
     try:
         markers = Markers()
         shape = render_sql(template, data, markers)
-        compile_shape(shape, "duckdb", tuple(markers.sources))
+        compile_shape(shape, dialect, tuple(markers.sources))
     except StatementError as error:
         raise ProjectError(error.message, path=definition.path) from None
     except Exception:  # noqa: BLE001 - the shape may only be valid with real arguments; requests will tell

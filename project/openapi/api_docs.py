@@ -13,6 +13,7 @@ from typing import Any
 
 from project.calls.runner import bound_statement
 from project.definitions import Api, Project, ProxyLoopError, proxy_chain
+from project.engines.interface import Column
 from project.errors import SluiceError
 from project.openapi.document import ApiDoc
 from project.openapi.schema_inference import response_schema_for_columns
@@ -68,16 +69,23 @@ def _row_schema(project: Project, api: Api | None) -> Mapping[str, Any] | None:
 
 def infer_row_schema(project: Project, api: Api) -> dict:
     """Describe the API's query, rendered with no caller arguments, and turn its columns into a row schema."""
-    database = project.database
-    if database is None:
-        raise ValueError("the project has no database to describe the query with")
-    bound_sql, params = bound_statement(project, api, project.data(_neutral_arguments(api), {}))
-    session = database.session()
+    columns = describe_api(project, api)
+    return nullable(response_schema_for_columns([c.name for c in columns], [c.type for c in columns]))
+
+
+def describe_api(project: Project, api: Api) -> list[Column]:
+    """The result columns of the API's query, rendered with no caller arguments, as its engine describes
+    them (without fetching rows); the engine's refusal is a QueryError (`--check` reports it)."""
+    engine, bound_sql, params = bound_statement(project, api, project.data(_neutral_arguments(api), {}))
+    session = engine.session()
     try:
-        columns = session.describe(bound_sql, params)
+        return session.describe(bound_sql, params)
+    except SluiceError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the driver's error, as the engine's domain error
+        raise session.translate_error(error, 0) from None
     finally:
         session.close()
-    return nullable(response_schema_for_columns([c.name for c in columns], [c.type for c in columns]))
 
 
 def nullable(schema: dict) -> dict:
