@@ -41,6 +41,14 @@ class Described:
     small: bool = False
 
 
+class IngestError(Exception):
+    """A connector's model could not be read from its engine (the message is safe to show)."""
+
+
+# Runs a connector model's SQL on its engine and hands the answer, as Arrow batches, to `store`.
+Ingest = Callable[["BuiltModel", Callable[[Any], None]], None]
+
+
 @dataclass(frozen=True)
 class BuiltModel:
     """A model ready to build: rendered SQL and whether it becomes a table; a partitioned model's table is
@@ -55,6 +63,7 @@ class BuiltModel:
     unique_key: tuple[str, ...] = ()
     pre_exec: str = ""
     post_exec: str = ""
+    connector: str | None = None  # run on this connector's engine, its rows stored in DuckDB
 
 
 def fingerprint(
@@ -65,7 +74,7 @@ def fingerprint(
     digest = hashlib.sha256(duckdb.__version__.encode())
     digest.update(sandbox.describe().encode())
     for model in models:
-        digest.update(f"{model.name}\0{model.materialize}\0{model.sql}\0".encode())
+        digest.update(f"{model.name}\0{model.materialize}\0{model.connector}\0{model.sql}\0".encode())
         parts = (*model.partitions, model.strategy, *model.unique_key, model.pre_exec, model.post_exec)
         digest.update("\0".join(parts).encode())
     for path, size, mtime in data_files:
@@ -84,7 +93,7 @@ STORAGE_FAILURES = (
 
 
 def build_database(
-    state_dir: str, sandbox: Sandbox, models: Sequence[BuiltModel], key: str
+    state_dir: str, sandbox: Sandbox, models: Sequence[BuiltModel], key: str, ingest: Ingest | None = None
 ) -> tuple[str, dict[str, str]]:
     """The database file for this fingerprint, built now if no complete build exists, and per-model errors.
 
@@ -99,18 +108,18 @@ def build_database(
         with open(os.path.join(state_dir, "build.lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not os.path.exists(target):
-                _build_into(target, sandbox, models)
+                _build_into(target, sandbox, models, ingest)
                 _remove_stale_builds(state_dir, keep=target)
     except OSError as error:
         raise BuildError(f"cannot build the database in {state_dir}: {error.strerror or error}") from None
     return target, _read_errors(target + ".errors")
 
 
-def _build_into(target: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> None:
+def _build_into(target: str, sandbox: Sandbox, models: Sequence[BuiltModel], ingest: Ingest | None) -> None:
     temporary = target + ".building"
     _remove(temporary, temporary + ".wal", temporary + ".errors")
     try:
-        errors = _run_models(temporary, sandbox, models)
+        errors = _run_models(temporary, sandbox, models, ingest)
         _write_errors(temporary + ".errors", errors)
         os.replace(temporary + ".errors", target + ".errors")
         os.replace(temporary, target)
@@ -118,7 +127,9 @@ def _build_into(target: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> 
         _remove(temporary, temporary + ".wal", temporary + ".errors")
 
 
-def _run_models(path: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> dict[str, str]:
+def _run_models(
+    path: str, sandbox: Sandbox, models: Sequence[BuiltModel], ingest: Ingest | None
+) -> dict[str, str]:
     """Create each model's table or view on a sandboxed connection; the models' errors by name."""
     errors: dict[str, str] = {}
     connection = duckdb.connect(path)
@@ -126,7 +137,13 @@ def _run_models(path: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> di
         apply_sandbox(connection, sandbox)
         for model in models:
             try:
-                _build_model(connection, model)
+                if model.connector is not None and ingest is not None:
+                    table = _quote(model.name)
+                    ingest(model, lambda reader, table=table: _store(connection, table, reader))
+                else:
+                    _build_model(connection, model)
+            except IngestError as error:
+                errors[model.name] = str(error)
             except duckdb.Error as error:
                 if _is_build_failure(error):
                     raise BuildError(f"building model {model.name!r} failed: {error}") from None
@@ -162,6 +179,15 @@ def _build_model(connection: duckdb.DuckDBPyConnection, model: BuiltModel) -> No
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _store(connection: duckdb.DuckDBPyConnection, name: str, reader: Any) -> None:
+    """A table from a stream of Arrow record batches (rows of another engine)."""
+    connection.register("_sluice_ingest", reader)
+    try:
+        connection.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _sluice_ingest")
+    finally:
+        connection.unregister("_sluice_ingest")
 
 
 def _is_build_failure(error: duckdb.Error) -> bool:

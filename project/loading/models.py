@@ -39,6 +39,7 @@ class ModelSource:
     unique_key: tuple[str, ...] = ()
     pre_exec: str = ""
     post_exec: str = ""
+    connector: str | None = None  # a model read from another engine, materialized in DuckDB
 
 
 def read_model(project_dir: str, relative_path: str) -> ModelSource:
@@ -63,13 +64,14 @@ def read_model(project_dir: str, relative_path: str) -> ModelSource:
             name,
             relative_path,
             data["sql"].strip(),
-            _materialize(data, kind) or partitions is not None,
+            _materialize(data, kind) or partitions is not None or bool(data.get("connector")),
             document.template_offset("sql"),
             partitions,
             strategy,
             unique_key,
             _exec_text(data, "pre_exec", relative_path),
             _exec_text(data, "post_exec", relative_path),
+            str(data["connector"]) if data.get("connector") else None,
         )
     if data.get("path") or data.get("uri"):
         return ModelSource(
