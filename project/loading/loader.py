@@ -333,7 +333,7 @@ def _load_api(
         access = definition.access
         if isinstance(access, str):
             access = compile_template(access, path)
-        if definition.resolver == "api":
+        if definition.resolver in ("api", "resource_status"):
             return Api(definition, arguments=arguments, access=access)
         template = compile_template(
             definition.text, definition.template_path, definition.line_offset, definition.column_offset
