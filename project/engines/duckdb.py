@@ -260,6 +260,9 @@ class Database(Engine):
         apply_sandbox(self._connection, sandbox)
         self._lock = threading.Lock()
         self._described: OrderedDict[tuple, Described] = OrderedDict()
+        self._open_cursors = 0
+        self._retired = False
+        self.closed = False
         self._root = sandbox.root
         self._resolved: OrderedDict[str, str] = OrderedDict()
 
@@ -283,8 +286,27 @@ class Database(Engine):
         return DuckDBSession(self)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own for one query; give it back with `close_cursor`."""
         with self._lock:
-            return self._connection.cursor()
+            cursor = self._connection.cursor()
+            self._open_cursors += 1
+            return cursor
+
+    def close_cursor(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        cursor.close()
+        with self._lock:
+            self._open_cursors -= 1
+            last = self._retired and self._open_cursors == 0
+        if last:
+            self.close()
+
+    def retire(self) -> None:
+        """No longer served: close now, or when the last cursor still answering a request is given back."""
+        with self._lock:
+            self._retired = True
+            idle = self._open_cursors == 0
+        if idle:
+            self.close()
 
     def describe(self, cursor: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> Described:
         """Result column names and types of a query, without running it; cached by SQL and parameter types."""
@@ -302,4 +324,10 @@ class Database(Engine):
         return described
 
     def close(self) -> None:
+        """Close the connection and end the watchdog's thread (once)."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+        self.watchdog.stop()
         self._connection.close()
