@@ -137,4 +137,8 @@ def _yaml_mapping(directory: str, path: str) -> Mapping | None:
         data = yaml.safe_load(read_text(os.path.join(directory, path), path))
     except yaml.YAMLError:
         return None
-    return data if isinstance(data, Mapping) else {}
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ProjectError("a resource file must be a YAML mapping (key: value lines)", path=path)
+    return data

@@ -13,7 +13,7 @@ from typing import Any
 
 from project.calls.runner import bound_statement
 from project.definitions import Api, Project, ProxyLoopError, proxy_chain
-from project.engines.interface import Column
+from project.engines.interface import Column, Engine
 from project.errors import SluiceError
 from project.openapi.document import ApiDoc
 from project.openapi.schema_inference import response_schema_for_columns
@@ -77,9 +77,26 @@ def describe_api(project: Project, api: Api) -> list[Column]:
     """The result columns of the API's query, rendered with no caller arguments, as its engine describes
     them (without fetching rows); the engine's refusal is a QueryError (`--check` reports it)."""
     engine, bound_sql, params = bound_statement(project, api, project.data(_neutral_arguments(api), {}))
+    try:
+        return _describe(engine, bound_sql, params)
+    except SluiceError:
+        if not params:
+            raise
+        # Arguments left out render as text ("<no value>") that a strict engine will not compare with a
+        # number; NULL (or 0, for ClickHouse 18.16) in each value position has the same result columns.
+        for neutral in (None, 0):
+            values = {key: neutral for key in params} if isinstance(params, dict) else [neutral] * len(params)
+            try:
+                return _describe(engine, bound_sql, values)
+            except SluiceError:
+                continue
+        raise
+
+
+def _describe(engine: Engine, sql: str, params: Any) -> list[Column]:
     session = engine.session()
     try:
-        return session.describe(bound_sql, params)
+        return session.describe(sql, params)
     except SluiceError:
         raise
     except Exception as error:  # noqa: BLE001 - the driver's error, as the engine's domain error
