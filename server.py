@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Map, Rule
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
@@ -35,17 +35,38 @@ from serving.requests import REQUEST_ID_HEADER, SentBody, log_request, new_recor
 
 log = logging.getLogger("sluice")
 
+# Werkzeug adds HEAD wherever GET is allowed. Any other method is a 405 with `Allow` (see route()).
+METHOD_ORDER = ("GET", "HEAD", "POST", "OPTIONS")
+READ = ["GET"]
+CALL = ["GET", "POST", "OPTIONS"]  # OPTIONS: CORS preflights (answered before routing) and plain OPTIONS
+
+
+class ApiNameConverter(BaseConverter):
+    """An API name: one path segment, but not one of the names the routes above already give a meaning."""
+
+    regex = r"(?!(?:openapi|docs)(?:/|$))[^/]+"
+
+
 URL_MAP = Map(
     [
-        Rule("/v1/ping", endpoint="ping", methods=["GET"]),
-        Rule("/v1/health", endpoint="health", methods=["GET"]),
-        Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi"),
-        Rule("/v1/organizations/<org>/projects/<project>/runtime/api/openapi", endpoint="cloud_openapi"),
-        Rule("/v1/instances/<instance>/api/docs", endpoint="docs"),
-        Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=["GET"]),
-        Rule("/v1/instances/<instance>/api/<name>", endpoint="run_api"),
-        Rule("/v1/organizations/<org>/projects/<project>/runtime/api/<name>", endpoint="run_cloud_api"),
+        Rule("/v1/ping", endpoint="ping", methods=READ),
+        Rule("/v1/health", endpoint="health", methods=READ),
+        Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi", methods=READ),
+        Rule(
+            "/v1/organizations/<org>/projects/<project>/runtime/api/openapi",
+            endpoint="cloud_openapi",
+            methods=READ,
+        ),
+        Rule("/v1/instances/<instance>/api/docs", endpoint="docs", methods=READ),
+        Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=READ),
+        Rule("/v1/instances/<instance>/api/<api:name>", endpoint="run_api", methods=CALL),
+        Rule(
+            "/v1/organizations/<org>/projects/<project>/runtime/api/<api:name>",
+            endpoint="run_cloud_api",
+            methods=CALL,
+        ),
     ],
+    converters={"api": ApiNameConverter},
     merge_slashes=False,  # `api//bid` is a 404: Werkzeug's merging redirect lost its Location on the way out
 )
 
@@ -71,6 +92,7 @@ ERROR_STATUS: list[tuple[type[errors.SluiceError], int]] = [
     (errors.BrokenApiError, 500),
     (errors.ProjectError, 500),
     (errors.OverloadedError, 503),
+    (errors.NotAcceptableError, 406),
     (errors.EngineUnavailableError, 503),
 ]
 
@@ -92,7 +114,7 @@ class Sluice:
         self._next_check = 0.0
         self._reload_lock = threading.Lock()
 
-    def current_project(self) -> Project | None:
+    def current_project(self) -> Project:
         return self._project
 
     def project(self) -> Project:
@@ -135,11 +157,13 @@ class Sluice:
         adapter = URL_MAP.bind_to_environ(request.environ)
         try:
             endpoint, values = adapter.match()
+            if request.method == "OPTIONS":  # not a preflight (those are answered before routing)
+                return Response(status=204, headers={"Allow": allow_header(adapter.allowed_methods())})
             return HANDLERS[endpoint](self, request, **values)
         except errors.SluiceError as error:
             return response_for_error(error)
         except HTTPException as error:
-            return error_response(error.description or error.name, error.code or 500)
+            return response_for_http_exception(error, request)
         except Exception:
             log.exception("unexpected error while answering %s %s", request.method, request.path)
             return error_response("internal error", 500)
@@ -189,6 +213,32 @@ def response_for_error(error: errors.SluiceError) -> Response:
     if status == 503:
         response.headers["Retry-After"] = "1"
     return response
+
+
+def response_for_http_exception(error: HTTPException, request: Request) -> Response:
+    """Werkzeug's routing and body errors as JSON, keeping their headers (`Allow` on a 405, `Location`)."""
+    message = error.description or error.name
+    if isinstance(error, MethodNotAllowed):
+        message = _only(error.valid_methods or [])
+    response = error_response(message, error.code or 500)
+    for name, value in error.get_response(request.environ).headers.items():
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    if isinstance(error, MethodNotAllowed):
+        response.headers["Allow"] = allow_header(error.valid_methods or [])
+    return response
+
+
+def allow_header(methods: Iterable[str]) -> str:
+    """The methods in one stable order: `GET, HEAD, POST, OPTIONS`."""
+    known = [method for method in METHOD_ORDER if method in methods]
+    return ", ".join(known + sorted(set(methods) - set(METHOD_ORDER)))
+
+
+def _only(methods: Iterable[str]) -> str:
+    """`GET only`, `GET or POST only`: the methods a caller would use (HEAD and OPTIONS go without saying)."""
+    usable = [method for method in METHOD_ORDER if method in methods and method not in ("HEAD", "OPTIONS")]
+    return " or ".join(usable) + " only"
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Sluice:

@@ -64,6 +64,10 @@ class OverloadedError(SluiceError):
     """The server has no capacity for the request right now."""
 
 
+class NotAcceptableError(SluiceError):
+    """The caller accepts none of the formats offered."""
+
+
 class EngineUnavailableError(SluiceError):
     """A connector's engine cannot be reached (down, refusing connections): the message names the connector,
     never its credentials."""

@@ -8,6 +8,8 @@ from typing import Any
 
 from project.auth.policy import CallerPolicy, rule_allows
 from project.definitions import Api, BrokenApi, Project, proxy_chain
+from project.encoding.formats import JSON, Format
+from project.engines.batches import BatchStream, stream_batches
 from project.engines.execution import Limits, RowStream, stream_query
 from project.errors import AccessDeniedError, BrokenApiError, NotFoundError, QueryError
 from project.metrics.sql import compile_metrics_sql
@@ -48,9 +50,14 @@ def caller_arguments(api: Api, body: Mapping[str, Any], query: Mapping[str, list
 
 
 def run_api(
-    project: Project, name: str, args: Mapping[str, Any], caller: Caller, limits: Limits
-) -> RowStream:
-    """Run an API for these arguments and return its answer with the first batch fetched."""
+    project: Project,
+    name: str,
+    args: Mapping[str, Any],
+    caller: Caller,
+    limits: Limits,
+    format_: Format = JSON,
+) -> RowStream | BatchStream:
+    """Run an API for these arguments and return its answer in a format, with the first batch fetched."""
     api, args = _resolve(project, name, args, caller)
     definition, template = api.definition, _query_template(api)
     data = project.data(args, caller.user)
@@ -63,7 +70,9 @@ def run_api(
     bound_sql, params = bind_sql(sql, markers.values, markers.sources)
     if definition.max_rows is not None:
         limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
-    return stream_query(_database(project), bound_sql, params, limits)
+    if format_.arrow:
+        return stream_batches(_database(project), bound_sql, params, limits, format_.name)
+    return stream_query(_database(project), bound_sql, params, limits, lines=format_.name == "ndjson")
 
 
 def _compile_metrics(project: Project, sql: str, policy: CallerPolicy | None) -> str:

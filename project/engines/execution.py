@@ -25,14 +25,19 @@ class Limits:
 
 
 class RowStream:
-    """An answer whose first batch is already fetched; iterate for the JSON bytes, close when done."""
+    """An answer whose first batch is already fetched; iterate for the JSON (or NDJSON) bytes, close when done."""
 
     def __init__(
-        self, first_rows: list[str], fetch_more: Callable[[], list[str]] | None, finish: Callable[[], None]
+        self,
+        first_rows: list[str],
+        fetch_more: Callable[[], list[str]] | None,
+        finish: Callable[[], None],
+        lines: bool = False,
     ):
         self._first_rows = first_rows
         self._fetch_more = fetch_more  # None when the first batch was the whole answer
         self._finish = finish
+        self._lines = lines  # NDJSON: one row a line instead of a JSON array
         self._rows = 0
         self.timings: dict[str, float] = {}  # phases of the answer so far, in milliseconds
 
@@ -42,23 +47,27 @@ class RowStream:
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            self._rows = len(self._first_rows)
-            yield ("[" + ",".join(self._first_rows)).encode()
-            self._first_rows = []
-            while self._fetch_more and (batch := self._fetch_more()):
-                self._rows += len(batch)
-                yield ("," + ",".join(batch)).encode()
-            yield b"]"
+            first, self._first_rows = self._first_rows, []
+            self._rows = len(first)
+            yield from (_lines(first, self._more()) if self._lines else _array(first, self._more()))
         except Exception as error:  # noqa: BLE001 - the status is sent: log it, end the stream visibly cut
             log.error("query failed while streaming; the answer was cut short: %s", error)
         finally:
             self.close()
+
+    def _more(self) -> Iterator[list[str]]:
+        """The batches after the first, counted as they go."""
+        while self._fetch_more and (batch := self._fetch_more()):
+            self._rows += len(batch)
+            yield batch
 
     def whole(self) -> bytes | None:
         """The complete answer when the first batch held every row (sent with a length, not streamed)."""
         if self._fetch_more is not None:
             return None
         self._rows = len(self._first_rows)
+        if self._lines:
+            return "".join(row + "\n" for row in self._first_rows).encode()
         return ("[" + ",".join(self._first_rows) + "]").encode()
 
     def close(self) -> None:
@@ -67,12 +76,29 @@ class RowStream:
         finish()
 
 
+def _array(first: list[str], more: Iterator[list[str]]) -> Iterator[bytes]:
+    yield ("[" + ",".join(first)).encode()
+    for batch in more:
+        yield ("," + ",".join(batch)).encode()
+    yield b"]"
+
+
+def _lines(first: list[str], more: Iterator[list[str]]) -> Iterator[bytes]:
+    if first:
+        yield "".join(row + "\n" for row in first).encode()
+    for batch in more:
+        yield "".join(row + "\n" for row in batch).encode()
+
+
 def _done() -> None:
     return None
 
 
-def stream_query(engine: Engine, sql: str, params: Sequence[Any] | dict, limits: Limits) -> RowStream:
-    """Run the query and fetch its first batch (or cap + 1 rows); raise QueryError and friends."""
+def stream_query(
+    engine: Engine, sql: str, params: Sequence[Any] | dict, limits: Limits, lines: bool = False
+) -> RowStream:
+    """Run the query and fetch its first batch (or cap + 1 rows); raise QueryError and friends.
+    `lines`: the rows as NDJSON instead of a JSON array."""
     release = engine.take_query_slot()
     try:
         session = engine.session()
@@ -95,8 +121,10 @@ def stream_query(engine: Engine, sql: str, params: Sequence[Any] | dict, limits:
     if finished:
         session.close()
         release()
-        return RowStream(first_rows, None, _done)
-    return RowStream(first_rows, lambda: fetch(limits.batch_rows), lambda: (session.close(), release()))
+        return RowStream(first_rows, None, _done, lines)
+    return RowStream(
+        first_rows, lambda: fetch(limits.batch_rows), lambda: (session.close(), release()), lines
+    )
 
 
 def _fetch_first(fetch: FetchJson, limits: Limits) -> tuple[list[str], bool]:
