@@ -28,8 +28,8 @@ from project.auth.authn import authenticator_from_settings
 from project.definitions import Project
 from project.engines.execution import Limits
 from project.loading.files import file_stamps
-from project.loading.loader import load_project
-from project.settings import Settings, settings_from_env
+from project.loading.loader import load_project, newly_failed_models
+from project.settings import Settings, allowed_dirs_from_env, settings_from_env
 from serving.logs import configure_logging
 from serving.requests import REQUEST_ID_HEADER, SentBody, log_request, new_record
 
@@ -134,12 +134,26 @@ class Sluice:
                 return
             self._sources_stamp = stamp
             try:
-                self._project = load_project(self.settings)
+                project = load_project(self.settings)
+                if self._keeps_previous(project):
+                    return
+                self._project = project
                 log_project(self._project, "reloaded")
             except errors.ProjectError as error:
                 log.error("project reload failed, still serving the previous one: %s", error)
             except Exception:  # a failed build (disk full, permissions) must not fail requests
                 log.exception("project reload failed, still serving the previous one")
+
+    def _keeps_previous(self, project: Project) -> bool:
+        """A reload in which a model that serves now fails to build leaves the last good build serving."""
+        failed = newly_failed_models(self._project, project)
+        if not failed:
+            return False
+        for name, message in failed.items():
+            log.error("project reload kept the previous build: model %r failed to build: %s", name, message)
+        if project.database is not None:
+            project.database.close()
+        return True
 
     def dispatch(self, request: Request) -> Response:
         origins = self.settings.cors_origins
@@ -249,12 +263,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Sluice:
     return Sluice(settings)
 
 
-def check_project(project_dir: str) -> int:
-    """Print every problem of a project; exit status 1 if there is one."""
+def check_project(settings: Settings) -> int:
+    """Print every problem of a project; exit status 1 if there is one. Models are built (sandboxed, as
+    when serving) into a throwaway state dir, so a check writes nothing else."""
+    import dataclasses
     import tempfile
 
     with tempfile.TemporaryDirectory() as state_dir:
-        project = load_project(Settings(project_dir=project_dir, state_dir=state_dir))
+        project = load_project(dataclasses.replace(settings, state_dir=state_dir))
     for warning in project.warnings:
         print(f"warning: {warning}")
     for error in project.errors:
@@ -308,6 +324,14 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="serve on a non-loopback address with auth off (not recommended)",
     )
+    parser.add_argument(
+        "--allow-dir",
+        action="append",
+        default=None,
+        dest="allow_dirs",
+        metavar="DIR",
+        help="a folder outside the project that SQL may read files from (repeatable)",
+    )
     parser.add_argument("--org", default=os.environ.get("SLUICE_ORG"))
     parser.add_argument("--project-name", default=os.environ.get("SLUICE_PROJECT_NAME"))
     parser.add_argument(
@@ -345,6 +369,7 @@ def settings_from_command_line(options: argparse.Namespace) -> Settings:
         cors_origins=tuple(origins),
         duckdb_threads=options.duckdb_threads,
         max_queries=options.max_queries,
+        allow_dirs=tuple(options.allow_dirs or allowed_dirs_from_env(os.environ)),
         log_format=options.log_format,
     )
 
@@ -375,8 +400,16 @@ def main(argv: list[str] | None = None) -> int:
         return run_token_command(argv)
     options = parse_command_line(argv)
     configure_logging(options.log_format)
+    try:
+        return _run(options)
+    except errors.SluiceError as error:  # unusable settings, missing project, a failed build: no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(options: argparse.Namespace) -> int:
     if options.check:
-        return check_project(options.project_dir)
+        return check_project(settings_from_command_line(options))
     if not _is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:
         print(
             f"refusing to serve on {options.host} with auth off: use --auth (or SLUICE_AUTH=on), "
@@ -386,13 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from werkzeug.serving import run_simple
 
-    try:
-        app = create_app(settings_from_command_line(options))
-    except (
-        errors.SluiceError
-    ) as error:  # unusable auth settings, missing project folder: say so, no traceback
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    app = create_app(settings_from_command_line(options))
     run_simple(
         options.host,
         options.port,
