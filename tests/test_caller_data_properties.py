@@ -41,18 +41,25 @@ CONSTANTS = {
     "bool": "true",
     "dict": '(dict "a" "b")',
     "list": '(list "a" "b")',
+    "datetime": '(toDate "2006-01-02" "2024-01-02")',
+    "Uint32": "2",
 }
+CALLER_TIME = '(toDate "2006-01-02" (printf "2024-01-%02d" $.args.n))'
 # Caller operands by the Go type they hold (`$.`: they are used inside ranges); `$k` and `$v` are a key and a
 # value of `.args.m` (see `wrapped`).
 CALLER = {
     "str": ["$.args.s", "$k", "$.user.email", "(index $.args.l 0)"],
-    "int": ["$.args.n"],
-    "float": ["$.args.n"],
+    "int": ["(len $.args.s)"],
+    "float": ["(float64 $.args.n)"],
     "bool": ["$.args.b"],
     "dict": ["$.args.m", "$.user", "$v"],
     "list": ["$.args.l", "(keys $.args.m)"],
+    "datetime": [CALLER_TIME],
+    "Uint32": ["$.args.n"],
 }
 ANY_CALLER = sorted({operand for operands in CALLER.values() for operand in operands})
+MAX_CALLS = 16
+UNTYPED_CALLER = ("$k", "$.args.n", "$.args.l", "$v")  # a string, a data number, a list and a map
 RANGE_VARIABLES = ("$k", "$v")
 
 
@@ -99,15 +106,16 @@ def harness_calls(name: str) -> list[tuple[str, ...]]:
     for count in range(max(spec.min_args, 1), most + 1):
         for position in range(count):
             kind = spec_type(spec, position)
-            for operand in CALLER.get(kind, ANY_CALLER) if kind else ANY_CALLER:
-                for untyped in ("str", "list"):
+            for number, operand in enumerate(CALLER[kind] if kind else UNTYPED_CALLER):
+                for untyped in ("str", "list") if number == 0 else ("str",):
                     found.append(
                         tuple(
                             operand if index == position else CONSTANTS[spec_type(spec, index) or untyped]
                             for index in range(count)
                         )
                     )
-    return list(dict.fromkeys(found))
+    found = list(dict.fromkeys(found))
+    return found[:: max(1, -(-len(found) // MAX_CALLS))]  # at most MAX_CALLS, spread over the positions
 
 
 def call_text(name: str, args: tuple[str, ...]) -> str:
@@ -158,6 +166,8 @@ def usable_calls() -> dict[str, list[tuple[str, ...]]]:
             except QueryError:
                 continue
             usable.setdefault(name, []).append(args)
+            if len(usable[name]) == 4:  # enough to start from; keeps the costly ones (bcrypt, keys) cheap
+                break
     return usable
 
 
@@ -172,6 +182,8 @@ COERCIONS = {
     "bool": "(empty ({}))",
     "dict": '(dict "k" ({}))',
     "list": "(list ({}))",
+    "datetime": '(dateModify (printf "%dh" (len (toString ({})))) (toDate "2006-01-02" "2024-01-02"))',
+    "Uint32": "(len (toString ({})))",
 }
 
 
