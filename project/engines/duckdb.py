@@ -25,6 +25,7 @@ from project.engines.sandbox import Sandbox, apply_sandbox
 from project.errors import BuildError
 from project.sql.binding import DUCKDB_STYLE
 from project.sql.paths import absolute_file_paths, may_read_files
+from project.sql.quoting import quote_identifier
 
 DESCRIBE_CACHE_SIZE = 1024
 RESOLVED_CACHE_SIZE = 256
@@ -138,7 +139,7 @@ def _run_models(
         for model in models:
             try:
                 if model.connector is not None and ingest is not None:
-                    table = _quote(model.name)
+                    table = quote_identifier(model.name)
                     ingest(model, lambda reader, table=table: _store(connection, table, reader))
                 else:
                     _build_model(connection, model)
@@ -160,7 +161,7 @@ def _build_model(connection: duckdb.DuckDBPyConnection, model: BuiltModel) -> No
     """pre_exec, the model's table or view (partition by partition for a partitioned one), post_exec."""
     if model.pre_exec:
         connection.execute(model.pre_exec).fetchall()
-    name = _quote(model.name)
+    name = quote_identifier(model.name)
     if not model.partitions:
         kind = "TABLE" if model.materialize else "VIEW"
         connection.execute(f"CREATE OR REPLACE {kind} {name} AS\n{model.sql}\n")
@@ -169,16 +170,13 @@ def _build_model(connection: duckdb.DuckDBPyConnection, model: BuiltModel) -> No
         for part in model.partitions[1:]:
             if model.strategy == "merge":
                 same_key = " AND ".join(
-                    f"{name}.{_quote(key)} = _new.{_quote(key)}" for key in model.unique_key
+                    f"{name}.{quote_identifier(key)} = _new.{quote_identifier(key)}"
+                    for key in model.unique_key
                 )
                 connection.execute(f"DELETE FROM {name} USING ({part}) AS _new WHERE {same_key}")
             connection.execute(f"INSERT INTO {name} BY NAME\n{part}\n")
     if model.post_exec:
         connection.execute(model.post_exec).fetchall()
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _store(connection: duckdb.DuckDBPyConnection, name: str, reader: Any) -> None:

@@ -30,6 +30,7 @@ from project.settings import Settings
 from project.sql.binding import compile_shape
 from project.sql.paths import absolute_file_paths
 from project.sql.rendering import Markers, compile_template, render_sql, render_text, template_data
+from project.sql.statements import StatementError
 from templating import Template
 
 DEFAULT_ROW_CAP = 10_000
@@ -493,9 +494,8 @@ def _check_static_statement(
         markers = Markers()
         shape = render_sql(template, data, markers)
         compile_shape(shape, dialect, tuple(markers.sources))
-    except QueryError as error:
-        if error.message.startswith(("only read-only", "expected exactly one")):
-            raise ProjectError(error.message, path=definition.path) from None
+    except StatementError as error:
+        raise ProjectError(error.message, path=definition.path) from None
     except Exception:  # noqa: BLE001 - the shape may only be valid with real arguments; requests will tell
         return
 
