@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from handlers.arguments import query_lists, read_body
 from handlers.auth import authenticate, check_cloud_names
+from handlers.connection import cut, hang_up_check
 from project.calls.runner import Caller, caller_arguments, find_api
 from project.calls.runner import run_api as run_project_api
+from project.engines.execution import RowStream
 from project.errors import NotFoundError
 from serving.requests import record_of
 
@@ -38,11 +41,23 @@ def _answer(app: Any, request: Request, caller: Caller, name: str, body: dict[st
     record.api = name
     project = app.project()
     args = caller_arguments(find_api(project, name), body, query_lists(request))
-    stream = run_project_api(project, name, args, caller, app.limits())
+    stream = run_project_api(
+        project, name, args, caller, app.limits(), client_gone=hang_up_check(request.environ)
+    )
     record.rows = stream.rows_sent
     whole = stream.whole()
     if whole is not None:
         return Response(whole, mimetype="application/json")
-    response = Response(stream, mimetype="application/json")
+    response = Response(_cut_on_failure(stream, request.environ), mimetype="application/json")
     response.call_on_close(stream.close)
     return response
+
+
+def _cut_on_failure(stream: RowStream, environ: dict[str, Any]) -> Iterator[bytes]:
+    """The answer's bytes; a failure once the status is out cuts the connection, so no client takes
+    the answer for whole (Werkzeug's server would otherwise end the chunks cleanly after its 500 page)."""
+    try:
+        yield from stream
+    except Exception:
+        cut(environ)
+        raise

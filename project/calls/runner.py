@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,9 +48,15 @@ def caller_arguments(api: Api, body: Mapping[str, Any], query: Mapping[str, list
 
 
 def run_api(
-    project: Project, name: str, args: Mapping[str, Any], caller: Caller, limits: Limits
+    project: Project,
+    name: str,
+    args: Mapping[str, Any],
+    caller: Caller,
+    limits: Limits,
+    client_gone: Callable[[], bool] | None = None,
 ) -> RowStream:
-    """Run an API for these arguments and return its answer with the first batch fetched."""
+    """Run an API for these arguments and return its answer with the first batch fetched;
+    `client_gone` tells whether the caller hung up (the query is then interrupted)."""
     api, args = _resolve(project, name, args, caller)
     definition, template = api.definition, _query_template(api)
     data = project.data(args, caller.user)
@@ -63,7 +69,7 @@ def run_api(
     bound_sql, params = bind_sql(sql, markers.values, markers.sources)
     if definition.max_rows is not None:
         limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
-    return stream_query(_database(project), bound_sql, params, limits)
+    return stream_query(_database(project), bound_sql, params, limits, client_gone)
 
 
 def _compile_metrics(project: Project, sql: str, policy: CallerPolicy | None) -> str:

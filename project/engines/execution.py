@@ -2,6 +2,8 @@
 
 The first batch is fetched before anything is returned, so every error that can still become an HTTP
 status does; later batches are fetched as the caller reads, so memory does not grow with the result.
+The query's deadline covers the whole stream, and a caller that goes away interrupts it. An error after
+the first batch is raised from the stream: the server must then cut the connection (handlers.api does).
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from project.engines.interface import Engine, FetchJson
+from project.engines.interface import Engine, FetchJson, Session
+from project.engines.watchdog import Watchdog
 from project.errors import ResultCapError, SluiceError
 
 log = logging.getLogger("sluice.query")
+
+DISCONNECT_POLL_SECONDS = 0.5  # how often a running query checks that its caller is still there
 
 
 @dataclass(frozen=True)
@@ -49,8 +54,9 @@ class RowStream:
                 self._rows += len(batch)
                 yield ("," + ",".join(batch)).encode()
             yield b"]"
-        except Exception as error:  # noqa: BLE001 - the status is sent: log it, end the stream visibly cut
-            log.error("query failed while streaming; the answer was cut short: %s", error)
+        except Exception as error:
+            log.error("query failed while streaming, the answer is cut short: %s", error)
+            raise  # the status is sent: only a cut connection tells the caller the answer is not whole
         finally:
             self.close()
 
@@ -71,32 +77,69 @@ def _done() -> None:
     return None
 
 
-def stream_query(engine: Engine, sql: str, params: Sequence[Any] | dict, limits: Limits) -> RowStream:
-    """Run the query and fetch its first batch (or cap + 1 rows); raise QueryError and friends."""
+class _Guard:
+    """The deadline and the disconnect poll of one running query, from its start to its stream's end."""
+
+    def __init__(
+        self, watchdog: Watchdog, session: Session, limits: Limits, client_gone: Callable[[], bool] | None
+    ) -> None:
+        self._watchdog, self._session = watchdog, session
+        self._tokens = []
+        if limits.timeout > 0:
+            self._tokens.append(watchdog.watch(limits.timeout, session.interrupt))
+        if client_gone is not None:
+            self._tokens.append(watchdog.poll(DISCONNECT_POLL_SECONDS, client_gone, self._caller_left))
+
+    def _caller_left(self) -> None:
+        log.info("the caller disconnected: interrupting its query")
+        self._session.interrupt()
+
+    def cancel(self) -> None:
+        for token in self._tokens:
+            self._watchdog.cancel(token)
+
+
+def stream_query(
+    engine: Engine,
+    sql: str,
+    params: Sequence[Any] | dict,
+    limits: Limits,
+    client_gone: Callable[[], bool] | None = None,
+) -> RowStream:
+    """Run the query and fetch its first batch (or cap + 1 rows); raise QueryError and friends.
+    `client_gone` tells whether the caller hung up; if it did, the query is interrupted."""
     release = engine.take_query_slot()
     try:
         session = engine.session()
     except BaseException:
         release()
         raise
-    deadline = engine.watchdog.watch(limits.timeout, session.interrupt) if limits.timeout > 0 else None
+    guard = _Guard(engine.watchdog, session, limits, client_gone)
+
+    def finish() -> None:
+        guard.cancel()
+        session.close()
+        release()
+
     try:
         _, fetch = session.json_rows(sql, params)
         first_rows, finished = _fetch_first(fetch, limits)
     except BaseException as error:
-        session.close()
-        release()
+        finish()
         if isinstance(error, SluiceError):
             raise
         raise session.translate_error(error, limits.timeout) from None
-    finally:
-        if deadline is not None:
-            engine.watchdog.cancel(deadline)
     if finished:
-        session.close()
-        release()
+        finish()
         return RowStream(first_rows, None, _done)
-    return RowStream(first_rows, lambda: fetch(limits.batch_rows), lambda: (session.close(), release()))
+    return RowStream(first_rows, lambda: _fetch_more(session, fetch, limits), finish)
+
+
+def _fetch_more(session: Session, fetch: FetchJson, limits: Limits) -> list[str]:
+    try:
+        return fetch(limits.batch_rows)
+    except Exception as error:  # noqa: BLE001 - reported in the caller's terms, as before the first batch
+        raise session.translate_error(error, limits.timeout) from None
 
 
 def _fetch_first(fetch: FetchJson, limits: Limits) -> tuple[list[str], bool]:
