@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Map, Rule
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
@@ -28,24 +28,45 @@ from project.auth.authn import authenticator_from_settings
 from project.definitions import Project
 from project.engines.execution import Limits
 from project.loading.files import file_stamps
-from project.loading.loader import load_project
-from project.settings import Settings, settings_from_env
+from project.loading.loader import load_project, newly_failed_models
+from project.settings import Settings, allowed_dirs_from_env, settings_from_env
 from serving.logs import configure_logging
 from serving.requests import REQUEST_ID_HEADER, SentBody, log_request, new_record
 
 log = logging.getLogger("sluice")
 
+# Werkzeug adds HEAD wherever GET is allowed. Any other method is a 405 with `Allow` (see route()).
+METHOD_ORDER = ("GET", "HEAD", "POST", "OPTIONS")
+READ = ["GET"]
+CALL = ["GET", "POST", "OPTIONS"]  # OPTIONS: CORS preflights (answered before routing) and plain OPTIONS
+
+
+class ApiNameConverter(BaseConverter):
+    """An API name: one path segment, but not one of the names the routes above already give a meaning."""
+
+    regex = r"(?!(?:openapi|docs)(?:/|$))[^/]+"
+
+
 URL_MAP = Map(
     [
-        Rule("/v1/ping", endpoint="ping", methods=["GET"]),
-        Rule("/v1/health", endpoint="health", methods=["GET"]),
-        Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi"),
-        Rule("/v1/organizations/<org>/projects/<project>/runtime/api/openapi", endpoint="cloud_openapi"),
-        Rule("/v1/instances/<instance>/api/docs", endpoint="docs"),
-        Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=["GET"]),
-        Rule("/v1/instances/<instance>/api/<name>", endpoint="run_api"),
-        Rule("/v1/organizations/<org>/projects/<project>/runtime/api/<name>", endpoint="run_cloud_api"),
+        Rule("/v1/ping", endpoint="ping", methods=READ),
+        Rule("/v1/health", endpoint="health", methods=READ),
+        Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi", methods=READ),
+        Rule(
+            "/v1/organizations/<org>/projects/<project>/runtime/api/openapi",
+            endpoint="cloud_openapi",
+            methods=READ,
+        ),
+        Rule("/v1/instances/<instance>/api/docs", endpoint="docs", methods=READ),
+        Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=READ),
+        Rule("/v1/instances/<instance>/api/<api:name>", endpoint="run_api", methods=CALL),
+        Rule(
+            "/v1/organizations/<org>/projects/<project>/runtime/api/<api:name>",
+            endpoint="run_cloud_api",
+            methods=CALL,
+        ),
     ],
+    converters={"api": ApiNameConverter},
     merge_slashes=False,  # `api//bid` is a 404: Werkzeug's merging redirect lost its Location on the way out
 )
 
@@ -71,6 +92,7 @@ ERROR_STATUS: list[tuple[type[errors.SluiceError], int]] = [
     (errors.BrokenApiError, 500),
     (errors.ProjectError, 500),
     (errors.OverloadedError, 503),
+    (errors.NotAcceptableError, 406),
     (errors.EngineUnavailableError, 503),
 ]
 
@@ -92,7 +114,7 @@ class Sluice:
         self._next_check = 0.0
         self._reload_lock = threading.Lock()
 
-    def current_project(self) -> Project | None:
+    def current_project(self) -> Project:
         return self._project
 
     def project(self) -> Project:
@@ -112,12 +134,26 @@ class Sluice:
                 return
             self._sources_stamp = stamp
             try:
-                self._project = load_project(self.settings)
+                project = load_project(self.settings)
+                if self._keeps_previous(project):
+                    return
+                self._project = project
                 log_project(self._project, "reloaded")
             except errors.ProjectError as error:
                 log.error("project reload failed, still serving the previous one: %s", error)
             except Exception:  # a failed build (disk full, permissions) must not fail requests
                 log.exception("project reload failed, still serving the previous one")
+
+    def _keeps_previous(self, project: Project) -> bool:
+        """A reload in which a model that serves now fails to build leaves the last good build serving."""
+        failed = newly_failed_models(self._project, project)
+        if not failed:
+            return False
+        for name, message in failed.items():
+            log.error("project reload kept the previous build: model %r failed to build: %s", name, message)
+        if project.database is not None:
+            project.database.close()
+        return True
 
     def dispatch(self, request: Request) -> Response:
         origins = self.settings.cors_origins
@@ -135,11 +171,13 @@ class Sluice:
         adapter = URL_MAP.bind_to_environ(request.environ)
         try:
             endpoint, values = adapter.match()
+            if request.method == "OPTIONS":  # not a preflight (those are answered before routing)
+                return Response(status=204, headers={"Allow": allow_header(adapter.allowed_methods())})
             return HANDLERS[endpoint](self, request, **values)
         except errors.SluiceError as error:
             return response_for_error(error)
         except HTTPException as error:
-            return error_response(error.description or error.name, error.code or 500)
+            return response_for_http_exception(error, request)
         except Exception:
             log.exception("unexpected error while answering %s %s", request.method, request.path)
             return error_response("internal error", 500)
@@ -191,6 +229,32 @@ def response_for_error(error: errors.SluiceError) -> Response:
     return response
 
 
+def response_for_http_exception(error: HTTPException, request: Request) -> Response:
+    """Werkzeug's routing and body errors as JSON, keeping their headers (`Allow` on a 405, `Location`)."""
+    message = error.description or error.name
+    if isinstance(error, MethodNotAllowed):
+        message = _only(error.valid_methods or [])
+    response = error_response(message, error.code or 500)
+    for name, value in error.get_response(request.environ).headers.items():
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    if isinstance(error, MethodNotAllowed):
+        response.headers["Allow"] = allow_header(error.valid_methods or [])
+    return response
+
+
+def allow_header(methods: Iterable[str]) -> str:
+    """The methods in one stable order: `GET, HEAD, POST, OPTIONS`."""
+    known = [method for method in METHOD_ORDER if method in methods]
+    return ", ".join(known + sorted(set(methods) - set(METHOD_ORDER)))
+
+
+def _only(methods: Iterable[str]) -> str:
+    """`GET only`, `GET or POST only`: the methods a caller would use (HEAD and OPTIONS go without saying)."""
+    usable = [method for method in METHOD_ORDER if method in methods and method not in ("HEAD", "OPTIONS")]
+    return " or ".join(usable) + " only"
+
+
 def create_app(settings: Settings | None = None, **overrides: Any) -> Sluice:
     """The WSGI app; without settings, they come from `SLUICE_*` environment variables (gunicorn)."""
     if settings is None:
@@ -199,12 +263,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Sluice:
     return Sluice(settings)
 
 
-def check_project(project_dir: str) -> int:
-    """Print every problem of a project; exit status 1 if there is one."""
+def check_project(settings: Settings) -> int:
+    """Print every problem of a project; exit status 1 if there is one. Models are built (sandboxed, as
+    when serving) into a throwaway state dir, so a check writes nothing else."""
+    import dataclasses
     import tempfile
 
     with tempfile.TemporaryDirectory() as state_dir:
-        project = load_project(Settings(project_dir=project_dir, state_dir=state_dir))
+        project = load_project(dataclasses.replace(settings, state_dir=state_dir))
     for warning in project.warnings:
         print(f"warning: {warning}")
     for error in project.errors:
@@ -258,6 +324,14 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="serve on a non-loopback address with auth off (not recommended)",
     )
+    parser.add_argument(
+        "--allow-dir",
+        action="append",
+        default=None,
+        dest="allow_dirs",
+        metavar="DIR",
+        help="a folder outside the project that SQL may read files from (repeatable)",
+    )
     parser.add_argument("--org", default=os.environ.get("SLUICE_ORG"))
     parser.add_argument("--project-name", default=os.environ.get("SLUICE_PROJECT_NAME"))
     parser.add_argument(
@@ -295,6 +369,7 @@ def settings_from_command_line(options: argparse.Namespace) -> Settings:
         cors_origins=tuple(origins),
         duckdb_threads=options.duckdb_threads,
         max_queries=options.max_queries,
+        allow_dirs=tuple(options.allow_dirs or allowed_dirs_from_env(os.environ)),
         log_format=options.log_format,
     )
 
@@ -325,8 +400,16 @@ def main(argv: list[str] | None = None) -> int:
         return run_token_command(argv)
     options = parse_command_line(argv)
     configure_logging(options.log_format)
+    try:
+        return _run(options)
+    except errors.SluiceError as error:  # unusable settings, missing project, a failed build: no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(options: argparse.Namespace) -> int:
     if options.check:
-        return check_project(options.project_dir)
+        return check_project(settings_from_command_line(options))
     if not _is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:
         print(
             f"refusing to serve on {options.host} with auth off: use --auth (or SLUICE_AUTH=on), "
@@ -336,13 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from werkzeug.serving import run_simple
 
-    try:
-        app = create_app(settings_from_command_line(options))
-    except (
-        errors.SluiceError
-    ) as error:  # unusable auth settings, missing project folder: say so, no traceback
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    app = create_app(settings_from_command_line(options))
     run_simple(
         options.host,
         options.port,

@@ -1,25 +1,27 @@
-"""The API routes: run one API for the caller's arguments and stream the rows as JSON."""
+"""The API routes: run one API for the caller's arguments and stream the rows in the format asked for."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from werkzeug.http import dump_options_header
 from werkzeug.wrappers import Request, Response
 
+from handlers.app import App
 from handlers.arguments import query_lists, read_body
 from handlers.auth import authenticate, check_cloud_names
 from handlers.connection import cut, hang_up_check
 from project.calls.runner import Caller, caller_arguments, find_api
 from project.calls.runner import run_api as run_project_api
-from project.engines.execution import RowStream
-from project.errors import NotFoundError
+from project.encoding.formats import JSON, MEDIA_TYPES, Format, offered, split_suffix
+from project.errors import NotAcceptableError, NotFoundError
 from serving.requests import record_of
 
 INSTANCE = "default"
 
 
-def run_api(app: Any, request: Request, instance: str, name: str) -> Response:
+def run_api(app: App, request: Request, instance: str, name: str) -> Response:
     """GET|POST|any /v1/instances/<instance>/api/<name>."""
     caller = authenticate(app, request)  # with auth on, no answer says anything before the token is checked
     body = read_body(request)  # read before the API is looked up: a bad body is a 400 for any name
@@ -28,7 +30,7 @@ def run_api(app: Any, request: Request, instance: str, name: str) -> Response:
     return _answer(app, request, caller, name, body)
 
 
-def run_cloud_api(app: Any, request: Request, org: str, project: str, name: str) -> Response:
+def run_cloud_api(app: App, request: Request, org: str, project: str, name: str) -> Response:
     """/v1/organizations/<org>/projects/<project>/runtime/api/<name>, as Rill Cloud spells it."""
     caller = authenticate(app, request)
     body = read_body(request)
@@ -36,24 +38,29 @@ def run_cloud_api(app: Any, request: Request, org: str, project: str, name: str)
     return _answer(app, request, caller, name, body)
 
 
-def _answer(app: Any, request: Request, caller: Caller, name: str, body: dict[str, Any]) -> Response:
+def _answer(app: App, request: Request, caller: Caller, name: str, body: dict[str, Any]) -> Response:
     record = record_of(request.environ)
-    record.api = name
     project = app.project()
+    name, format_ = api_name_and_format(request, name, project.apis)
+    record.api = name
     args = caller_arguments(find_api(project, name), body, query_lists(request))
-    stream = run_project_api(
-        project, name, args, caller, app.limits(), client_gone=hang_up_check(request.environ)
-    )
+    gone = hang_up_check(request.environ)
+    stream = run_project_api(project, name, args, caller, app.limits(), format_, gone)
     record.rows = stream.rows_sent
     whole = stream.whole()
     if whole is not None:
-        return Response(whole, mimetype="application/json")
-    response = Response(_cut_on_failure(stream, request.environ), mimetype="application/json")
-    response.call_on_close(stream.close)
+        response = Response(whole, content_type=format_.content_type)
+    else:
+        response = Response(_cut_on_failure(stream, request.environ), content_type=format_.content_type)
+        response.call_on_close(stream.close)
+    if format_.download:
+        response.headers["Content-Disposition"] = dump_options_header(
+            "attachment", {"filename": f"{name}.{format_.name}"}
+        )
     return response
 
 
-def _cut_on_failure(stream: RowStream, environ: dict[str, Any]) -> Iterator[bytes]:
+def _cut_on_failure(stream: Iterable[bytes], environ: dict[str, Any]) -> Iterator[bytes]:
     """The answer's bytes; a failure once the status is out cuts the connection, so no client takes
     the answer for whole (Werkzeug's server would otherwise end the chunks cleanly after its 500 page)."""
     try:
@@ -61,3 +68,16 @@ def _cut_on_failure(stream: RowStream, environ: dict[str, Any]) -> Iterator[byte
     except Exception:
         cut(environ)
         raise
+
+
+def api_name_and_format(request: Request, name: str, apis: Any) -> tuple[str, Format]:
+    """The API and format a path names: a known suffix (`top.csv`) wins over `Accept`; JSON by default."""
+    stem, suffix_format = split_suffix(name)
+    if suffix_format is not None and name not in apis:
+        return stem, suffix_format
+    if not request.headers.get("Accept"):
+        return name, JSON
+    best = request.accept_mimetypes.best_match(list(MEDIA_TYPES))
+    if best is None:
+        raise NotAcceptableError(f"none of the accepted formats is offered; offered: {offered()}")
+    return name, MEDIA_TYPES[best]

@@ -27,6 +27,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     duckdb_threads: int | None = None  # None: DuckDB's default (one per core)
     max_queries: int = 64  # queries running at once in one process; more is a 503 (0: no limit)
+    allow_dirs: tuple[str, ...] = ()  # folders outside the project that SQL may read files from
     log_format: str = "text"  # "text" (one plain line per record) or "json" (one object per line)
     log_level: str = "INFO"
 
@@ -38,6 +39,11 @@ class Settings:
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "on", "yes"}
+
+
+def allowed_dirs_from_env(env: Mapping[str, str]) -> tuple[str, ...]:
+    """`SLUICE_ALLOW_DIRS`: folders separated like PATH (`:` on POSIX)."""
+    return tuple(folder for folder in env.get("SLUICE_ALLOW_DIRS", "").split(os.pathsep) if folder)
 
 
 def settings_from_env(env: Mapping[str, str], **overrides) -> Settings:
@@ -53,6 +59,7 @@ def settings_from_env(env: Mapping[str, str], **overrides) -> Settings:
         "reload": _flag(env.get("SLUICE_RELOAD")),
         "duckdb_threads": int(env["SLUICE_DUCKDB_THREADS"]) if env.get("SLUICE_DUCKDB_THREADS") else None,
         "max_queries": int(env.get("SLUICE_MAX_QUERIES", 64)),
+        "allow_dirs": allowed_dirs_from_env(env),
         "log_format": env.get("SLUICE_LOG_FORMAT", "text"),
         "log_level": env.get("SLUICE_LOG_LEVEL", "INFO"),
         "auth": _flag(env.get("SLUICE_AUTH")),

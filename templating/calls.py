@@ -1,4 +1,12 @@
-"""How a template calls a function: Go's arity and argument-type checks, and taint propagation."""
+"""How a template calls a function: Go's arity and argument-type checks, and taint propagation.
+
+Caller data and functions (the rule every function gets without doing anything): when any argument holds
+caller data (a `Tainted` value, at any depth), the function gets plain *copies* of all its container
+arguments and its result is wrapped as tainted. So a new function needs no taint code at all: it sees plain
+values, cannot change a project value by mutating an argument, and whatever it returns prints as a marker.
+Only a function marked `raw_args` sees the wrappers; it must itself keep caller data tainted (return it
+wrapped, never mutate arguments, and put caller text into a `SafeText` only through `state.emit`).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +18,7 @@ from .errors import Failure, TemplateError
 from .values import MISSING, NoValue, SafeText, Tainted, find_taint, go_type, unwrap_deep
 
 EXACT = {"str": str, "int": int, "float": float, "bool": bool, "dict": dict, "list": list}
-SPECIAL = frozenset((Tainted, NoValue, dict, list))
+SPECIAL = frozenset((Tainted, NoValue, dict, list, tuple))
 GO_NAMES = {
     "str": "string",
     "int": "int",
@@ -81,8 +89,10 @@ class FunctionSpec:
             raise Failure(f"error calling {self.name}: {error.message}", pos) from None
         except Exception as error:  # noqa: BLE001 - any failure of a function is a template error
             raise Failure(f"error calling {self.name}: {error}", pos) from None
-        if source is None or type(result) is Tainted or isinstance(result, SafeText):
+        if source is None or type(result) is Tainted or (self.raw_args and isinstance(result, SafeText)):
             return result
+        if isinstance(result, SafeText) and any(result is arg for arg in args):
+            return result  # project SQL passed through (`default (as_sql_list .args.v) ...`)
         return Tainted(result, source)
 
     def check_arity(self, count: int, pos: int) -> None:
@@ -112,20 +122,24 @@ def typed(annotation: Any) -> str | None:
 
 
 def plain_arguments(args: list) -> str | None:
-    """Replaces tainted and missing arguments by plain values in place; returns the first taint's source."""
+    """Replaces tainted and missing arguments by plain values in place; returns the first taint's source.
+    With any taint, every container argument becomes a copy: no project value can take in caller data."""
     source = None
-    for index, arg in enumerate(args):
+    for arg in args:
         kind = type(arg)
         if kind is Tainted:
-            source = source or arg.source
-            args[index] = unwrap_deep(arg.value)
-        elif arg is MISSING:
-            args[index] = None
-        elif kind is dict or kind is list:
+            source = arg.source
+            break
+        if kind is dict or kind is list or kind is tuple:
             found = find_taint(arg)
             if found is not None:
-                source = source or found.source
-                args[index] = unwrap_deep(arg)
+                source = found.source
+                break
+    for index, arg in enumerate(args):
+        if arg is MISSING:
+            args[index] = None
+        elif source is not None and (type(arg) is Tainted or isinstance(arg, (dict, list, tuple))):
+            args[index] = unwrap_deep(arg)
     return source
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from .errors import BreakLoop, ContinueLoop, Failure, Source
 from .nodes import truth
 from .printing import format_value, print_action
-from .values import MISSING, SafeText, Tainted, find_taint, unwrap_deep
+from .values import MISSING, Tainted, child_source, find_taint, unwrap_deep
 
 MAX_DEPTH = 100
 
@@ -45,9 +45,7 @@ class State:
         """The text for a caller's value: its Go printing, passed through emit when there is one."""
         inner = value.value
         text = inner if type(inner) is str else print_action(inner)
-        if self.emit is None or isinstance(inner, SafeText):
-            return text
-        return self.emit(text, value.source)
+        return text if self.emit is None else self.emit(text, value.source)
 
 
 def render_nodes(nodes: tuple, state: State, dot: Any) -> None:
@@ -90,14 +88,12 @@ class Action:
             state.out.append(value)
         elif kind is Tainted:
             state.out.append(state.print_tainted(value))
-        elif kind is dict or kind is list:
-            found = find_taint(value)
-            if found is None:
-                state.out.append(format_value(value))
-            else:
-                state.out.append(state.print_tainted(Tainted(unwrap_deep(value), found.source)))
         else:
-            state.out.append(print_action(value))
+            found = find_taint(value) if isinstance(value, (dict, list, tuple)) else None
+            if found is None:
+                state.out.append(print_action(value))
+            else:  # project data holding a caller's value prints as one caller value
+                state.out.append(state.print_tainted(Tainted(unwrap_deep(value), found.source)))
 
 
 class If:
@@ -162,11 +158,7 @@ class Range:
     def items(self, value: Any) -> list:
         """(key, element) pairs of a value, or an error for what Go cannot range over."""
         if type(value) is Tainted:
-            source = value.source
-            return [
-                (key, element if type(element) is Tainted else Tainted(element, f"{source}.{key}"))
-                for key, element in self.items(value.value)
-            ]
+            return self.tainted_items(value)
         if isinstance(value, (list, tuple)):
             return list(enumerate(value))
         if isinstance(value, dict):
@@ -178,6 +170,18 @@ class Range:
                 raise Failure(f"can't use {value} to iterate over more than one variable", self.pos)
             return [(index, index) for index in range(value)]
         raise Failure(f"range can't iterate over {format_value(value)}", self.pos)
+
+    def tainted_items(self, value: Tainted) -> list:
+        """Pairs of a caller's list or map: elements tainted, and a map's keys too (they are caller data)."""
+        source, inner = value.source, value.value
+        keyed = isinstance(inner, dict)
+        pairs = []
+        for key, element in self.items(inner):
+            child = child_source(source, key.value if type(key) is Tainted else key)
+            if keyed and type(key) is not Tainted:
+                key = Tainted(key, child)
+            pairs.append((key, element if type(element) is Tainted else Tainted(element, child)))
+        return pairs
 
 
 class Jump:

@@ -1,4 +1,15 @@
-"""Values the engine knows beyond plain data: caller-controlled (tainted) values, safe text, no value."""
+"""Values the engine knows beyond plain data: caller-controlled (tainted) values, safe text, no value.
+
+Caller data is whatever arrives wrapped in `Tainted` (Sluice wraps `.args` and `.user`). Everything derived
+from it stays tainted wherever it flows, and tainted text is only ever printed through `emit`:
+- field access, `index` and `range` keep the wrapper: a range over a tainted map gives tainted *keys* as
+  well as tainted elements (list positions stay plain ints: the engine made them, they are digits);
+- a function called with any tainted argument (at any depth) returns a tainted result (see `calls`);
+- nothing plain ever holds caller data: functions get unwrapped *copies*, so one that mutates an argument
+  (Sprig's `set`, `merge`) cannot slip caller data into a project value.
+Booleans from comparisons of caller data are tainted too (they print as markers); steering `if` by them is
+allowed: control flow only chooses among texts the project wrote.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +37,8 @@ class Tainted:
 
 
 class SafeText(str):
-    """Text a function returns to be printed verbatim and never tainted."""
+    """Text a function returns to be printed verbatim: trusted only from a raw_args function (which saw the
+    caller's data wrapped and printed it through emit); from any other function tainted input taints it."""
 
     __slots__ = ()
 
@@ -57,6 +69,17 @@ def template_function(raw_args: bool = False, wants_state: bool = False) -> Call
     return mark
 
 
+MAX_SOURCE_KEY = 64
+
+
+def child_source(source: str, key: Any) -> str:
+    """The source of a child of a tainted value (`args.ids` -> `args.ids.0`); long caller keys are cut."""
+    text = str(key)
+    if len(text) > MAX_SOURCE_KEY:
+        text = text[: MAX_SOURCE_KEY - 3] + "..."
+    return f"{source}.{text}"
+
+
 def find_taint(value: Any) -> Tainted | None:
     """The first Tainted value inside a plain value (lists and dicts searched deeply), or None."""
     if type(value) is Tainted:
@@ -74,7 +97,8 @@ def unwrap_deep(value: Any) -> Any:
     if type(value) is Tainted:
         return unwrap_deep(value.value)
     if isinstance(value, dict):
-        return {key: unwrap_deep(item) for key, item in value.items()}
+        copied = {key: unwrap_deep(item) for key, item in value.items()}
+        return copied if type(value) is dict else type(value)(copied)  # keeps types like SemVer
     if isinstance(value, (list, tuple)):
         return [unwrap_deep(item) for item in value]
     return None if value is MISSING else value

@@ -53,7 +53,36 @@ def expand_defaults(paths: dict) -> dict:
                 }
             elif responses.get("400") == {"$default": True}:
                 responses["400"] = ERROR_RESPONSE
+            answer = operation["responses"]["200"]
+            answer["content"] = with_other_formats(answer["content"])
     return paths
+
+
+def with_other_formats(content: dict) -> dict:
+    """A case's JSON answer content plus the formats every answer also comes in (SPEC §3.5)."""
+    row = content["application/json"]["schema"]["items"]
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {
+        **content,
+        "application/x-ndjson": {"schema": row},
+        "text/csv": {"schema": {"type": "string"}},
+        "application/vnd.apache.parquet": binary,
+        "application/vnd.apache.arrow.stream": binary,
+    }
+
+
+def test_every_operation_lists_every_format():
+    document = build_document(
+        [ApiDoc("a"), ApiDoc("b", {"request_schema": {"type": "object"}})], title="t", server_url=SERVER_URL
+    )
+    for operation in (document["paths"]["/a"]["get"], document["paths"]["/b"]["post"]):
+        assert list(operation["responses"]["200"]["content"]) == [
+            "application/json",
+            "application/x-ndjson",
+            "text/csv",
+            "application/vnd.apache.parquet",
+            "application/vnd.apache.arrow.stream",
+        ]
 
 
 def document_for(case: dict) -> dict:

@@ -174,6 +174,56 @@ def test_tainted_values_print_through_emit(template, expected, emitted):
     assert collect(template, ARGS) == (expected, emitted)
 
 
+NAMES = {
+    "args": Tainted({"f": {"b'": 1, "a": {"x y": 2}}, "k": "a"}, "args"),
+    "user": Tainted({"role'": "r"}, "user"),
+}
+
+
+def put(mapping, key, value):
+    """A function that mutates its argument, as Sprig's `set` does."""
+    mapping[key] = value
+    return mapping
+
+
+@template_function(raw_args=True)
+def pair(left, right):
+    return (left, right)
+
+
+@pytest.mark.parametrize(
+    "template, expected, emitted",
+    [
+        (
+            "{{ range $k, $v := .args.f }}{{ $k }}={{ $v }};{{ end }}",
+            "$1=$2;$3=$4;",
+            [("a", "args.f.a"), ("map[x y:2]", "args.f.a"), ("b'", "args.f.b'"), ("1", "args.f.b'")],
+        ),
+        ("{{ range $k, $v := .args.f.a }}{{ $k }}{{ end }}", "$1", [("x y", "args.f.a.x y")]),
+        ("{{ range $k, $v := .user }}{{ $k }}{{ end }}", "$1", [("role'", "user.role'")]),
+        (
+            "{{ range $k, $v := .args.f }}{{ $k | upper }}{{ end }}",
+            "$1$2",
+            [("A", "args.f.a"), ("B'", "args.f.b'")],
+        ),
+        (
+            "{{ range $k, $_ := .args.f }}{{ range $n, $_ := dict $k 1 }}{{ $n }}{{ end }}{{ end }}",
+            "$1$2",
+            [("a", "args.f.a.a"), ("b'", "args.f.b'.b'")],
+        ),
+        ("{{ range $i, $k := keys .args.f }}{{ $i }}{{ end }}", "01", []),
+        ('{{ index (dict "a" "DROP") .args.k }}', "$1", [("DROP", "args.k")]),
+        ('{{ $d := dict "k" "v" }}{{ $_ := put $d "k" .args.k }}{{ $d.k }}', "v", []),
+        ('{{ $d := dict "k" "v" }}{{ (put $d "k" .args.k).k }}', "$1", [("a", "args.k.k")]),
+        ('{{ pair "x" .args.k }}', "$1", [("[x a]", "args.k")]),
+        ('{{ range $k, $v := .args.f }}{{ if eq $k "a" }}A{{ end }}{{ end }}', "A", []),
+        ('{{ eq .args.k "a" }}', "$1", [("true", "args.k")]),
+    ],
+)
+def test_caller_names_print_through_emit(template, expected, emitted):
+    assert collect(template, NAMES, functions={"put": put, "pair": pair}) == (expected, emitted)
+
+
 def test_tainted_values_print_plainly_without_emit():
     assert render("{{ .args.domain }}", ARGS) == "x' OR 1=1"
 
@@ -195,11 +245,20 @@ def test_raw_args_function_with_state_sees_taint():
     assert (text, emitted) == ("(args.ids)", [])
 
 
-def test_safe_text_is_not_tainted_even_from_tainted_arguments():
-    def safe(value):
+def test_only_a_raw_args_function_may_return_safe_text_from_tainted_arguments():
+    def laundering(value):
+        return SafeText(value)
+
+    @template_function(raw_args=True)
+    def constant(value):
         return SafeText("safe")
 
-    assert collect("{{ safe .args.domain }}", ARGS, functions={"safe": safe}) == ("safe", [])
+    functions = {"laundering": laundering, "constant": constant}
+    assert collect("{{ laundering .args.domain }}", ARGS, functions=functions) == (
+        "$1",
+        [("x' OR 1=1", "args.domain")],
+    )
+    assert collect("{{ constant .args.domain }}", ARGS, functions=functions) == ("safe", [])
 
 
 def test_template_is_reusable_and_independent_between_renders():

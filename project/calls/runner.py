@@ -8,8 +8,11 @@ from typing import Any
 
 from project.auth.policy import CallerPolicy, rule_allows
 from project.definitions import Api, BrokenApi, Project, proxy_chain
+from project.encoding.formats import JSON, Format
+from project.engines.batches import BatchStream, stream_batches
 from project.engines.execution import Limits, RowStream, stream_query
-from project.errors import AccessDeniedError, BrokenApiError, NotFoundError, QueryError
+from project.errors import AccessDeniedError, BrokenApiError, NotFoundError, QueryError, SluiceError
+from project.loading.models import referenced_names
 from project.metrics.sql import compile_metrics_sql
 from project.sql.binding import bind_sql
 from project.sql.rendering import Markers, render_sql
@@ -53,9 +56,10 @@ def run_api(
     args: Mapping[str, Any],
     caller: Caller,
     limits: Limits,
+    format_: Format = JSON,
     client_gone: Callable[[], bool] | None = None,
-) -> RowStream:
-    """Run an API for these arguments and return its answer with the first batch fetched;
+) -> RowStream | BatchStream:
+    """Run an API for these arguments and return its answer in a format, with the first batch fetched.
     `client_gone` tells whether the caller hung up (the query is then interrupted)."""
     api, args = _resolve(project, name, args, caller)
     definition, template = api.definition, _query_template(api)
@@ -69,7 +73,24 @@ def run_api(
     bound_sql, params = bind_sql(sql, markers.values, markers.sources)
     if definition.max_rows is not None:
         limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
-    return stream_query(_database(project), bound_sql, params, limits, client_gone)
+    try:
+        if format_.arrow:
+            return stream_batches(_database(project), bound_sql, params, limits, format_.name, client_gone)
+        lines = format_.name == "ndjson"
+        return stream_query(_database(project), bound_sql, params, limits, lines, client_gone)
+    except QueryError as error:
+        raise _failed_model_error(project, bound_sql, error) from None
+
+
+def _failed_model_error(project: Project, sql: str, error: QueryError) -> SluiceError:
+    """A query over a model that failed to build fails by the project's fault (500 naming the model and
+    its error), not the caller's (400 "Table ... does not exist")."""
+    if not project.failed_models or not error.message.startswith("Catalog Error"):
+        return error
+    names = sorted(referenced_names(sql, set(project.failed_models)))
+    if not names:
+        return error
+    return BrokenApiError(f"model {names[0]!r} failed to build: {project.failed_models[names[0]]}")
 
 
 def _compile_metrics(project: Project, sql: str, policy: CallerPolicy | None) -> str:

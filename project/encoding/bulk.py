@@ -135,7 +135,7 @@ def _struct_sql(expression: str, column_type: Any, depth: int) -> str:
     if not needs_conversion(column_type):
         return expression
     fields = ", ".join(
-        f"{_quote_identifier(name)} := {value_sql(f'struct_extract({expression}, {quote_literal(name)})', child, depth)}"
+        f"{quote_identifier(name)} := {value_sql(f'struct_extract({expression}, {quote_literal(name)})', child, depth)}"
         for name, child in _children(column_type)
     )
     return f"CASE WHEN {expression} IS NOT NULL THEN struct_pack({fields}) END"
@@ -154,5 +154,5 @@ def _map_sql(expression: str, column_type: Any, depth: int) -> str:
     )
 
 
-def _quote_identifier(name: str) -> str:
+def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'

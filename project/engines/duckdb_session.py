@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from project.encoding.bulk import json_rows_sql
+from project.encoding.columns import arrow_columns_sql
 from project.engines.interface import Column, FetchJson, Result, Session
 from project.errors import QueryError, QueryTimeoutError
 
@@ -62,6 +63,16 @@ class DuckDBSession(Session):
         return columns_of(described), _counting(
             _start(self._cursor, sql, params, described, encode), described
         )
+
+    def arrow_reader(
+        self, sql: str, params: Sequence[Any] | dict, format_name: str, rows_per_batch: int
+    ) -> Any:
+        """DuckDB's own Arrow batches, columns converted where the format lacks their type (encoding.columns)."""
+        params = list(params)
+        described = self._database.describe(self._cursor, sql, params)
+        converted = arrow_columns_sql(sql, described.names, described.types, format_name)
+        self._wrapped = converted is not sql
+        return self._cursor.sql(converted, params=params or None).to_arrow_reader(rows_per_batch)
 
     def describe(self, sql: str, params: Sequence[Any] | dict) -> list[Column]:
         return columns_of(self._database.describe(self._cursor, sql, list(params)))

@@ -2,8 +2,8 @@
 
 The first batch is fetched before anything is returned, so every error that can still become an HTTP
 status does; later batches are fetched as the caller reads, so memory does not grow with the result.
-The query's deadline covers the whole stream, and a caller that goes away interrupts it. An error after
-the first batch is raised from the stream: the server must then cut the connection (handlers.api does).
+An error after the first batch is raised from the stream: the server must then cut the connection
+(handlers.api does), since the status already said 200.
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from project.engines.guard import QueryGuard
 from project.engines.interface import Engine, FetchJson, Session
-from project.engines.watchdog import Watchdog
 from project.errors import ResultCapError, SluiceError
 
 log = logging.getLogger("sluice.query")
-
-DISCONNECT_POLL_SECONDS = 0.5  # how often a running query checks that its caller is still there
 
 
 @dataclass(frozen=True)
@@ -30,14 +28,19 @@ class Limits:
 
 
 class RowStream:
-    """An answer whose first batch is already fetched; iterate for the JSON bytes, close when done."""
+    """An answer whose first batch is already fetched; iterate for the JSON (or NDJSON) bytes, close when done."""
 
     def __init__(
-        self, first_rows: list[str], fetch_more: Callable[[], list[str]] | None, finish: Callable[[], None]
+        self,
+        first_rows: list[str],
+        fetch_more: Callable[[], list[str]] | None,
+        finish: Callable[[], None],
+        lines: bool = False,
     ):
         self._first_rows = first_rows
         self._fetch_more = fetch_more  # None when the first batch was the whole answer
         self._finish = finish
+        self._lines = lines  # NDJSON: one row a line instead of a JSON array
         self._rows = 0
         self.timings: dict[str, float] = {}  # phases of the answer so far, in milliseconds
 
@@ -47,24 +50,28 @@ class RowStream:
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            self._rows = len(self._first_rows)
-            yield ("[" + ",".join(self._first_rows)).encode()
-            self._first_rows = []
-            while self._fetch_more and (batch := self._fetch_more()):
-                self._rows += len(batch)
-                yield ("," + ",".join(batch)).encode()
-            yield b"]"
+            first, self._first_rows = self._first_rows, []
+            self._rows = len(first)
+            yield from (_lines(first, self._more()) if self._lines else _array(first, self._more()))
         except Exception as error:
             log.error("query failed while streaming, the answer is cut short: %s", error)
             raise  # the status is sent: only a cut connection tells the caller the answer is not whole
         finally:
             self.close()
 
+    def _more(self) -> Iterator[list[str]]:
+        """The batches after the first, counted as they go."""
+        while self._fetch_more and (batch := self._fetch_more()):
+            self._rows += len(batch)
+            yield batch
+
     def whole(self) -> bytes | None:
         """The complete answer when the first batch held every row (sent with a length, not streamed)."""
         if self._fetch_more is not None:
             return None
         self._rows = len(self._first_rows)
+        if self._lines:
+            return "".join(row + "\n" for row in self._first_rows).encode()
         return ("[" + ",".join(self._first_rows) + "]").encode()
 
     def close(self) -> None:
@@ -73,30 +80,22 @@ class RowStream:
         finish()
 
 
+def _array(first: list[str], more: Iterator[list[str]]) -> Iterator[bytes]:
+    yield ("[" + ",".join(first)).encode()
+    for batch in more:
+        yield ("," + ",".join(batch)).encode()
+    yield b"]"
+
+
+def _lines(first: list[str], more: Iterator[list[str]]) -> Iterator[bytes]:
+    if first:
+        yield "".join(row + "\n" for row in first).encode()
+    for batch in more:
+        yield "".join(row + "\n" for row in batch).encode()
+
+
 def _done() -> None:
     return None
-
-
-class _Guard:
-    """The deadline and the disconnect poll of one running query, from its start to its stream's end."""
-
-    def __init__(
-        self, watchdog: Watchdog, session: Session, limits: Limits, client_gone: Callable[[], bool] | None
-    ) -> None:
-        self._watchdog, self._session = watchdog, session
-        self._tokens = []
-        if limits.timeout > 0:
-            self._tokens.append(watchdog.watch(limits.timeout, session.interrupt))
-        if client_gone is not None:
-            self._tokens.append(watchdog.poll(DISCONNECT_POLL_SECONDS, client_gone, self._caller_left))
-
-    def _caller_left(self) -> None:
-        log.info("the caller disconnected: interrupting its query")
-        self._session.interrupt()
-
-    def cancel(self) -> None:
-        for token in self._tokens:
-            self._watchdog.cancel(token)
 
 
 def stream_query(
@@ -104,17 +103,19 @@ def stream_query(
     sql: str,
     params: Sequence[Any] | dict,
     limits: Limits,
+    lines: bool = False,
     client_gone: Callable[[], bool] | None = None,
 ) -> RowStream:
     """Run the query and fetch its first batch (or cap + 1 rows); raise QueryError and friends.
-    `client_gone` tells whether the caller hung up; if it did, the query is interrupted."""
+    `lines`: the rows as NDJSON instead of a JSON array. `client_gone`: whether the caller hung up (the
+    query is then interrupted). The timeout covers the whole stream."""
     release = engine.take_query_slot()
     try:
         session = engine.session()
     except BaseException:
         release()
         raise
-    guard = _Guard(engine.watchdog, session, limits, client_gone)
+    guard = QueryGuard(engine.watchdog, session, limits.timeout, client_gone)
 
     def finish() -> None:
         guard.cancel()
@@ -131,8 +132,8 @@ def stream_query(
         raise session.translate_error(error, limits.timeout) from None
     if finished:
         finish()
-        return RowStream(first_rows, None, _done)
-    return RowStream(first_rows, lambda: _fetch_more(session, fetch, limits), finish)
+        return RowStream(first_rows, None, _done, lines)
+    return RowStream(first_rows, lambda: _fetch_more(session, fetch, limits), finish, lines)
 
 
 def _fetch_more(session: Session, fetch: FetchJson, limits: Limits) -> list[str]:

@@ -8,6 +8,7 @@ batches or JSON object texts. Driver errors leave an engine as domain errors: `Q
 
 from __future__ import annotations
 
+import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -70,6 +71,21 @@ class Session(ABC):
         """Run the statement for a JSON answer: its columns and a function fetching JSON row texts."""
         result = self.execute(sql, params)
         return result.columns, result.fetch_json
+
+    def arrow_reader(
+        self, sql: str, params: Sequence[Any] | dict, format_name: str, rows_per_batch: int
+    ) -> Any:
+        """Run the statement for a file format (csv, parquet, arrow): a pyarrow RecordBatchReader whose
+        columns the format can hold. Engines without an Arrow path build the batches from fetched rows."""
+        import pyarrow
+
+        result = self.execute(sql, params)
+        batches = result.arrow_batches(rows_per_batch)
+        first = next(batches, None)
+        if first is None:
+            schema = pyarrow.schema([(column.name, pyarrow.string()) for column in result.columns])
+            return pyarrow.RecordBatchReader.from_batches(schema, iter(()))
+        return pyarrow.RecordBatchReader.from_batches(first.schema, itertools.chain([first], batches))
 
     @abstractmethod
     def describe(self, sql: str, params: Sequence[Any] | dict) -> list[Column]:

@@ -148,13 +148,24 @@ def _path_item(api: ApiDoc, schemas: dict) -> dict:
 
 
 def _responses(name: str, row: dict) -> dict:
-    """200 with an array of rows, 400 with the error object, described as Rill describes them."""
+    """200 with an array of rows (and the other formats), 400 with the error object, as Rill describes them."""
     return {
         "200": {
             "description": f"Successful response of {name} resolver",
-            "content": _json_content({"type": "array", "items": row}),
+            "content": _answer_content(row),
         },
         "400": {"description": "Bad request", "content": _json_content(copy.deepcopy(_ERROR_SCHEMA))},
+    }
+
+
+def _answer_content(row: dict) -> dict:
+    """Every format an answer comes in (SPEC §3.5): JSON first, as Rill documents it; the rest beyond Rill."""
+    return {
+        **_json_content({"type": "array", "items": row}),
+        "application/x-ndjson": {"schema": copy.deepcopy(row)},
+        "text/csv": {"schema": {"type": "string"}},
+        "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+        "application/vnd.apache.arrow.stream": {"schema": {"type": "string", "format": "binary"}},
     }
 
 

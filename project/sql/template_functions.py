@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from templating import SafeText, Tainted, TemplateError, template_function
+from templating.printing import format_value
+from templating.values import find_taint, unwrap_deep
 
 
 @template_function(raw_args=True)
@@ -29,8 +31,9 @@ def as_sql_list(state: Any, value: Any) -> SafeText:
 
 
 def _sql_item(state: Any, item: Any, source: str | None) -> str:
-    if isinstance(item, Tainted):
-        source, item = item.source, item.value
+    found = find_taint(item)
+    if found is not None:  # a caller's value, or project data holding one: the whole item is caller data
+        source, item = found.source, unwrap_deep(item)
     if item is None:
         return "NULL"
     if isinstance(item, bool):
@@ -38,7 +41,7 @@ def _sql_item(state: Any, item: Any, source: str | None) -> str:
     if isinstance(item, (int, Decimal)) or (isinstance(item, float) and math.isfinite(item)):
         text = str(int(item)) if isinstance(item, float) and item.is_integer() else str(item)
         return state.emit(text, source) if source and state.emit else text
-    text = str(item)
+    text = item if isinstance(item, str) else format_value(item)
     if source and state.emit:
         return "'" + state.emit(text, source) + "'"
     return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,76 @@
+"""CSV, Parquet and Arrow IPC written by pyarrow from Arrow record batches, a few batches at a time.
+
+Each writer writes into a sink that is drained after every batch, so an answer of any size streams with
+the memory of one batch (Parquet: of one row group).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pa_parquet
+
+PARQUET_ROW_GROUP_ROWS = 122_880  # DuckDB's own row group size
+
+
+class _Sink:
+    """A write-only file that keeps what was written until `drain` takes it."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data: Any) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        return None
+
+    def drain(self) -> bytes:
+        data, self._parts = b"".join(self._parts), []
+        return data
+
+
+class BatchWriter:
+    """Writes record batches of one schema in a format; `write` and `finish` return the bytes made so far."""
+
+    def __init__(self, format_name: str, schema: pa.Schema) -> None:
+        self._sink = _Sink()
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
+        self._parquet = format_name == "parquet"
+        self._writer = _open_writer(format_name, pa.PythonFile(self._sink, mode="w"), schema)
+
+    def write(self, batch: pa.RecordBatch) -> bytes:
+        if not self._parquet:
+            self._writer.write_batch(batch)
+            return self._sink.drain()
+        self._pending.append(batch)  # a row group per batch would make a slow, bloated file
+        self._pending_rows += batch.num_rows
+        if self._pending_rows >= PARQUET_ROW_GROUP_ROWS:
+            self._flush_row_group()
+        return self._sink.drain()
+
+    def finish(self) -> bytes:
+        if self._pending:
+            self._flush_row_group()
+        self._writer.close()
+        return self._sink.drain()
+
+    def _flush_row_group(self) -> None:
+        self._writer.write_table(pa.Table.from_batches(self._pending), row_group_size=self._pending_rows)
+        self._pending, self._pending_rows = [], 0
+
+
+def _open_writer(format_name: str, sink: Any, schema: pa.Schema) -> Any:
+    if format_name == "csv":  # RFC 4180: CRLF line ends, quotes doubled, text fields quoted
+        return pa_csv.CSVWriter(sink, schema, write_options=pa_csv.WriteOptions(eol="\r\n"))
+    if format_name == "parquet":
+        return pa_parquet.ParquetWriter(sink, schema, compression="snappy")
+    if format_name == "arrow":
+        return pa.ipc.new_stream(sink, schema)
+    raise ValueError(f"not an Arrow-written format: {format_name}")

@@ -1,0 +1,2 @@
+-- @materialize: true
+SELECT 'top-secret' AS s
