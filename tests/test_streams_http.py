@@ -6,6 +6,7 @@ covers the whole stream, a caller that hangs up stops its query, and too many qu
 from __future__ import annotations
 
 import http.client
+import select
 import shutil
 import socket
 import subprocess
@@ -113,25 +114,33 @@ def test_the_query_timeout_covers_the_whole_stream(strict):
     assert eventually(lambda: "query timed out after 1 s" in strict.log())
 
 
+def occupy_the_only_slot(served: Served) -> socket.socket:
+    """A connection whose `busy` query holds the server's one query slot (hello then gets 503). A `hello`
+    that got the slot first makes `busy` answer 503 at once: then try again."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        caller = socket.create_connection(("127.0.0.1", served.port), timeout=30)
+        caller.sendall(f"GET {API}busy HTTP/1.1\r\nHost: sluice.test\r\n\r\n".encode())
+        while not select.select([caller], [], [], 0)[0]:  # no answer yet: `busy` runs or waits to
+            if status_of(served.base + API + "hello")[0] == 503:
+                return caller
+            time.sleep(0.05)
+        caller.close()
+    raise AssertionError("the busy query never held the slot")
+
+
 def test_a_caller_hanging_up_interrupts_its_query_and_frees_its_slot(patient):
-    caller = socket.create_connection(("127.0.0.1", patient.port), timeout=30)
-    caller.sendall(f"GET {API}busy HTTP/1.1\r\nHost: sluice.test\r\n\r\n".encode())
-    hello = patient.base + API + "hello"
-    assert eventually(lambda: status_of(hello)[0] == 503)  # the only query slot is busy
+    caller = occupy_the_only_slot(patient)
     caller.close()
-    assert eventually(lambda: status_of(hello)[0] == 200)  # `busy` alone would run for many minutes
+    assert eventually(lambda: status_of(patient.base + API + "hello")[0] == 200)  # `busy` runs for minutes
     assert "the caller disconnected: interrupting its query" in patient.log()
 
 
 def test_too_many_queries_at_once_get_a_503_with_retry_after(patient):
-    caller = socket.create_connection(("127.0.0.1", patient.port), timeout=30)
+    caller = occupy_the_only_slot(patient)
     try:
-        caller.sendall(f"GET {API}busy HTTP/1.1\r\nHost: sluice.test\r\n\r\n".encode())
-        statuses: list[tuple[int, dict]] = []
-        assert eventually(
-            lambda: statuses.append(status_of(patient.base + API + "hello")) or statuses[-1][0] == 503
-        )
-        assert statuses[-1][1]["Retry-After"] == "1"
+        status, headers = status_of(patient.base + API + "hello")
+        assert status == 503 and headers["Retry-After"] == "1"
         assert status_of(patient.base + "/v1/ping")[0] == 200  # spare threads still answer
     finally:
         caller.close()
