@@ -7,7 +7,7 @@ settings from `SLUICE_*` variables; `from server import create_app` embeds the W
 from __future__ import annotations
 
 import argparse
-import ipaddress
+import dataclasses
 import logging
 import os
 import sys
@@ -26,10 +26,11 @@ from handlers.responses import error_response
 from project import errors
 from project.auth.authn import authenticator_from_settings
 from project.definitions import Project
+from project.engines.checks import connector_problems
 from project.engines.execution import Limits
 from project.loading.files import file_stamps
 from project.loading.loader import load_project, newly_failed_models
-from project.settings import Settings, allowed_dirs_from_env, settings_from_env
+from project.settings import Settings, is_loopback, settings_from_env
 from serving.logs import configure_logging
 from serving.requests import REQUEST_ID_HEADER, SentBody, log_request, new_record
 
@@ -105,9 +106,7 @@ class Sluice:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.authenticator = (
-            authenticator_from_settings(settings.project_dir, os.environ) if settings.auth else None
-        )
+        self.authenticator = authenticator_from_settings(settings) if settings.auth else None
         self._project = load_project(settings)
         log_project(self._project, "loaded")
         self._sources_stamp = file_stamps(settings.project_dir) if settings.reload else None
@@ -271,20 +270,24 @@ def check_project(settings: Settings) -> int:
 
     with tempfile.TemporaryDirectory() as state_dir:
         project = load_project(dataclasses.replace(settings, state_dir=state_dir))
+        errors = [*project.errors, *connector_problems(project)]
+        for engine in project.engines.values():
+            engine.close()
     for warning in project.warnings:
         print(f"warning: {warning}")
-    for error in project.errors:
+    for error in errors:
         print(f"error: {error}")
-    print(f"{len(project.apis)} APIs, {len(project.errors)} errors, {len(project.warnings)} warnings")
-    return 1 if project.errors else 0
+    print(f"{len(project.apis)} APIs, {len(errors)} errors, {len(project.warnings)} warnings")
+    return 1 if errors else 0
 
 
-def parse_command_line(argv: list[str]) -> argparse.Namespace:
+def parse_command_line(argv: list[str], defaults: Settings) -> argparse.Namespace:
+    """The flags; each one's default is the setting from the environment (or Settings' own default)."""
     parser = argparse.ArgumentParser(prog="server.py", description=__doc__.splitlines()[0])
-    parser.add_argument("project_dir", nargs="?", default=os.environ.get("SLUICE_PROJECT", "."))
+    parser.add_argument("project_dir", nargs="?", default=defaults.project_dir)
     parser.add_argument("--check", action="store_true", help="print every problem of the project and exit")
-    parser.add_argument("--host", default=os.environ.get("SLUICE_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SLUICE_PORT", "9009")))
+    parser.add_argument("--host", default=defaults.host)
+    parser.add_argument("--port", type=int, default=defaults.port)
     parser.add_argument(
         "--env",
         action="append",
@@ -292,31 +295,33 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
         metavar="KEY=VALUE",
         help="a project variable, overriding rill.yaml and .env",
     )
-    parser.add_argument("--state-dir", default=os.environ.get("SLUICE_STATE_DIR"))
-    parser.add_argument(
-        "--query-timeout", type=float, default=float(os.environ.get("SLUICE_QUERY_TIMEOUT", "30"))
-    )
-    parser.add_argument("--row-cap", type=int, default=None)
+    parser.add_argument("--state-dir", default=defaults.state_dir)
+    parser.add_argument("--query-timeout", type=float, default=defaults.query_timeout)
+    parser.add_argument("--row-cap", type=int, default=defaults.row_cap)
     parser.add_argument("--no-reload", action="store_true", help="do not reload when project files change")
     parser.add_argument(
         "--max-queries",
         type=int,
-        default=int(os.environ.get("SLUICE_MAX_QUERIES", "64")),
+        default=defaults.max_queries,
         help="queries running at once before answering 503 (0: no limit)",
+    )
+    parser.add_argument(
+        "--connector-pool-size",
+        type=int,
+        default=defaults.connector_pool_size,
+        help="connections each PostgreSQL/MySQL/ClickHouse connector keeps per process",
     )
     parser.add_argument(
         "--duckdb-threads",
         type=int,
-        default=int(os.environ.get("SLUICE_DUCKDB_THREADS") or 0) or None,
+        default=defaults.duckdb_threads,
         help="threads DuckDB may use per process (default: one per core)",
     )
-    parser.add_argument(
-        "--log-format", choices=("text", "json"), default=os.environ.get("SLUICE_LOG_FORMAT", "text")
-    )
+    parser.add_argument("--log-format", choices=("text", "json"), default=defaults.log_format)
     parser.add_argument(
         "--auth",
         action="store_true",
-        default=_env_flag("SLUICE_AUTH"),
+        default=defaults.auth,
         help="require bearer tokens (opaque tokens or JWTs)",
     )
     parser.add_argument(
@@ -332,8 +337,8 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
         metavar="DIR",
         help="a folder outside the project that SQL may read files from (repeatable)",
     )
-    parser.add_argument("--org", default=os.environ.get("SLUICE_ORG"))
-    parser.add_argument("--project-name", default=os.environ.get("SLUICE_PROJECT_NAME"))
+    parser.add_argument("--org", default=defaults.org)
+    parser.add_argument("--project-name", default=defaults.project_name)
     parser.add_argument(
         "--cors-origin",
         action="append",
@@ -344,16 +349,11 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "on", "yes"}
-
-
-def settings_from_command_line(options: argparse.Namespace) -> Settings:
+def settings_from_command_line(options: argparse.Namespace, defaults: Settings) -> Settings:
+    """The flags laid over the settings from the environment; `python server.py` serves in `dev`."""
     overrides = dict(item.split("=", 1) for item in options.env if "=" in item)
-    origins = options.cors_origins or [
-        origin.strip() for origin in os.environ.get("SLUICE_CORS_ORIGINS", "").split(",") if origin.strip()
-    ]
-    return Settings(
+    return dataclasses.replace(
+        defaults,
         project_dir=options.project_dir,
         host=options.host,
         port=options.port,
@@ -366,21 +366,13 @@ def settings_from_command_line(options: argparse.Namespace) -> Settings:
         auth=options.auth,
         org=options.org,
         project_name=options.project_name,
-        cors_origins=tuple(origins),
+        cors_origins=tuple(options.cors_origins or defaults.cors_origins),
         duckdb_threads=options.duckdb_threads,
         max_queries=options.max_queries,
-        allow_dirs=tuple(options.allow_dirs or allowed_dirs_from_env(os.environ)),
+        connector_pool_size=options.connector_pool_size,
+        allow_dirs=tuple(options.allow_dirs or defaults.allow_dirs),
         log_format=options.log_format,
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -398,19 +390,20 @@ def main(argv: list[str] | None = None) -> int:
         from cli.tokens import run_token_command
 
         return run_token_command(argv)
-    options = parse_command_line(argv)
+    defaults = settings_from_env(os.environ, environment="dev")
+    options = parse_command_line(argv, defaults)
     configure_logging(options.log_format)
     try:
-        return _run(options)
+        return _run(options, defaults)
     except errors.SluiceError as error:  # unusable settings, missing project, a failed build: no traceback
         print(f"error: {error}", file=sys.stderr)
         return 2
 
 
-def _run(options: argparse.Namespace) -> int:
+def _run(options: argparse.Namespace, defaults: Settings) -> int:
     if options.check:
-        return check_project(settings_from_command_line(options))
-    if not _is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:
+        return check_project(settings_from_command_line(options, defaults))
+    if not is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:
         print(
             f"refusing to serve on {options.host} with auth off: use --auth (or SLUICE_AUTH=on), "
             "or --allow-public-without-auth if you really mean it",
@@ -419,7 +412,7 @@ def _run(options: argparse.Namespace) -> int:
         return 2
     from werkzeug.serving import run_simple
 
-    app = create_app(settings_from_command_line(options))
+    app = create_app(settings_from_command_line(options, defaults))
     run_simple(
         options.host,
         options.port,

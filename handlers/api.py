@@ -12,10 +12,12 @@ from handlers.app import App
 from handlers.arguments import query_lists, read_body
 from handlers.auth import authenticate, check_cloud_names
 from handlers.connection import cut, hang_up_check
+from project.calls.builtin import BUILTIN_APIS, check_builtin_caller, run_builtin
 from project.calls.runner import Caller, caller_arguments, find_api
 from project.calls.runner import run_api as run_project_api
 from project.encoding.formats import JSON, MEDIA_TYPES, Format, offered, split_suffix
 from project.errors import NotAcceptableError, NotFoundError
+from project.settings import is_loopback
 from serving.requests import record_of
 
 INSTANCE = "default"
@@ -43,9 +45,12 @@ def _answer(app: App, request: Request, caller: Caller, name: str, body: dict[st
     project = app.project()
     name, format_ = api_name_and_format(request, name, project.apis)
     record.api = name
-    args = caller_arguments(find_api(project, name), body, query_lists(request))
-    gone = hang_up_check(request.environ)
-    stream = run_project_api(project, name, args, caller, app.limits(), format_, gone)
+    if name in BUILTIN_APIS:  # Rill's built-in APIs come first, as in Rill
+        stream = _run_builtin(app, request, caller, name, body, format_)
+    else:
+        args = caller_arguments(find_api(project, name), body, query_lists(request))
+        gone = hang_up_check(request.environ)
+        stream = run_project_api(project, name, args, caller, app.limits(), format_, gone)
     record.rows = stream.rows_sent
     whole = stream.whole()
     if whole is not None:
@@ -68,6 +73,15 @@ def _cut_on_failure(stream: Iterable[bytes], environ: dict[str, Any]) -> Iterato
     except Exception:
         cut(environ)
         raise
+
+
+def _run_builtin(app: App, request: Request, caller: Caller, name: str, body: dict, format_: Format):
+    local = is_loopback(app.settings.host) and is_loopback(request.remote_addr or "")
+    check_builtin_caller(caller.authenticated, caller.user, local)
+    args = {**body, **{key: values[0] for key, values in query_lists(request).items() if values}}
+    project = app.project()
+    data = project.data(args, caller.user) if caller.authenticated else None
+    return run_builtin(project, name, args, data, app.limits(), format_)
 
 
 def api_name_and_format(request: Request, name: str, apis: Any) -> tuple[str, Format]:

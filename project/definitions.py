@@ -11,7 +11,8 @@ from typing import Any
 
 from project.calls.arguments import ArgumentSchema
 from project.engines.duckdb import Database
-from project.errors import ProjectError
+from project.engines.interface import Engine
+from project.errors import ProjectError, QueryError
 from project.loading.apis import ApiDefinition
 from project.metrics.views import MetricsView
 from project.sql.rendering import template_data
@@ -57,28 +58,41 @@ class Project:
     row_cap: int
     metrics_views: Mapping[str, MetricsView] = field(default_factory=dict)
     database: Database | None = field(default=None, compare=False)
+    engines: Mapping[str, Engine] = field(default_factory=dict, compare=False)  # by connector name
+    default_connector: str = "duckdb"  # rill.yaml `olap_connector`
     failed_models: Mapping[str, str] = field(default_factory=dict)  # model name -> its load or build error
     model_names: frozenset[str] = frozenset()
     # Values derived lazily from this loaded project and kept as long as it serves (e.g. the API docs).
     derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    def engine_for(self, connector: str | None) -> Engine:
+        """The engine an API with this `connector:` runs on (the project's default connector when None)."""
+        name = connector or self.default_connector
+        engine = self.engines.get(name)
+        if engine is None and name == "duckdb" and self.database is not None:
+            return self.database
+        if engine is None:
+            raise QueryError(f'connector "{name}" not found')
+        return engine
+
     def data(self, args: Mapping[str, Any] | None = None, user: Mapping[str, Any] | None = None) -> dict:
         return template_data(self.env, self.environment, args, user)
 
 
-class ProxyLoopError(ProjectError):
-    """A chain of `api:` proxies comes back to an API already on it."""
+class ProxyLoopError(QueryError):
+    """A chain of `api:` proxies comes back to an API already on it: a 400 when called, as in Rill."""
 
 
 def proxy_chain(apis: Mapping[str, Api | BrokenApi], name: str) -> list[str]:
     """`name` and the names its `api:` links lead to, in order. The last one is not a loaded proxy: a query
-    API, a broken API or a name that does not exist. A chain that comes back on itself is a ProxyLoopError."""
+    API, a broken API or a name that does not exist. A chain that comes back on itself is a ProxyLoopError
+    naming, as Rill does, the first API proxied to twice."""
     chain = [name]
     while True:
         api = apis.get(chain[-1])
         if not isinstance(api, Api) or not api.is_proxy:
             return chain
         target = api.definition.proxy_to or ""
-        if target in chain:
-            raise ProxyLoopError(f'infinite recursion detected: the API "{name}" proxies to itself')
+        if target in chain[1:]:
+            raise ProxyLoopError(f'infinite recursion detected: the API "{target}" proxies to itself')
         chain.append(target)

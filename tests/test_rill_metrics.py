@@ -92,6 +92,20 @@ ANSWERS = [
     ),
     ("first_day", [{"publisher": "Yahoo", "total_bids": 1}]),
     ("until_now", [{"total_bids": 31}]),
+    # unnest dimensions: grouped by each element; a filter holds for a row when it holds for any element
+    (
+        "views_by_tag",
+        [
+            {"tag": "duckdb", "total_views": 10, "posts": 1},
+            {"tag": "go", "total_views": 5, "posts": 1},
+            {"tag": "sql", "total_views": 30, "posts": 2},
+        ],
+    ),
+    ("authors_tagged_sql", [{"author": "alice", "total_views": 10}, {"author": "bob", "total_views": 20}]),
+    ("authors_tagged_any", [{"author": "alice", "posts": 2}]),
+    ("tags_of_alice", [{"tag": "duckdb", "posts": 1}, {"tag": "sql", "posts": 1}]),
+    ("authors_with_tag?tag=sql", [{"author": "alice", "posts": 1}, {"author": "bob", "posts": 1}]),
+    ("authors_with_tag?tag=sql' OR '1'='1", []),
     (
         "caller_date?from=2022-03-30",
         [{"publisher": "Google", "total_bids": 16}, {"publisher": "Yahoo", "total_bids": 8}],

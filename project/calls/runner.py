@@ -70,14 +70,15 @@ def run_api(
         applies = caller.authenticated and not definition.skip_nested_security
         policy = CallerPolicy(_database(project), data, markers) if applies else None
         sql = _compile_metrics(project, sql, policy)
-    bound_sql, params = bind_sql(sql, markers.values, markers.sources)
+    engine = project.engine_for(definition.connector)
+    bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
     if definition.max_rows is not None:
         limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
     try:
         if format_.arrow:
-            return stream_batches(_database(project), bound_sql, params, limits, format_.name, client_gone)
+            return stream_batches(engine, bound_sql, params, limits, format_.name, client_gone)
         lines = format_.name == "ndjson"
-        return stream_query(_database(project), bound_sql, params, limits, lines, client_gone)
+        return stream_query(engine, bound_sql, params, limits, lines, client_gone)
     except QueryError as error:
         raise _failed_model_error(project, bound_sql, error) from None
 

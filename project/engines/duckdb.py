@@ -24,8 +24,10 @@ from project.engines.interface import Engine
 from project.engines.sandbox import Sandbox, apply_sandbox
 from project.errors import BuildError
 from project.sql.binding import DUCKDB_STYLE
+from project.sql.paths import absolute_file_paths, may_read_files
 
 DESCRIBE_CACHE_SIZE = 1024
+RESOLVED_CACHE_SIZE = 256
 
 
 @dataclass
@@ -200,6 +202,23 @@ class Database(Engine):
         apply_sandbox(self._connection, sandbox)
         self._lock = threading.Lock()
         self._described: OrderedDict[tuple, Described] = OrderedDict()
+        self._root = sandbox.root
+        self._resolved: OrderedDict[str, str] = OrderedDict()
+
+    def resolve_paths(self, sql: str) -> str:
+        """The SQL with relative file paths made absolute under the project folder: DuckDB would resolve
+        them against the process's working directory. Cached by text, since it takes a parse."""
+        if not may_read_files(sql):
+            return sql
+        with self._lock:
+            known = self._resolved.get(sql)
+        if known is None:
+            known = absolute_file_paths(sql, self._root)
+            with self._lock:
+                self._resolved[sql] = known
+                if len(self._resolved) > RESOLVED_CACHE_SIZE:
+                    self._resolved.popitem(last=False)
+        return known
 
     def session(self) -> DuckDBSession:
         return DuckDBSession(self)

@@ -20,14 +20,16 @@ from project.errors import ProjectError
 
 @dataclass(frozen=True)
 class Sandbox:
-    """Absolute folders (ending in `/`) and single files that SQL may read."""
+    """Absolute folders (ending in `/`) and single files that SQL may read; `root` is the project folder,
+    against which relative paths in SQL are resolved."""
 
+    root: str
     directories: tuple[str, ...]
     paths: tuple[str, ...]
 
     def describe(self) -> str:
         """A stable text of the rules, for the build fingerprint."""
-        return "\0".join(("dirs", *self.directories, "paths", *self.paths))
+        return "\0".join(("root", self.root, "dirs", *self.directories, "paths", *self.paths))
 
 
 def project_sandbox(
@@ -41,7 +43,7 @@ def project_sandbox(
     if whole:
         directories = [os.path.join(root, "")]
     extra = [_operator_dir(folder, [root, *shut]) for folder in allowed_dirs]
-    return Sandbox(tuple(directories + extra), tuple(paths))
+    return Sandbox(root, tuple(directories + extra), tuple(paths))
 
 
 def _visible(folder: str, shut: set[str]) -> tuple[list[str], list[str], bool]:

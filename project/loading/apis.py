@@ -26,6 +26,7 @@ KNOWN_KEYS = frozenset(
         "max_rows",
         "title",
         "description",
+        "display_name",
     )
 )
 
@@ -48,6 +49,7 @@ class ApiDefinition:
     access: Any = None  # security.access: None (allowed), a bool, or a template string
     skip_nested_security: bool = False
     max_rows: int | None = None
+    display_name: str | None = None  # the operation's summary in the OpenAPI document (Rill's display_name)
     warnings: tuple[str, ...] = ()
 
 
@@ -76,6 +78,7 @@ def read_api(project_dir: str, relative_path: str, defaults: Mapping[str, Any]) 
         access=_access(data.get("security"), relative_path),
         skip_nested_security=data.get("skip_nested_security") is True,
         max_rows=_max_rows(data.get("max_rows"), relative_path),
+        display_name=_optional_str(data.get("display_name")),
         warnings=tuple(
             f"{relative_path}: unknown key {key!r} ignored" for key in document.data if key not in KNOWN_KEYS
         ),

@@ -12,7 +12,7 @@ import sqlglot
 from sqlglot import exp
 
 from project.errors import QueryError
-from project.metrics.fields import Field
+from project.metrics.fields import Field, unnest_alias
 from project.metrics.scope import Scope, field_sql
 from project.metrics.views import Measure
 from project.metrics.where import compile_where
@@ -46,11 +46,23 @@ def _grouped_query(fields: list[Field], scope: Scope, where: exp.Where | None) -
     """SELECT <fields> FROM <model> [WHERE ...] GROUP BY <positions of the grouped fields>."""
     projections = [exp.alias_(field.sql.copy(), field.name, quoted=True) for field in fields]
     query = exp.select(*projections).from_(scope.table())
+    for field in fields:
+        if field.unnested is not None:
+            query = query.join(_lateral_unnest(field))
     condition = compile_where(where.this if where is not None else None, scope)
     if condition is not None:
         query.set("where", exp.Where(this=condition))
     positions = [exp.Literal.number(index) for index, field in enumerate(fields, 1) if field.grouped]
     return query.group_by(*positions) if positions else query
+
+
+def _lateral_unnest(field: Field) -> exp.Lateral:
+    assert field.unnested is not None
+    alias = exp.TableAlias(
+        this=exp.to_identifier(unnest_alias(field.name), quoted=True),
+        columns=[exp.to_identifier(field.name, quoted=True)],
+    )
+    return exp.Lateral(this=exp.Unnest(expressions=[field.unnested.copy()]), alias=alias)
 
 
 def _referenced_simple_measures(fields: list[Field], scope: Scope) -> list[Measure]:

@@ -19,3 +19,9 @@ class Field:
     grouped: bool
     dimension: str | None = None
     measure: Measure | None = None
+    unnested: exp.Expression | None = None  # the list an unnest dimension's values come from
+
+
+def unnest_alias(name: str) -> str:
+    """The name of the lateral join that unnests the dimension called `name`."""
+    return f"_sluice_unnest_{name}"

@@ -19,7 +19,7 @@ from sqlglot.errors import ParseError, SqlglotError
 
 from project.errors import QueryError
 from project.metrics.derived import measure_field, measures_query
-from project.metrics.fields import Field
+from project.metrics.fields import Field, unnest_alias
 from project.metrics.scope import Scope, column_name, field_sql, is_marker, resolve_scope
 from project.metrics.views import Dimension, Measure, MetricsView
 from project.metrics.where import compile_condition
@@ -149,6 +149,8 @@ def _select_field(node: exp.Expression, scope: Scope) -> Field:
     node = node.this if isinstance(node, exp.Alias) else node
     if isinstance(node, exp.Column):
         field = _selected(node, scope)
+        if isinstance(field, Dimension) and field.unnest:
+            return _unnested_field(field)
         if isinstance(field, Dimension):
             return Field(field.name, field_sql(field), True, dimension=field.name)
         return measure_field(field)
@@ -158,6 +160,13 @@ def _select_field(node: exp.Expression, scope: Scope) -> Field:
         name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
         raise QueryError(f"metrics sql: function `{name.lower()}` not supported in select field")
     raise QueryError("metrics sql: unsupported expression in select field")
+
+
+def _unnested_field(dimension: Dimension) -> Field:
+    """An unnest dimension: the list is joined as `LATERAL UNNEST(list) AS alias(name)` (as Rill joins it
+    for DuckDB) and the field is that join's column."""
+    column = exp.column(dimension.name, table=unnest_alias(dimension.name), quoted=True)
+    return Field(dimension.name, column, True, dimension=dimension.name, unnested=field_sql(dimension))
 
 
 def _selected(node: exp.Column, scope: Scope) -> Dimension | Measure:
@@ -180,7 +189,7 @@ def _time_floor(node: exp.Anonymous, alias: str | None, scope: Scope) -> Field:
     if not (isinstance(grain, exp.Literal) and grain.is_string):
         raise QueryError(f"metrics sql: expected string for grain, got {_value_type(grain)}")
     field = _selected(column, scope) if isinstance(column, exp.Column) else None
-    if not isinstance(field, Dimension):
+    if not isinstance(field, Dimension) or field.unnest:
         raise QueryError("metrics sql: expected dimension in date_trunc function")
     name = alias or f"DATE_TRUNC('{grain.this}', \"{column.name}\")"
     if sentinels.marker_indexes(name):

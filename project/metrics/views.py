@@ -20,12 +20,14 @@ ALL_FIELDS = "*"
 
 @dataclass(frozen=True)
 class Dimension:
-    """A group-by field: a model column or a non-aggregate SQL expression."""
+    """A group-by field: a model column or a non-aggregate SQL expression; with `unnest`, a list whose
+    elements are the dimension's values (each row counts once per element, as in Rill)."""
 
     name: str
     display_name: str
     column: str | None = None
     expression: str | None = None
+    unnest: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,8 @@ def _dimensions(value, path: str):
         if expression:
             _check_expression(str(expression), f'dimension "{name}"', path)
         display_name = str(item.get("display_name") or item.get("label") or name)
-        yield Dimension(name, display_name, column and str(column), expression and str(expression))
+        unnest = bool(item.get("unnest"))
+        yield Dimension(name, display_name, column and str(column), expression and str(expression), unnest)
 
 
 def _measures(value, dimension_names: set[str], timeseries: str | None, path: str):

@@ -37,6 +37,8 @@ _REBUILT = (
 _VALUES = (exp.Literal, exp.Null, exp.Boolean)
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.Between)
 _TIME_RANGES = ("time_range_start", "time_range_end")
+_ON_ELEMENTS = (*_COMPARISONS, exp.In, exp.Like, exp.ILike, exp.Is)
+_ELEMENT = "_sluice_element"
 
 
 def compile_where(node: exp.Expression | None, scope: Scope) -> exp.Expression | None:
@@ -62,6 +64,10 @@ def compile_condition(node: exp.Expression, resolve: Resolve, scope: Scope | Non
         raise QueryError("metrics sql: `ESCAPE` is not supported")
     if (time_value := _time_value(node)) is not None:
         return time_value
+    if scope is not None and isinstance(node, _ON_ELEMENTS):
+        unnested = _unnest_dimension(node.this, scope)
+        if unnested is not None:
+            return _any_element(node, unnested, resolve, scope)
     if isinstance(node, exp.Like):  # LIKE is case-insensitive in metrics SQL, as in Rill
         return _rebuild(node, exp.ILike, resolve, scope)
     if isinstance(node, exp.In):
@@ -116,6 +122,32 @@ def _time_value(node: exp.Expression) -> exp.Expression | None:
     ):
         return now_literal()
     return None
+
+
+def _unnest_dimension(node: exp.Expression, scope: Scope) -> Dimension | None:
+    if not isinstance(node, exp.Column) or is_marker(node) or node.table:
+        return None
+    field = scope.lookup(node.name)
+    return field if isinstance(field, Dimension) and field.unnest else None
+
+
+def _any_element(
+    node: exp.Expression, dimension: Dimension, resolve: Resolve, scope: Scope
+) -> exp.Expression:
+    """A filter on an unnest dimension holds for a row when it holds for any element of its list, as in
+    Rill: `EXISTS (SELECT 1 FROM UNNEST(list) AS e(v) WHERE <filter on v>)`."""
+    element = exp.column("v", table=_ELEMENT, quoted=True)
+
+    def on_element(name: str) -> exp.Expression:
+        found = scope.lookup(name)
+        return element.copy() if found == dimension else resolve(name)
+
+    condition = compile_condition(node, on_element, None)
+    alias = exp.TableAlias(
+        this=exp.to_identifier(_ELEMENT, quoted=True), columns=[exp.to_identifier("v", quoted=True)]
+    )
+    elements = exp.Unnest(expressions=[field_sql(scope.allow(dimension))], alias=alias)
+    return exp.Exists(this=exp.select(exp.Literal.number(1)).from_(elements).where(condition))
 
 
 def _is_time_range(node: exp.Expression) -> bool:

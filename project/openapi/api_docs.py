@@ -11,7 +11,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from project.definitions import Api, Project, proxy_chain
+from project.definitions import Api, Project, ProxyLoopError, proxy_chain
+from project.engines.interface import Column
 from project.errors import SluiceError
 from project.metrics.sql import compile_metrics_sql
 from project.openapi.document import ApiDoc
@@ -37,15 +38,20 @@ def api_docs(project: Project) -> list[ApiDoc]:
 
 def _api_doc(project: Project, name: str, api: Api) -> ApiDoc:
     """The document's view of one API; the response schema is inferred only when none is declared."""
-    block = api.definition.openapi
+    block = dict(api.definition.openapi)
+    if api.definition.display_name and not block.get("summary"):
+        block["summary"] = api.definition.display_name
     if block.get("response_schema"):
         return ApiDoc(name, block)
     return ApiDoc(name, block, _row_schema(project, _proxy_target(project, name)))
 
 
 def _proxy_target(project: Project, name: str) -> Api | None:
-    """The loaded API a chain of `api:` proxies ends at (the loader has refused loops and missing targets)."""
-    target = project.apis.get(proxy_chain(project.apis, name)[-1])
+    """The loaded API a chain of `api:` proxies ends at; None for a loop (calling it is a 400)."""
+    try:
+        target = project.apis.get(proxy_chain(project.apis, name)[-1])
+    except ProxyLoopError:
+        return None
     return target if isinstance(target, Api) else None
 
 
@@ -65,20 +71,31 @@ def _row_schema(project: Project, api: Api | None) -> Mapping[str, Any] | None:
 
 def infer_row_schema(project: Project, api: Api) -> dict:
     """Describe the API's query, rendered with no caller arguments, and turn its columns into a row schema."""
-    definition, database = api.definition, project.database
-    if api.template is None or database is None:
+    columns = describe_api(project, api)
+    return nullable(response_schema_for_columns([c.name for c in columns], [c.type for c in columns]))
+
+
+def describe_api(project: Project, api: Api) -> list[Column]:
+    """The result columns of the API's query, rendered with no caller arguments, as its engine describes
+    them (without fetching rows); the engine's refusal is a QueryError (`--check` reports it)."""
+    definition = api.definition
+    if api.template is None:
         raise ValueError("the API has no query to describe")
     markers = Markers()
     sql = render_sql(api.template, project.data(_neutral_arguments(api), {}), markers)
     if definition.resolver == "metrics_sql":
         sql = compile_metrics_sql(sql, project.metrics_views, None)
-    bound_sql, params = bind_sql(sql, markers.values, markers.sources)
-    session = database.session()
+    engine = project.engine_for(definition.connector)
+    bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
+    session = engine.session()
     try:
-        columns = session.describe(bound_sql, params)
+        return session.describe(bound_sql, params)
+    except SluiceError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the driver's error, as the engine's domain error
+        raise session.translate_error(error, 0) from None
     finally:
         session.close()
-    return nullable(response_schema_for_columns([c.name for c in columns], [c.type for c in columns]))
 
 
 def nullable(schema: dict) -> dict:

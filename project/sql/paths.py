@@ -22,12 +22,17 @@ NOT_PATH_FUNCTIONS = frozenset({"query", "query_table", "json_execute_serialized
 PATH_FUNCTIONS = FILE_FUNCTIONS - NOT_PATH_FUNCTIONS
 URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 FILE_EXTENSION = re.compile(r"\.(csv|tsv|txt|parquet|json|jsonl|ndjson|xlsx|gz|zst)$", re.IGNORECASE)
+# Where a read can start: a file function's call, or a quoted name right after FROM or JOIN. Other SQL is
+# returned without parsing (a read this misses keeps its relative path, which the sandbox then refuses).
+MAY_READ_FILES = re.compile(
+    r"\b(?:" + "|".join(sorted(PATH_FUNCTIONS)) + r")\s*\(|\b(?:from|join)\s*['\"]", re.IGNORECASE
+)
 
 
 def absolute_file_paths(sql: str, base_dir: str) -> str:
     """The SQL with each relative path it reads (a file function's path argument, a file name in FROM)
     written as `base_dir/path`; SQL that does not parse is returned as it is (the engine will refuse it)."""
-    if not _may_read_files(sql):
+    if not may_read_files(sql):
         return sql
     try:
         statements = sqlglot.parse(sql, read="duckdb")
@@ -44,9 +49,9 @@ def absolute_file_paths(sql: str, base_dir: str) -> str:
     return sql
 
 
-def _may_read_files(sql: str) -> bool:
-    """A cheap pre-check: every file read names a quoted path."""
-    return "'" in sql or '"' in sql
+def may_read_files(sql: str) -> bool:
+    """A cheap pre-check (a regular expression, no parsing) that the SQL may read a file."""
+    return MAY_READ_FILES.search(sql) is not None
 
 
 def _relative_paths(statement: exp.Expr) -> Iterator[tuple[int, int, str]]:
