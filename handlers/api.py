@@ -15,6 +15,7 @@ from handlers.connection import cut, hang_up_check
 from project.calls.builtin import BUILTIN_APIS, check_builtin_caller, run_builtin
 from project.calls.runner import Caller, caller_arguments, find_api
 from project.calls.runner import run_api as run_project_api
+from project.calls.sizes import check_sizes
 from project.encoding.formats import JSON, MEDIA_TYPES, Format, offered, split_suffix
 from project.errors import NotAcceptableError, NotFoundError
 from project.settings import is_loopback
@@ -48,7 +49,8 @@ def _answer(app: App, request: Request, caller: Caller, name: str, body: dict[st
     if name in BUILTIN_APIS:  # Rill's built-in APIs come first, as in Rill
         stream = _run_builtin(app, request, caller, name, body, format_)
     else:
-        args = caller_arguments(find_api(project, name), body, query_lists(request))
+        max_items = app.settings.max_list_items
+        args = caller_arguments(find_api(project, name), body, query_lists(request), max_items)
         gone = hang_up_check(request.environ)
         stream = run_project_api(project, name, args, caller, app.limits(), format_, gone)
     record.rows = stream.rows_sent
@@ -78,6 +80,7 @@ def _cut_on_failure(stream: Iterable[bytes], environ: dict[str, Any]) -> Iterato
 def _run_builtin(app: App, request: Request, caller: Caller, name: str, body: dict, format_: Format):
     local = is_loopback(app.settings.host) and is_loopback(request.remote_addr or "")
     check_builtin_caller(caller.authenticated, caller.user, local)
+    check_sizes(body, query_lists(request), app.settings.max_list_items)
     args = {**body, **{key: values[0] for key, values in query_lists(request).items() if values}}
     project = app.project()
     data = project.data(args, caller.user) if caller.authenticated else None

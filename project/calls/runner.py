@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from project.auth.policy import CallerPolicy, rule_allows
+from project.calls.sizes import check_sizes
 from project.definitions import Api, BrokenApi, Project, proxy_chain
 from project.encoding.formats import JSON, Format
 from project.engines.batches import BatchStream, stream_batches
@@ -41,10 +42,16 @@ def find_api(project: Project, name: str) -> Api:
     return api
 
 
-def caller_arguments(api: Api, body: Mapping[str, Any], query: Mapping[str, list[str]]) -> dict[str, Any]:
-    """Query parameters over the body; typed and validated when the API declares a schema (SPEC §3.2)."""
+def caller_arguments(
+    api: Api, body: Mapping[str, Any], query: Mapping[str, list[str]], max_items: int = 10_000
+) -> dict[str, Any]:
+    """Query parameters over the body; typed and validated when the API declares a schema (SPEC §3.2).
+    No list or object may hold more than `max_items` items (a 400, checked first)."""
+    check_sizes(body, query, max_items)
     if api.arguments is not None:
-        return api.arguments.coerce_and_validate(query, body)
+        merged = api.arguments.coerce_and_validate(query, body)
+        check_sizes(merged, {}, max_items)  # `?ids=1,2,3` became a list
+        return merged
     merged = dict(body)
     merged.update({key: values[0] for key, values in query.items() if values})
     return merged
