@@ -56,9 +56,39 @@ SLOW = {
 }
 
 
+METRICS_VIEW = """type: metrics_view
+{connector}table: items
+dimensions:
+  - name: category
+    column: category
+measures:
+  - name: rows
+    expression: count(*)
+  - name: total_qty
+    expression: sum(qty)
+"""
+METRICS_SQL = (
+    "SELECT category, rows, total_qty FROM {engine}_items"
+    "{{{{ if .args.c }}}} WHERE category = '{{{{ .args.c }}}}'{{{{ end }}}} ORDER BY category"
+)
+
+
+def metrics_files() -> dict[str, str]:
+    """One metrics view per engine over its `items` table (ClickHouse: the Distributed table)."""
+    return {
+        f"{engine}_items": METRICS_VIEW.format(
+            connector="" if engine == "duckdb" else f"connector: {engine}\n"
+        )
+        for engine in ENGINES
+    }
+
+
 def api_files() -> dict[str, str]:
     apis = {}
     for engine in ENGINES:
+        apis[f"{engine}_metrics"] = (
+            f"type: api\nmetrics_sql: {json.dumps(METRICS_SQL.format(engine=engine))}\n"
+        )
         connector = f"connector: {engine}\n"
         for name, sql in QUERIES.items():
             cap = "max_rows: 5\n" if name == "capped" else ""
@@ -71,6 +101,9 @@ def api_files() -> dict[str, str]:
 def project_dir(tmp_path_factory):
     project = tmp_path_factory.mktemp("connectors-project")
     write_project(project, api_files())
+    (project / "metrics").mkdir()
+    for name, text in metrics_files().items():
+        (project / "metrics" / f"{name}.yaml").write_text(text)
     return project
 
 
@@ -170,6 +203,21 @@ def test_optional_filters(client, engine, args, keep):
 )
 def test_sort_names_and_directions(client, engine, col, direction, expected):
     assert rows_of(call(client, engine, "sorted", col=col, dir=direction)) == [{"id": i} for i in expected]
+
+
+@pytest.mark.parametrize("category", [None, "a", "c", "x' OR '1'='1"])
+def test_metrics_sql_runs_on_the_views_engine(client, engine, category):
+    args = {"c": category} if category else {}
+    expected = [
+        {
+            "category": c,
+            "rows": sum(1 for row in DATA if row[2] == c),
+            "total_qty": sum(row[4] for row in DATA if row[2] == c),
+        }
+        for c in "abc"
+        if category in (None, c)
+    ]
+    assert rows_of(call(client, engine, "metrics", **args)) == expected
 
 
 def test_row_cap_is_a_400_not_a_truncation(client, engine):

@@ -12,9 +12,10 @@ from project.definitions import Api, BrokenApi, Project, proxy_chain
 from project.encoding.formats import JSON, Format
 from project.engines.batches import BatchStream, stream_batches
 from project.engines.execution import Limits, RowStream, stream_query
+from project.engines.interface import Engine
 from project.errors import AccessDeniedError, BrokenApiError, NotFoundError, QueryError, SluiceError
 from project.loading.models import referenced_names
-from project.metrics.sql import compile_metrics_sql
+from project.metrics.sql import compile_metrics_sql, in_dialect, metrics_view_for
 from project.sql.binding import bind_sql
 from project.sql.rendering import Markers, render_sql
 from templating import Template
@@ -73,11 +74,12 @@ def run_api(
     data = project.data(args, caller.user)
     markers = Markers()
     sql = render_sql(template, data, markers)
+    engine = project.engine_for(definition.connector)
     if definition.resolver == "metrics_sql":
         applies = caller.authenticated and not definition.skip_nested_security
         policy = CallerPolicy(_database(project), data, markers) if applies else None
-        sql = _compile_metrics(project, sql, policy)
-    engine = project.engine_for(definition.connector)
+        engine = metrics_engine(project, sql, definition.connector)
+        sql = in_dialect(_compile_metrics(project, sql, policy), engine.dialect)
     bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
     if definition.max_rows is not None:
         limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
@@ -88,6 +90,12 @@ def run_api(
         return stream_query(engine, bound_sql, params, limits, lines, client_gone)
     except QueryError as error:
         raise _failed_model_error(project, bound_sql, error) from None
+
+
+def metrics_engine(project: Project, metrics_sql: str, connector: str | None) -> Engine:
+    """Metrics SQL runs where its view's table lives: the view's connector, else the API's, else the default."""
+    view = metrics_view_for(metrics_sql, project.metrics_views)
+    return project.engine_for(view.connector or connector)
 
 
 def _failed_model_error(project: Project, sql: str, error: QueryError) -> SluiceError:

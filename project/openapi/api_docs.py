@@ -11,10 +11,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from project.calls.runner import metrics_engine
 from project.definitions import Api, Project, ProxyLoopError, proxy_chain
 from project.engines.interface import Column
 from project.errors import SluiceError
-from project.metrics.sql import compile_metrics_sql
+from project.metrics.sql import compile_metrics_sql, in_dialect
 from project.openapi.document import ApiDoc
 from project.openapi.schema_inference import response_schema_for_columns
 from project.sql.binding import bind_sql
@@ -83,9 +84,10 @@ def describe_api(project: Project, api: Api) -> list[Column]:
         raise ValueError("the API has no query to describe")
     markers = Markers()
     sql = render_sql(api.template, project.data(_neutral_arguments(api), {}), markers)
-    if definition.resolver == "metrics_sql":
-        sql = compile_metrics_sql(sql, project.metrics_views, None)
     engine = project.engine_for(definition.connector)
+    if definition.resolver == "metrics_sql":
+        engine = metrics_engine(project, sql, definition.connector)
+        sql = in_dialect(compile_metrics_sql(sql, project.metrics_views, None), engine.dialect)
     bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
     session = engine.session()
     try:
