@@ -33,6 +33,7 @@ class ModelSource:
     sql: str
     materialize: bool
     line_offset: int = 0
+    connector: str | None = None  # a model read from another engine, materialized in DuckDB
 
 
 def read_model(project_dir: str, relative_path: str) -> ModelSource:
@@ -55,8 +56,9 @@ def read_model(project_dir: str, relative_path: str) -> ModelSource:
             name,
             relative_path,
             data["sql"].strip(),
-            _materialize(data, kind),
+            _materialize(data, kind) or bool(data.get("connector")),
             document.template_offset("sql"),
+            str(data["connector"]) if data.get("connector") else None,
         )
     if data.get("path") or data.get("uri"):
         return ModelSource(
