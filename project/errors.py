@@ -37,6 +37,10 @@ class ProjectQueryError(QueryError):
     as in Rill, placed in the API's file, and logged as the project's error for operators to alert on."""
 
 
+class UnknownNameError(QueryError):
+    """The query names a table, view, column or function the engine does not know (DuckDB's Catalog Error)."""
+
+
 class ArgumentError(SluiceError):
     """A caller's arguments are wrong: bad body, a value that would change the query, schema violations."""
 

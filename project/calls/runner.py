@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from project.auth.policy import CallerPolicy, rule_allows
 from project.calls import resource_status
+from project.calls.sizes import check_sizes
 from project.definitions import Api, BrokenApi, Project, proxy_chain
 from project.encoding.formats import JSON, Format
 from project.engines.batches import BatchStream, stream_batches
@@ -21,6 +22,7 @@ from project.errors import (
     ProjectQueryError,
     QueryError,
     SluiceError,
+    UnknownNameError,
 )
 from project.loading.models import referenced_names
 from project.metrics.sql import compile_metrics_sql, in_dialect, metrics_view_for
@@ -52,10 +54,16 @@ def find_api(project: Project, name: str) -> Api:
     return api
 
 
-def caller_arguments(api: Api, body: Mapping[str, Any], query: Mapping[str, list[str]]) -> dict[str, Any]:
-    """Query parameters over the body; typed and validated when the API declares a schema (SPEC §3.2)."""
+def caller_arguments(
+    api: Api, body: Mapping[str, Any], query: Mapping[str, list[str]], max_items: int = 10_000
+) -> dict[str, Any]:
+    """Query parameters over the body; typed and validated when the API declares a schema (SPEC §3.2).
+    No list or object may hold more than `max_items` items (a 400, checked first)."""
+    check_sizes(body, query, max_items)
     if api.arguments is not None:
-        return api.arguments.coerce_and_validate(query, body)
+        merged = api.arguments.coerce_and_validate(query, body)
+        check_sizes(merged, {}, max_items)  # `?ids=1,2,3` became a list
+        return merged
     merged = dict(body)
     merged.update({key: values[0] for key, values in query.items() if values})
     return merged
@@ -68,16 +76,43 @@ def run_api(
     caller: Caller,
     limits: Limits,
     format_: Format = JSON,
+    client_gone: Callable[[], bool] | None = None,
 ) -> RowStream | BatchStream:
-    """Run an API for these arguments and return its answer in a format, with the first batch fetched."""
+    """Run an API for these arguments and return its answer in a format, with the first batch fetched.
+    `client_gone` tells whether the caller hung up (the query is then interrupted)."""
     api, args = _resolve(project, name, args, caller)
     if api.definition.resolver == "resource_status":
         return _resource_status(project, api, caller, limits, format_)
-    definition, template = api.definition, _query_template(api)
-    started = time.perf_counter()
+    timings: dict[str, float] = {}
     data = project.data(args, caller.user)
+    engine, bound_sql, params = bound_statement(project, api, data, caller, timings)
+    if api.definition.max_rows is not None:
+        limits = Limits(api.definition.max_rows, limits.batch_rows, limits.timeout)
+    try:
+        if format_.arrow:
+            return stream_batches(engine, bound_sql, params, limits, format_.name, client_gone)
+        lines = format_.name == "ndjson"
+        stream = stream_query(engine, bound_sql, params, limits, lines, client_gone)
+    except QueryError as error:
+        raise _failed_model_error(project, bound_sql, error, api.definition) from None
+    stream.timings = {**timings, **stream.timings}
+    return stream
+
+
+def bound_statement(
+    project: Project,
+    api: Api,
+    data: Mapping[str, Any],
+    caller: Caller = ANONYMOUS,
+    timings: dict[str, float] | None = None,
+) -> tuple[Engine, str, list[Any]]:
+    """The engine the API's query runs on and the query for this template data: rendered (caller values
+    become markers), compiled from metrics SQL (under the caller's policy where security applies) into the
+    engine's dialect, and bound (markers -> the driver's parameters)."""
+    definition = api.definition
+    started = time.perf_counter()
     markers = Markers()
-    sql = render_sql(template, data, markers)
+    sql = render_sql(_query_template(api), data, markers)
     engine = project.engine_for(definition.connector)
     if definition.resolver == "metrics_sql":
         applies = caller.authenticated and not definition.skip_nested_security
@@ -89,17 +124,10 @@ def run_api(
         bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
     except QueryError as error:
         raise placed_error(error, definition) from None
-    timings = {"render": (rendered - started) * 1000, "bind": (time.perf_counter() - rendered) * 1000}
-    if definition.max_rows is not None:
-        limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
-    try:
-        if format_.arrow:
-            return stream_batches(engine, bound_sql, params, limits, format_.name)
-        stream = stream_query(engine, bound_sql, params, limits, lines=format_.name == "ndjson")
-    except QueryError as error:
-        raise _failed_model_error(project, bound_sql, error, definition) from None
-    stream.timings = {**timings, **stream.timings}
-    return stream
+    if timings is not None:
+        timings["render"] = (rendered - started) * 1000
+        timings["bind"] = (time.perf_counter() - rendered) * 1000
+    return engine, bound_sql, params
 
 
 def metrics_engine(project: Project, metrics_sql: str, connector: str | None) -> Engine:
@@ -112,7 +140,7 @@ def _failed_model_error(project: Project, sql: str, error: QueryError, definitio
     """A query over a model that failed to build fails by the project's fault (500 naming the model and
     its error), not the caller's (400 "Table ... does not exist"); other engine errors are placed in the
     API's file."""
-    if not project.failed_models or not error.message.startswith("Catalog Error"):
+    if not project.failed_models or not isinstance(error, UnknownNameError):
         return placed_error(error, definition)
     names = sorted(referenced_names(sql, set(project.failed_models)))
     if not names:
