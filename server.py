@@ -286,15 +286,20 @@ def log_project(project: Project, verb: str, seconds: float) -> None:
         log.warning("load warning: %s", warning)
 
 
+def _placed(error: errors.SluiceError) -> bool:
+    """A query error placed in the API's file (its message then starts with `file:line:column:`)."""
+    return isinstance(error, errors.QueryError) and error.path is not None
+
+
 def response_for_error(error: errors.SluiceError) -> Response:
     """The one place where domain errors become HTTP statuses."""
     status = next((code for kind, code in ERROR_STATUS if isinstance(error, kind)), 500)
     details = getattr(error, "details", None)
     response = error_response(
-        str(error) if isinstance(error, (errors.ProjectError, errors.ProjectQueryError)) else error.message,
+        str(error) if isinstance(error, errors.ProjectError) or _placed(error) else error.message,
         status,
         details=details,
-        path=error.path if isinstance(error, errors.ProjectQueryError) else None,
+        path=error.path if _placed(error) else None,
         line=error.line,
         column=error.column,
     )

@@ -222,7 +222,8 @@ def test_errors_found_while_running_point_at_the_line_of_the_query(project_clien
     """The value is converted while the query runs, inside Sluice's JSON wrapper: lines still count from the
     API's own SQL."""
     body = assert_error(project_client("basic").get(BASE + "bid_by_id?id=1;DROP"), 400, "Could not convert")
-    assert "LINE 2: FROM bids WHERE id = ?" in body["error"]
+    assert body["error"].startswith("apis/bid_by_id.yaml:4: Conversion Error")  # the line in the file
+    assert body["error"].endswith("\n\nFROM bids WHERE id = {{ .args.id }}")  # as the author wrote it
 
 
 def test_a_process_running_its_limit_of_queries_answers_503_then_recovers(project_client):

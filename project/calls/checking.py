@@ -6,14 +6,12 @@ it (tables, columns, functions) but reads no rows. What the engine refuses is re
 
 from __future__ import annotations
 
-from project.calls.runner import metrics_engine, placed_error
+from project.calls.runner import SHAPE_ERRORS, metrics_engine, placed_error
 from project.definitions import Api, Project
 from project.errors import ProjectError, QueryError, SluiceError
 from project.metrics.sql import compile_metrics_sql, in_dialect
 from project.sql.binding import bind_sql
 from project.sql.rendering import Markers, render_sql
-
-SHAPE_ERRORS = ("Parser Error", "Binder Error", "Catalog Error")  # wrong whatever the arguments are
 
 
 def sql_problems(project: Project) -> list[ProjectError]:

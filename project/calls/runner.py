@@ -32,6 +32,8 @@ from project.sql.rendering import Markers, render_sql
 from templating import Template
 
 METRICS_CACHE_SIZE = 1024
+# Engine errors that are wrong whatever the arguments: the project's fault, not the caller's.
+SHAPE_ERRORS = ("Parser Error", "Binder Error", "Catalog Error", "SQL syntax error")
 
 
 @dataclass(frozen=True)
@@ -216,8 +218,9 @@ def placed_error(error: QueryError, definition: Any) -> QueryError:
         message, place = error.message, place_line(text, error.line, error.column, line_offset, column_offset)
     else:
         message, place = place_engine_error(error.message, text, line_offset, column_offset)
+    kind = ProjectQueryError if message.startswith(SHAPE_ERRORS) else QueryError  # else a caller's value
     if place is None:
-        return ProjectQueryError(message, path=definition.template_path)
-    return ProjectQueryError(
+        return kind(message, path=definition.template_path)
+    return kind(
         with_quote(message, place), path=definition.template_path, line=place.line, column=place.column
     )
