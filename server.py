@@ -10,7 +10,9 @@ import argparse
 import dataclasses
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -406,7 +408,19 @@ def parse_command_line(argv: list[str], defaults: Settings) -> argparse.Namespac
         default=defaults.duckdb_threads,
         help="threads DuckDB may use per process (default: one per core)",
     )
-    parser.add_argument("--log-format", choices=("text", "json"), default=defaults.log_format)
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=defaults.log_format,
+        help="log lines as plain text or one JSON object per line (SLUICE_LOG_FORMAT; default: %(default)s)",
+    )
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=float(os.environ.get("SLUICE_GRACE_SECONDS") or 30),
+        help="seconds the answers in flight get to finish on SIGTERM (SLUICE_GRACE_SECONDS; default: %(default)s)",
+    )
+    parser.add_argument("--version", action="version", version=f"sluice {health.version()}")
     parser.add_argument(
         "--auth",
         action="store_true",
@@ -474,6 +488,8 @@ class QuietRequestHandler(WSGIRequestHandler):
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:  # `sluice serve DIR` is `sluice DIR`
+        argv = argv[1:]
     if argv[:1] == ["check"]:  # `server.py check DIR`, as SPEC §1 spells it, is `--check DIR`
         argv = ["--check", *argv[1:]]
     if argv[:1] in (["token"], ["service"]):
@@ -500,18 +516,32 @@ def _run(options: argparse.Namespace, defaults: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    from werkzeug.serving import run_simple
-
     app = create_app(settings_from_command_line(options, defaults))
-    run_simple(
-        options.host,
-        options.port,
-        app,
-        threaded=True,
-        use_reloader=False,
-        request_handler=QuietRequestHandler,
-    )
+    serve(app, options.host, options.port, options.grace)
     return 0
+
+
+def serve(app: Sluice, host: str, port: int, grace: float) -> None:
+    """The dev server until SIGTERM or Ctrl-C; then it takes no new connection, and the answers in flight
+    get up to `grace` seconds to finish before the process exits."""
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+    server.daemon_threads = False  # server_close() (run when serve_forever ends) then joins request threads
+
+    def stop(signum: int, frame: Any) -> None:
+        log.info("shutting down: finishing the answers in flight (at most %g s)", grace)
+        threading.Thread(target=server.shutdown, daemon=True).start()
+        deadline = threading.Timer(grace, os._exit, args=(1,))
+        deadline.daemon = True
+        deadline.start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("serving on http://%s:%d (Ctrl-C or SIGTERM to stop)", host, server.server_port)
+    server.serve_forever()
+    app.close()
+    log.info("stopped")
 
 
 if __name__ == "__main__":

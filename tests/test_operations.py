@@ -140,3 +140,63 @@ def test_health_is_ok_when_every_file_loads(tmp_path):
 def test_a_request_id_is_kept_only_when_it_is_a_sane_token(header, kept):
     assert (request_id(header) == header) is kept
     assert len(request_id(header)) <= 128
+
+
+def test_sigterm_lets_the_answers_in_flight_finish(tmp_path):
+    """A streamed answer is half read when SIGTERM arrives: new connections are refused, the answer still
+    arrives whole, and the process exits 0."""
+    import http.client
+    import signal
+    import socket
+
+    port = free_port()
+    command = [sys.executable, "server.py", str(PROJECTS / "basic"), "--port", str(port), "--row-cap", "0"]
+    process = start(command, port, tmp_path)
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request("GET", "/v1/instances/default/api/rows?count=300000")
+        response = connection.getresponse()
+        first = response.read(1024)  # the answer is under way; the rest waits in the server's writes
+        process.send_signal(signal.SIGTERM)
+
+        def refused() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return False
+            except OSError:
+                return True
+
+        assert eventually(refused, bool)
+        rows = json.loads(first + response.read())
+        assert response.status == 200 and len(rows) == 300000 and rows[-1] == {"n": 299999}
+        assert process.wait(timeout=60) == 0
+        assert "shutting down: finishing the answers in flight" in (tmp_path / "server.log").read_text()
+    finally:
+        stop(process)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--version"], "sluice "),
+        (["serve", "--help"], "SLUICE_GRACE_SECONDS"),
+        (["--help"], "SLUICE_LOG_FORMAT"),
+    ],
+)
+def test_the_command_line_answers_version_and_help(argv, expected):
+    import subprocess
+
+    from handlers.health import version
+    from tests.conftest import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "server.py", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0 and expected in result.stdout
+    if argv == ["--version"]:
+        assert result.stdout.strip() == f"sluice {version()}"
