@@ -4,6 +4,7 @@ time.Time methods, and time zones from the IANA database. The local zone is UTC,
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -295,7 +296,10 @@ def parse_duration(text: str) -> int:
 
 
 def add_duration(moment: datetime, nanos: int) -> datetime:
-    return moment + timedelta(microseconds=nanos // 1000 if nanos >= 0 else -(-nanos // 1000))
+    moved = moment + timedelta(microseconds=nanos // 1000 if nanos >= 0 else -(-nanos // 1000))
+    if type(moment) is Now:
+        moved.monotonic = moment.monotonic + nanos  # type: ignore[attr-defined]
+    return moved
 
 
 def unix_time(seconds: int) -> datetime:
@@ -312,8 +316,34 @@ def moment_of(value: Any) -> datetime:
     return now()
 
 
+START_NS = time.monotonic_ns()
+
+
+class Now(datetime):
+    """time.Now(): a time with Go's monotonic clock reading, printed as ` m=+0.001234567` (seconds since the
+    process started); Add keeps it, UTC and Local drop it, as in Go."""
+
+    monotonic = 0
+
+    def go_string(self) -> str:
+        seconds, nanos = divmod(self.monotonic, 10**9)
+        return f"{format_time(self)} m=+{seconds}.{nanos:09d}"
+
+
 def now() -> datetime:
-    return datetime.now(UTC)
+    moment = datetime.now(UTC)
+    reading = Now(*moment.timetuple()[:6], moment.microsecond, UTC)
+    reading.monotonic = time.monotonic_ns() - START_NS
+    return reading
+
+
+def plain_time(moment: datetime) -> datetime:
+    """A time without the monotonic reading."""
+    return (
+        datetime(*moment.timetuple()[:6], moment.microsecond, moment.tzinfo)
+        if type(moment) is Now
+        else moment
+    )
 
 
 def load_zone(name: str) -> tzinfo:
@@ -467,8 +497,8 @@ def time_methods() -> dict[str, Callable]:
         "UnixMilli": lambda t: unix_seconds(t) * 1000 + t.microsecond // 1000,
         "UnixMicro": lambda t: unix_seconds(t) * 10**6 + t.microsecond,
         "UnixNano": lambda t: unix_seconds(t) * 10**9 + t.microsecond * 1000,
-        "UTC": lambda t: t.astimezone(UTC),
-        "Local": lambda t: t.astimezone(UTC),
+        "UTC": lambda t: plain_time(t).astimezone(UTC),
+        "Local": lambda t: plain_time(t).astimezone(UTC),
         "String": lambda t: format_time(t),
         "IsZero": lambda t: t.replace(tzinfo=None) == ZERO_TIME.replace(tzinfo=None) and not t.utcoffset(),
         "Format": typed_method(lambda t, layout: go_format(t, layout), "str"),
