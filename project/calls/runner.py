@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from project.auth.policy import CallerPolicy, rule_allows
+from project.calls import resource_status
 from project.definitions import Api, BrokenApi, Project, proxy_chain
 from project.encoding.formats import JSON, Format
 from project.engines.batches import BatchStream, stream_batches
@@ -61,6 +62,8 @@ def run_api(
 ) -> RowStream | BatchStream:
     """Run an API for these arguments and return its answer in a format, with the first batch fetched."""
     api, args = _resolve(project, name, args, caller)
+    if api.definition.resolver == "resource_status":
+        return _resource_status(project, api, caller, limits, format_)
     definition, template = api.definition, _query_template(api)
     data = project.data(args, caller.user)
     markers = Markers()
@@ -126,6 +129,17 @@ def _resolve(
             return api, merged
         merged = {**merged, **api.definition.proxy_args}
     raise NotFoundError(f'api with name "{name}" not found')  # unreachable: a chain ends at a non-proxy
+
+
+def _resource_status(
+    project: Project, api: Api, caller: Caller, limits: Limits, format_: Format
+) -> RowStream | BatchStream:
+    resource_status.check_caller(caller.authenticated, caller.user)
+    sql, params = resource_status.rows_sql(resource_status.resource_rows(project, api.definition.where_error))
+    engine = _database(project)
+    if format_.arrow:
+        return stream_batches(engine, sql, params, limits, format_.name)
+    return stream_query(engine, sql, params, limits, lines=format_.name == "ndjson")
 
 
 def _query_template(api: Api) -> Template:

@@ -28,6 +28,7 @@ from project.sql.paths import absolute_file_paths, may_read_files
 
 DESCRIBE_CACHE_SIZE = 1024
 RESOLVED_CACHE_SIZE = 256
+RESOLVED_CACHE_MAX_TEXT = 16 * 1024
 
 
 @dataclass
@@ -214,10 +215,11 @@ class Database(Engine):
             known = self._resolved.get(sql)
         if known is None:
             known = absolute_file_paths(sql, self._root)
-            with self._lock:
-                self._resolved[sql] = known
-                if len(self._resolved) > RESOLVED_CACHE_SIZE:
-                    self._resolved.popitem(last=False)
+            if len(sql) <= RESOLVED_CACHE_MAX_TEXT:  # the cache stays small whatever callers send
+                with self._lock:
+                    self._resolved[sql] = known
+                    if len(self._resolved) > RESOLVED_CACHE_SIZE:
+                        self._resolved.popitem(last=False)
         return known
 
     def session(self) -> DuckDBSession:

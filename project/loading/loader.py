@@ -19,7 +19,8 @@ from project.engines.sandbox import project_sandbox
 from project.errors import ArgumentError, ProjectError, QueryError
 from project.loading.apis import ApiDefinition, read_api
 from project.loading.connectors import DEFAULT_CONNECTOR, DRIVERS, implicit_connector, load_connectors
-from project.loading.files import file_stamps, list_files, parse_dotenv, parse_yaml, read_text
+from project.loading.discovery import discover
+from project.loading.files import file_stamps, parse_dotenv, parse_yaml, read_text
 from project.loading.models import ModelSource, dependency_order, read_model, referenced_names
 from project.metrics.views import MetricsView, check_model, parse_metrics_view
 from project.openapi.document import validate_openapi_block
@@ -31,7 +32,6 @@ from templating import Template
 
 DEFAULT_ROW_CAP = 10_000
 ROW_LIMIT_VARIABLE = "rill.interactive_sql_row_limit"
-SOURCE_FOLDERS = ("apis", "models", "sources", "metrics", "dashboards", "connectors")
 
 
 def load_project(settings: Settings) -> Project:
@@ -43,13 +43,23 @@ def load_project(settings: Settings) -> Project:
     config = _read_config(directory, errors)
     env = _variables(directory, config, settings, errors)
     environment = settings.environment
-    database, failed_models, model_names = _build_models(directory, settings, env, environment, errors)
-    views = _load_metrics_views(directory, model_names, errors)
+    files = discover(directory, _ignore_paths(config), errors)
+    database, failed_models, model_names = _build_models(
+        directory, settings, env, environment, errors, files.of("model", "source")
+    )
+    views = _load_metrics_views(directory, files.of("metrics_view"), model_names, errors)
     default_connector = str(config.get("olap_connector") or DEFAULT_CONNECTOR)
     engines = _create_engines(directory, settings, env, environment, database, errors)
     apis, warnings = _load_apis(
-        directory, config.get("apis") or {}, env, environment, errors, (engines, default_connector)
+        directory,
+        files.of("api"),
+        config.get("apis") or {},
+        env,
+        environment,
+        errors,
+        (engines, default_connector),
     )
+    warnings = [*files.warnings, *warnings]
     _add_implicit_engines(engines, apis, settings, env, errors)
     return Project(
         directory,
@@ -119,6 +129,11 @@ def newly_failed_models(previous: Project, current: Project) -> dict[str, str]:
     }
 
 
+def _ignore_paths(config: Mapping) -> list[str]:
+    value = config.get("ignore_paths") or []
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
 def _read_config(directory: str, errors: list[ProjectError]) -> dict:
     path = os.path.join(directory, "rill.yaml")
     if not os.path.exists(path):
@@ -169,11 +184,16 @@ def _row_cap(settings: Settings, env: Mapping[str, str], errors: list) -> int:
 
 
 def _build_models(
-    directory: str, settings: Settings, env: Mapping[str, str], environment: str, errors: list[ProjectError]
+    directory: str,
+    settings: Settings,
+    env: Mapping[str, str],
+    environment: str,
+    errors: list[ProjectError],
+    model_paths: list[str],
 ) -> tuple[Database, dict[str, str], set[str]]:
     """Check and build the models: the served database, the models that failed with their errors, and
     every model's name."""
-    sources = _read_models(directory, errors)
+    sources = _read_models(directory, model_paths, errors)
     failed: dict[str, str] = {}  # model name -> why it is not in the database
     rendered = _render_models(sources, template_data(env, environment), errors, failed)
     checked = _check_models(directory, rendered, errors, failed)
@@ -221,18 +241,13 @@ def _check_models(
 
 
 def _load_metrics_views(
-    directory: str, model_names: set[str], errors: list[ProjectError]
+    directory: str, paths: list[str], model_names: set[str], errors: list[ProjectError]
 ) -> dict[str, MetricsView]:
-    """metrics/*.yaml (and dashboards/*.yaml in older projects) with `type: metrics_view`."""
+    """Every metrics view file (`type: metrics_view`, or a file in metrics/ or dashboards/)."""
     views: dict[str, MetricsView] = {}
-    paths = list_files(directory, "metrics", (".yaml", ".yml")) + list_files(
-        directory, "dashboards", (".yaml", ".yml")
-    )
     for path in paths:
         try:
             document = parse_yaml(read_text(os.path.join(directory, path), path), path)
-            if document.data.get("type", document.data.get("kind")) not in ("metrics_view", None):
-                continue
             view = parse_metrics_view(os.path.splitext(os.path.basename(path))[0], dict(document.data), path)
             check_model(view, model_names)
         except ProjectError as error:
@@ -242,11 +257,8 @@ def _load_metrics_views(
     return views
 
 
-def _read_models(directory: str, errors: list[ProjectError]) -> dict[str, ModelSource]:
+def _read_models(directory: str, paths: list[str], errors: list[ProjectError]) -> dict[str, ModelSource]:
     models: dict[str, ModelSource] = {}
-    paths = list_files(directory, "models", (".sql", ".yaml", ".yml")) + list_files(
-        directory, "sources", (".yaml", ".yml")
-    )
     for path in paths:
         try:
             model = read_model(directory, path)
@@ -283,6 +295,7 @@ def _data_files(directory: str) -> list[tuple[str, int, int]]:
 
 def _load_apis(
     directory: str,
+    paths: list[str],
     defaults: Mapping,
     env: Mapping[str, str],
     environment: str,
@@ -292,7 +305,7 @@ def _load_apis(
     apis: dict[str, Api | BrokenApi] = {}
     warnings: list[str] = []
     defaults = defaults if isinstance(defaults, dict) else {}
-    for path in list_files(directory, "apis", (".yaml", ".yml")):
+    for path in paths:
         api = _load_api(directory, path, defaults, env, environment, connectors)
         name = api.name if isinstance(api, Api) else os.path.splitext(os.path.basename(path))[0]
         if name in apis:
@@ -320,7 +333,7 @@ def _load_api(
         access = definition.access
         if isinstance(access, str):
             access = compile_template(access, path)
-        if definition.resolver == "api":
+        if definition.resolver in ("api", "resource_status"):
             return Api(definition, arguments=arguments, access=access)
         template = compile_template(
             definition.text, definition.template_path, definition.line_offset, definition.column_offset
