@@ -171,9 +171,10 @@ def _coerce_value(text: str, rule: Any) -> Any:
 
 def _to_integer(text: str) -> int:
     """Integer query value: optional sign and digits only."""
-    if not _INTEGER.match(text.strip()):
+    stripped = text.strip()  # Python's whitespace, which is more than int() skips (e.g. "\x1f")
+    if not _INTEGER.match(stripped):
         raise _CoercionError("must be an integer")
-    return int(text)
+    return int(stripped)
 
 
 def _to_number(text: str) -> int | float:

@@ -25,6 +25,7 @@ from project.engines.sandbox import Sandbox, apply_sandbox
 from project.errors import BuildError
 from project.sql.binding import DUCKDB_STYLE
 from project.sql.paths import absolute_file_paths, may_read_files
+from project.sql.quoting import quote_identifier
 
 DESCRIBE_CACHE_SIZE = 1024
 RESOLVED_CACHE_SIZE = 256
@@ -41,14 +42,29 @@ class Described:
     small: bool = False
 
 
+class IngestError(Exception):
+    """A connector's model could not be read from its engine (the message is safe to show)."""
+
+
+# Runs a connector model's SQL on its engine and hands the answer, as Arrow batches, to `store`.
+Ingest = Callable[["BuiltModel", Callable[[Any], None]], None]
+
+
 @dataclass(frozen=True)
 class BuiltModel:
-    """A model ready to build: rendered SQL and whether it becomes a table."""
+    """A model ready to build: rendered SQL and whether it becomes a table; a partitioned model's table is
+    built from each partition's SQL in turn, appended or merged on `unique_key`."""
 
     name: str
     path: str
     sql: str
     materialize: bool
+    partitions: tuple[str, ...] = ()
+    strategy: str = "append"
+    unique_key: tuple[str, ...] = ()
+    pre_exec: str = ""
+    post_exec: str = ""
+    connector: str | None = None  # run on this connector's engine, its rows stored in DuckDB
 
 
 def fingerprint(
@@ -59,7 +75,9 @@ def fingerprint(
     digest = hashlib.sha256(duckdb.__version__.encode())
     digest.update(sandbox.describe().encode())
     for model in models:
-        digest.update(f"{model.name}\0{model.materialize}\0{model.sql}\0".encode())
+        digest.update(f"{model.name}\0{model.materialize}\0{model.connector}\0{model.sql}\0".encode())
+        parts = (*model.partitions, model.strategy, *model.unique_key, model.pre_exec, model.post_exec)
+        digest.update("\0".join(parts).encode())
     for path, size, mtime in data_files:
         digest.update(f"{path}\0{size}\0{mtime}\0".encode())
     return digest.hexdigest()[:20]
@@ -76,7 +94,7 @@ STORAGE_FAILURES = (
 
 
 def build_database(
-    state_dir: str, sandbox: Sandbox, models: Sequence[BuiltModel], key: str
+    state_dir: str, sandbox: Sandbox, models: Sequence[BuiltModel], key: str, ingest: Ingest | None = None
 ) -> tuple[str, dict[str, str]]:
     """The database file for this fingerprint, built now if no complete build exists, and per-model errors.
 
@@ -91,18 +109,18 @@ def build_database(
         with open(os.path.join(state_dir, "build.lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not os.path.exists(target):
-                _build_into(target, sandbox, models)
+                _build_into(target, sandbox, models, ingest)
                 _remove_stale_builds(state_dir, keep=target)
     except OSError as error:
         raise BuildError(f"cannot build the database in {state_dir}: {error.strerror or error}") from None
     return target, _read_errors(target + ".errors")
 
 
-def _build_into(target: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> None:
+def _build_into(target: str, sandbox: Sandbox, models: Sequence[BuiltModel], ingest: Ingest | None) -> None:
     temporary = target + ".building"
     _remove(temporary, temporary + ".wal", temporary + ".errors")
     try:
-        errors = _run_models(temporary, sandbox, models)
+        errors = _run_models(temporary, sandbox, models, ingest)
         _write_errors(temporary + ".errors", errors)
         os.replace(temporary + ".errors", target + ".errors")
         os.replace(temporary, target)
@@ -110,17 +128,23 @@ def _build_into(target: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> 
         _remove(temporary, temporary + ".wal", temporary + ".errors")
 
 
-def _run_models(path: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> dict[str, str]:
+def _run_models(
+    path: str, sandbox: Sandbox, models: Sequence[BuiltModel], ingest: Ingest | None
+) -> dict[str, str]:
     """Create each model's table or view on a sandboxed connection; the models' errors by name."""
     errors: dict[str, str] = {}
     connection = duckdb.connect(path)
     try:
         apply_sandbox(connection, sandbox)
         for model in models:
-            kind = "TABLE" if model.materialize else "VIEW"
-            name = '"' + model.name.replace('"', '""') + '"'
             try:
-                connection.execute(f"CREATE OR REPLACE {kind} {name} AS\n{model.sql}\n")
+                if model.connector is not None and ingest is not None:
+                    table = quote_identifier(model.name)
+                    ingest(model, lambda reader, table=table: _store(connection, table, reader))
+                else:
+                    _build_model(connection, model)
+            except IngestError as error:
+                errors[model.name] = str(error)
             except duckdb.Error as error:
                 if _is_build_failure(error):
                     raise BuildError(f"building model {model.name!r} failed: {error}") from None
@@ -131,6 +155,37 @@ def _run_models(path: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> di
     finally:
         connection.close()
     return errors
+
+
+def _build_model(connection: duckdb.DuckDBPyConnection, model: BuiltModel) -> None:
+    """pre_exec, the model's table or view (partition by partition for a partitioned one), post_exec."""
+    if model.pre_exec:
+        connection.execute(model.pre_exec).fetchall()
+    name = quote_identifier(model.name)
+    if not model.partitions:
+        kind = "TABLE" if model.materialize else "VIEW"
+        connection.execute(f"CREATE OR REPLACE {kind} {name} AS\n{model.sql}\n")
+    else:
+        connection.execute(f"CREATE OR REPLACE TABLE {name} AS\n{model.partitions[0]}\n")
+        for part in model.partitions[1:]:
+            if model.strategy == "merge":
+                same_key = " AND ".join(
+                    f"{name}.{quote_identifier(key)} = _new.{quote_identifier(key)}"
+                    for key in model.unique_key
+                )
+                connection.execute(f"DELETE FROM {name} USING ({part}) AS _new WHERE {same_key}")
+            connection.execute(f"INSERT INTO {name} BY NAME\n{part}\n")
+    if model.post_exec:
+        connection.execute(model.post_exec).fetchall()
+
+
+def _store(connection: duckdb.DuckDBPyConnection, name: str, reader: Any) -> None:
+    """A table from a stream of Arrow record batches (rows of another engine)."""
+    connection.register("_sluice_ingest", reader)
+    try:
+        connection.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _sluice_ingest")
+    finally:
+        connection.unregister("_sluice_ingest")
 
 
 def _is_build_failure(error: duckdb.Error) -> bool:
@@ -203,6 +258,9 @@ class Database(Engine):
         apply_sandbox(self._connection, sandbox)
         self._lock = threading.Lock()
         self._described: OrderedDict[tuple, Described] = OrderedDict()
+        self._open_cursors = 0
+        self._retired = False
+        self.closed = False
         self._root = sandbox.root
         self._resolved: OrderedDict[str, str] = OrderedDict()
 
@@ -226,8 +284,27 @@ class Database(Engine):
         return DuckDBSession(self)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own for one query; give it back with `close_cursor`."""
         with self._lock:
-            return self._connection.cursor()
+            cursor = self._connection.cursor()
+            self._open_cursors += 1
+            return cursor
+
+    def close_cursor(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        cursor.close()
+        with self._lock:
+            self._open_cursors -= 1
+            last = self._retired and self._open_cursors == 0
+        if last:
+            self.close()
+
+    def retire(self) -> None:
+        """No longer served: close now, or when the last cursor still answering a request is given back."""
+        with self._lock:
+            self._retired = True
+            idle = self._open_cursors == 0
+        if idle:
+            self.close()
 
     def describe(self, cursor: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> Described:
         """Result column names and types of a query, without running it; cached by SQL and parameter types."""
@@ -245,4 +322,10 @@ class Database(Engine):
         return described
 
     def close(self) -> None:
+        """Close the connection and end the watchdog's thread (once)."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+        self.watchdog.stop()
         self._connection.close()

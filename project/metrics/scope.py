@@ -7,7 +7,7 @@ for each name it meets, so every use of a hidden field is refused in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import sqlglot
 from sqlglot import exp
@@ -17,10 +17,19 @@ from project.errors import AccessDeniedError, QueryError
 from project.metrics.views import ALL_FIELDS, Dimension, Measure, MetricsView, expression_tree
 from project.sql import sentinels
 
-if TYPE_CHECKING:
-    from project.metrics.sql import Policy
-
 FORBIDDEN = "action not allowed"
+
+
+class Policy(Protocol):
+    """The current caller's view of security templates; the server implements it per request."""
+
+    def check(self, condition: str) -> bool:
+        """Evaluate an `access` or `if` template for the caller: True when it holds."""
+        ...
+
+    def render(self, template: str) -> str:
+        """Render a `row_filter` template for the caller into SQL text (caller values as markers)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 import sqlglot
 from sqlglot import exp
@@ -21,7 +21,7 @@ from sqlglot.errors import ParseError, SqlglotError
 from project.errors import QueryError
 from project.metrics.derived import measure_field, measures_query
 from project.metrics.fields import Field, unnest_alias
-from project.metrics.scope import Scope, column_name, field_sql, is_marker, resolve_scope
+from project.metrics.scope import Policy, Scope, column_name, field_sql, is_marker, resolve_scope
 from project.metrics.views import Dimension, Measure, MetricsView
 from project.metrics.where import compile_condition
 from project.sql import sentinels
@@ -35,18 +35,6 @@ _REFUSED_CLAUSES = {
     "windows": "metrics sql: WINDOW clause is not supported",
     "qualify": "metrics sql: QUALIFY is not supported",
 }
-
-
-class Policy(Protocol):
-    """The current caller's view of security templates; the server implements it per request."""
-
-    def check(self, condition: str) -> bool:
-        """Evaluate an `access` or `if` template for the caller: True when it holds."""
-        ...
-
-    def render(self, template: str) -> str:
-        """Render a `row_filter` template for the caller into SQL text (caller values as markers)."""
-        ...
 
 
 class _MetricsSQLInput(DuckDB):

@@ -23,7 +23,9 @@ from sqlglot.tokens import Token, TokenType
 
 from project.errors import ArgumentError, QueryError, SluiceError
 from project.sql import sentinels
+from project.sql.quoting import quote_identifier
 from project.sql.statements import (
+    StatementError,
     check_leading_keyword,
     check_read_only,
     explicit_ascending,
@@ -104,10 +106,6 @@ class Slot:
         return "".join(values[piece] if isinstance(piece, int) else piece for piece in self.pieces)
 
 
-def _double_quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 @dataclass(frozen=True)
 class ParamStyle:
     """How one driver's bound statements are written: `?` (DuckDB), `%s` (psycopg, PyMySQL) or
@@ -117,7 +115,7 @@ class ParamStyle:
     placeholder: str = "?"
     named: bool = False  # parameters passed as {"p0": ...} and written `%(p0)s`
     percent: bool = False  # the driver reads `%` in the statement: fixed text doubles it
-    quote_identifier: Callable[[str], str] = _double_quoted
+    quote_identifier: Callable[[str], str] = quote_identifier
 
     def write_placeholder(self, index: int) -> str:
         return f"%(p{index})s" if self.named else self.placeholder
@@ -276,7 +274,7 @@ def _parse_one_query(shape_sql: str, dialect: str, sources: Sequence[str]) -> ex
     except TokenError as error:
         raise QueryError(f"SQL syntax error: {_readable(str(error), sources)}") from None
     if len(statements) != 1:
-        raise QueryError(f"expected exactly one SQL statement, got {len(statements)}")
+        raise StatementError(f"expected exactly one SQL statement, got {len(statements)}")
     return statements[0]
 
 
