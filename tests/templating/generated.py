@@ -548,7 +548,7 @@ FEATURES = r"""
 {{ uuidv4 | len }} {{ regexMatch "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$" uuidv4 }}
 {{ regexMatch "^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)? \\+0000 UTC m=\\+\\d+\\.\\d{9}$" (toString now) }}
 {{ regexMatch "^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)? \\+0000 UTC$" (toString now.UTC) }}
-{{ regexMatch " m=\\+36\\d\\d\\.\\d{9}$" (now | dateModify "1h" | toString) }} {{ regexMatch "^\"\\d{4}-.*Z\"$" (toJson now) }}
+{{ regexMatch " m=\\+\\d{4,}\\.\\d{9}$" (now | dateModify "1h" | toString) }} {{ regexMatch "^\"\\d{4}-.*Z\"$" (toJson now) }}
 {{ typeOf now }} {{ now | date "2006" | len }} {{ gt (now | unixEpoch | atoi) 1700000000 }} {{ now.Year | printf "%T" }}
 {{ ago now | regexMatch "^0s$|^[0-9]+" }} {{ typeOf (ago 1700000000) }}
 {{ shuffle "aaa" }} {{ len (shuffle "hello") }} {{ shuffle "" }} {{ sortAlpha (splitList "" (shuffle "cba")) }}
