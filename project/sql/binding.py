@@ -71,6 +71,27 @@ FILE_FUNCTIONS = frozenset(
         "query",
         "json_execute_serialized_sql",
         "read_duckdb",
+        # other engines' readers of files, URLs and other servers (ClickHouse table functions,
+        # PostgreSQL and MySQL file functions): no caller value may choose what they read
+        "file",
+        "url",
+        "remote",
+        "remotesecure",
+        "cluster",
+        "mysql",
+        "postgresql",
+        "jdbc",
+        "odbc",
+        "hdfs",
+        "s3",
+        "input",
+        "pg_read_file",
+        "pg_read_binary_file",
+        "pg_ls_dir",
+        "pg_stat_file",
+        "lo_import",
+        "dblink",
+        "load_file",
     }
 )
 PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
