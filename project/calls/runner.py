@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from project.auth.policy import CallerPolicy, rule_allows
 from project.calls import resource_status
+from project.calls.sizes import check_sizes
 from project.definitions import Api, BrokenApi, Project, proxy_chain
 from project.encoding.formats import JSON, Format
 from project.engines.batches import BatchStream, stream_batches
@@ -50,10 +51,16 @@ def find_api(project: Project, name: str) -> Api:
     return api
 
 
-def caller_arguments(api: Api, body: Mapping[str, Any], query: Mapping[str, list[str]]) -> dict[str, Any]:
-    """Query parameters over the body; typed and validated when the API declares a schema (SPEC §3.2)."""
+def caller_arguments(
+    api: Api, body: Mapping[str, Any], query: Mapping[str, list[str]], max_items: int = 10_000
+) -> dict[str, Any]:
+    """Query parameters over the body; typed and validated when the API declares a schema (SPEC §3.2).
+    No list or object may hold more than `max_items` items (a 400, checked first)."""
+    check_sizes(body, query, max_items)
     if api.arguments is not None:
-        return api.arguments.coerce_and_validate(query, body)
+        merged = api.arguments.coerce_and_validate(query, body)
+        check_sizes(merged, {}, max_items)  # `?ids=1,2,3` became a list
+        return merged
     merged = dict(body)
     merged.update({key: values[0] for key, values in query.items() if values})
     return merged
@@ -66,8 +73,10 @@ def run_api(
     caller: Caller,
     limits: Limits,
     format_: Format = JSON,
+    client_gone: Callable[[], bool] | None = None,
 ) -> RowStream | BatchStream:
-    """Run an API for these arguments and return its answer in a format, with the first batch fetched."""
+    """Run an API for these arguments and return its answer in a format, with the first batch fetched.
+    `client_gone` tells whether the caller hung up (the query is then interrupted)."""
     api, args = _resolve(project, name, args, caller)
     if api.definition.resolver == "resource_status":
         return _resource_status(project, api, caller, limits, format_)
@@ -76,8 +85,9 @@ def run_api(
         limits = Limits(api.definition.max_rows, limits.batch_rows, limits.timeout)
     try:
         if format_.arrow:
-            return stream_batches(engine, bound_sql, params, limits, format_.name)
-        return stream_query(engine, bound_sql, params, limits, lines=format_.name == "ndjson")
+            return stream_batches(engine, bound_sql, params, limits, format_.name, client_gone)
+        lines = format_.name == "ndjson"
+        return stream_query(engine, bound_sql, params, limits, lines, client_gone)
     except QueryError as error:
         raise _failed_model_error(project, bound_sql, error) from None
 
