@@ -192,18 +192,6 @@ def test_no_schema_means_args_as_they_come(block):
     assert compile_argument_schema(block) is None
 
 
-@pytest.mark.parametrize(
-    ("block", "expected"),
-    [
-        (TOP, {"ids", "tags"}),
-        (PARAMETERS, set()),
-        ({"parameters": [{"name": "v", "in": "query", "schema": {"type": "array"}}]}, {"v"}),
-    ],
-)
-def test_array_args(block, expected):
-    assert compile_argument_schema(block).array_args == expected
-
-
 def test_request_schema_property_wins_over_parameter():
     block = {
         "request_schema": {"type": "object", "properties": {"limit": {"type": "integer", "maximum": 5}}},

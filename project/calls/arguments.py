@@ -60,11 +60,6 @@ class ArgumentSchema:
         """The declared arguments, by name."""
         return self.schema.get("properties", {})
 
-    @property
-    def array_args(self) -> frozenset[str]:
-        """Names of arguments whose declared type is array: a repeated query key keeps all its values."""
-        return frozenset(name for name, rule in self.properties.items() if "array" in _types_of(rule))
-
     def coerce_and_validate(self, query: Mapping[str, list[str]], body: Mapping[str, Any]) -> dict[str, Any]:
         """Query laid over body, query strings coerced, defaults filled, then validated; raises ArgumentError."""
         args = dict(body)

@@ -8,6 +8,7 @@ Models are built and queries served on connections limited to the project's sand
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import threading
@@ -139,8 +140,7 @@ def _run_models(
         for model in models:
             try:
                 if model.connector is not None and ingest is not None:
-                    table = quote_identifier(model.name)
-                    ingest(model, lambda reader, table=table: _store(connection, table, reader))
+                    ingest(model, functools.partial(_store, connection, quote_identifier(model.name)))
                 else:
                     _build_model(connection, model)
             except IngestError as error:
