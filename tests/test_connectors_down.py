@@ -138,3 +138,15 @@ def test_check_reports_unreachable_connectors_and_rejected_sql(started, tmp_path
         in output
     )
     assert "unused-but-secret" not in output and PG_PASSWORD not in output
+
+
+def test_a_retired_engine_closes_its_connections_once_given_back(client):
+    """After a reload swaps in new engines, the old pool keeps no connection."""
+
+    old = client.application.current_project().engines["pg"]
+    session = old.session()
+    session.execute("SELECT 1", old.style.params([])).fetch_rows(1)
+    connection = session.connection
+    old.retire()
+    session.close()
+    assert connection.closed
