@@ -289,8 +289,8 @@ def log_project(project: Project, verb: str, seconds: float) -> None:
 
 
 def _placed(error: errors.SluiceError) -> bool:
-    """A query error placed in the API's file (its message then starts with `file:line:column:`)."""
-    return isinstance(error, errors.QueryError) and error.path is not None
+    """A query error placed at a line of the API's file (its message then starts with `file:line:column:`)."""
+    return isinstance(error, errors.QueryError) and error.path is not None and error.line is not None
 
 
 def response_for_error(error: errors.SluiceError) -> Response:
@@ -301,7 +301,7 @@ def response_for_error(error: errors.SluiceError) -> Response:
         str(error) if isinstance(error, errors.ProjectError) or _placed(error) else error.message,
         status,
         details=details,
-        path=error.path if _placed(error) else None,
+        path=error.path if isinstance(error, errors.QueryError) else None,
         line=error.line,
         column=error.column,
     )

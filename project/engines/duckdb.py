@@ -192,14 +192,14 @@ def _store(connection: duckdb.DuckDBPyConnection, name: str, reader: Any) -> Non
 
 
 def _create(connection: duckdb.DuckDBPyConnection, model: BuiltModel, ingest: Ingest | None) -> int | None:
-    """Create the model's table (returns its row count) or view (None: counting would run it)."""
+    """Create the model's table (returns its row count) or view or ingested table (None: not counted)."""
     name = quote_identifier(model.name)
     if model.connector is not None and ingest is not None:
         ingest(model, functools.partial(_store, connection, name))
-    else:
-        _build_model(connection, model)
-        if not model.materialize and not model.partitions:
-            return None
+        return None  # the ingest's own result is still open on the connection: no count
+    _build_model(connection, model)
+    if not model.materialize and not model.partitions:
+        return None
     row = connection.execute(f"SELECT count(*) FROM {name}").fetchone()
     return int(row[0]) if row else 0
 
@@ -209,7 +209,7 @@ def _log_built(model: BuiltModel, rows: int | None, seconds: float, error: str |
     if error is not None:
         log.error("model %s failed to build in %.2f s: %s", model.name, seconds, error, extra=fields)
     elif rows is None:
-        log.info("model %s built as a view in %.2f s", model.name, seconds, extra=fields)
+        log.info("model %s built in %.2f s", model.name, seconds, extra=fields)
     else:
         log.info("model %s built: %d rows in %.2f s", model.name, rows, seconds, extra=fields)
 
