@@ -219,13 +219,13 @@ def main() -> None:
             )
         if options.no_big:
             return
-        ours = one_big_request("sluice", options, db_path, str(project_dir), str(state_dir))
-        theirs = one_big_request("baseline", options, db_path, str(project_dir), str(state_dir))
+        big_ours = one_big_request("sluice", options, db_path, str(project_dir), str(state_dir))
+        big_theirs = one_big_request("baseline", options, db_path, str(project_dir), str(state_dir))
         print(
-            f"one request for {options.rows:,} rows: sluice {ours[0]:.2f} s, peak {ours[1] / 1024:.0f} MB, "
-            f"{ours[2] / 1e6:.0f} MB sent; baseline {theirs[0]:.2f} s, peak {theirs[1] / 1024:.0f} MB, "
-            f"{theirs[2] / 1e6:.0f} MB sent; time ratio {ours[0] / theirs[0]:.2f}, "
-            f"memory ratio {ours[1] / theirs[1]:.2f}"
+            f"one request for {options.rows:,} rows: sluice {big_ours[0]:.2f} s, peak {big_ours[1] / 1024:.0f} MB, "
+            f"{big_ours[2] / 1e6:.0f} MB sent; baseline {big_theirs[0]:.2f} s, peak {big_theirs[1] / 1024:.0f} MB, "
+            f"{big_theirs[2] / 1e6:.0f} MB sent; time ratio {big_ours[0] / big_theirs[0]:.2f}, "
+            f"memory ratio {big_ours[1] / big_theirs[1]:.2f}"
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from werkzeug.http import dump_options_header
@@ -10,9 +11,11 @@ from werkzeug.wrappers import Request, Response
 from handlers.app import App
 from handlers.arguments import query_lists, read_body
 from handlers.auth import authenticate, check_cloud_names
+from handlers.connection import cut, hang_up_check
 from project.calls.builtin import BUILTIN_APIS, check_builtin_caller, run_builtin
 from project.calls.runner import Caller, caller_arguments, find_api
 from project.calls.runner import run_api as run_project_api
+from project.calls.sizes import check_sizes
 from project.encoding.formats import JSON, MEDIA_TYPES, Format, offered, split_suffix
 from project.errors import NotAcceptableError, NotFoundError
 from project.settings import is_loopback
@@ -46,12 +49,16 @@ def _answer(app: App, request: Request, caller: Caller, name: str, body: dict[st
     if name in BUILTIN_APIS:  # Rill's built-in APIs come first, as in Rill
         stream = _run_builtin(app, request, caller, name, body, format_)
     else:
-        args = caller_arguments(find_api(project, name), body, query_lists(request))
-        stream = run_project_api(project, name, args, caller, app.limits(), format_)
+        max_items = app.settings.max_list_items
+        args = caller_arguments(find_api(project, name), body, query_lists(request), max_items)
+        gone = hang_up_check(request.environ)
+        stream = run_project_api(project, name, args, caller, app.limits(), format_, gone)
     record.rows = stream.rows_sent
     whole = stream.whole()
-    response = Response(whole if whole is not None else stream, content_type=format_.content_type)
-    if whole is None:
+    if whole is not None:
+        response = Response(whole, content_type=format_.content_type)
+    else:
+        response = Response(_cut_on_failure(stream, request.environ), content_type=format_.content_type)
         response.call_on_close(stream.close)
     if format_.download:
         response.headers["Content-Disposition"] = dump_options_header(
@@ -60,9 +67,20 @@ def _answer(app: App, request: Request, caller: Caller, name: str, body: dict[st
     return response
 
 
+def _cut_on_failure(stream: Iterable[bytes], environ: dict[str, Any]) -> Iterator[bytes]:
+    """The answer's bytes; a failure once the status is out cuts the connection, so no client takes
+    the answer for whole (Werkzeug's server would otherwise end the chunks cleanly after its 500 page)."""
+    try:
+        yield from stream
+    except Exception:
+        cut(environ)
+        raise
+
+
 def _run_builtin(app: App, request: Request, caller: Caller, name: str, body: dict, format_: Format):
     local = is_loopback(app.settings.host) and is_loopback(request.remote_addr or "")
     check_builtin_caller(caller.authenticated, caller.user, local)
+    check_sizes(body, query_lists(request), app.settings.max_list_items)
     args = {**body, **{key: values[0] for key, values in query_lists(request).items() if values}}
     project = app.project()
     data = project.data(args, caller.user) if caller.authenticated else None

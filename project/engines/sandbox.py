@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from project.encoding.bulk import quote_literal
 from project.errors import ProjectError
+from project.sql.quoting import quote_literal
 
 
 @dataclass(frozen=True)
