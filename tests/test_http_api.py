@@ -75,6 +75,8 @@ ERRORS = [
     ("GET", "by_domain", '"text"', 400, "failed to unmarshal request body"),
     ("POST", "echo", '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}", 400, "nested too deeply"),
     ("POST", "echo", b"\xff\xfe", 400, "failed to unmarshal request body"),
+    ("POST", "echo", "\n", 400, "failed to unmarshal request body"),  # whitespace is not an empty body
+    ("POST", "echo", "  ", 400, "failed to unmarshal request body"),
     ("POST", "echo", '{"x": ' + "[" * 40 + "]" * 40 + "}", 400, "nested too deeply (more than 32 levels)"),
     (
         "GET",
