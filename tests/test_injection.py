@@ -330,11 +330,23 @@ def test_the_engine_reads_nothing_outside_the_project(client, name):
     assert "root:" not in body["error"]
 
 
-def test_the_data_is_intact_after_every_payload(client, items_database):
-    """Runs last in this module: the table still holds exactly what the model built, and nothing else exists."""
+def assert_intact(client, items_database) -> None:
+    """The served table holds exactly what the model built, and nothing else exists in the database."""
     digest = items_database.execute(
         "SELECT count(*), md5(string_agg(concat_ws('|', id, name, category, price, created, owner), chr(10) "
         "ORDER BY id)) FROM items"
     ).fetchone()
     answer = json.loads(client.get(BASE + "checksum").get_data())
     assert answer == [{"n": digest[0], "digest": digest[1], "tables": 1, "views": 0}]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def data_intact_after_every_payload(client, items_database):
+    """Checked after the module's tests, whichever ran and in whatever order (no test has to run last):
+    a change any payload made is reported as an error at teardown."""
+    yield
+    assert_intact(client, items_database)
+
+
+def test_the_data_is_what_the_model_built(client, items_database):
+    assert_intact(client, items_database)
