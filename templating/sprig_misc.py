@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-import socket
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -127,15 +126,35 @@ def fail(message: str) -> str:
     raise ValueError(message)
 
 
+HOSTS_FILE = "/etc/hosts"
+
+
 def get_host_by_name(name: str) -> str:
-    """`getHostByName`: one of the host's addresses (a random one, as Sprig)."""
-    try:
-        addresses = sorted({str(info[4][0]) for info in socket.getaddrinfo(name, None)})
-    except OSError:
-        addresses = []
+    """`getHostByName`: one of the host's addresses (a random one, as Sprig). Answered from the hosts file
+    only (`localhost` and /etc/hosts): a template never makes a network lookup, which a caller's value
+    could aim anywhere and which could stall a request for seconds. Other names fail as an unknown host
+    fails in Sprig."""
+    addresses = sorted(_hosts_file_addresses(name))
     if not addresses:
         raise ValueError("runtime error: index out of range [0] with length 0")
     return random.choice(addresses)
+
+
+def _hosts_file_addresses(name: str) -> set[str]:
+    wanted = name.strip().lower().rstrip(".")
+    found: set[str] = set()
+    try:
+        with open(HOSTS_FILE, encoding="utf-8", errors="replace") as hosts:
+            lines = hosts.read().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        fields = line.split("#", 1)[0].split()
+        if len(fields) >= 2 and wanted in (field.lower() for field in fields[1:]):
+            found.add(fields[0])
+    if not found and wanted == "localhost":
+        found = {"127.0.0.1", "::1"}
+    return found
 
 
 MISC: dict[str, Callable] = {
