@@ -11,6 +11,7 @@ ROUTES = [
     # (rule, endpoint, methods)
     ("/v1/ping", "ping", READ),
     ("/v1/health", "health", READ),
+    ("/metrics", "metrics", READ),
     ("/v1/instances/<instance>/api/openapi", "openapi", READ),
     ("/v1/organizations/<org>/projects/<project>/runtime/api/openapi", "cloud_openapi", READ),
     ("/v1/instances/<instance>/api/docs", "docs", READ),
@@ -23,6 +24,7 @@ CLOUD_API = "/v1/organizations/o/projects/p/runtime/api/by_domain"
 READ_PATHS = [
     "/v1/ping",
     "/v1/health",
+    "/metrics",
     "/v1/instances/default/api/openapi",
     "/v1/organizations/o/projects/p/runtime/api/openapi",
     "/v1/instances/default/api/docs",
