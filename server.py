@@ -524,9 +524,9 @@ def _run(options: argparse.Namespace, defaults: Settings) -> int:
 def serve(app: Sluice, host: str, port: int, grace: float) -> None:
     """The dev server until SIGTERM or Ctrl-C; then it takes no new connection, and the answers in flight
     get up to `grace` seconds to finish before the process exits."""
-    from werkzeug.serving import make_server
+    from werkzeug.serving import ThreadedWSGIServer
 
-    server = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+    server = ThreadedWSGIServer(host, port, app, handler=QuietRequestHandler)
     server.daemon_threads = False  # server_close() (run when serve_forever ends) then joins request threads
 
     def stop(signum: int, frame: Any) -> None:
