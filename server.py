@@ -25,6 +25,7 @@ from handlers import api, cors, health, openapi
 from handlers.responses import error_response
 from project import errors
 from project.auth.authn import authenticator_from_settings
+from project.calls.result_cache import ResultCache
 from project.definitions import Project
 from project.engines.execution import Limits
 from project.loading.files import file_stamps
@@ -86,6 +87,9 @@ class Sluice:
         self.settings = settings
         self.authenticator = (
             authenticator_from_settings(settings.project_dir, os.environ) if settings.auth else None
+        )
+        self.cache = (
+            ResultCache(settings.cache_bytes, settings.cache_dir) if settings.cache_bytes > 0 else None
         )
         self._project = load_project(settings)
         log_project(self._project, "loaded")
@@ -268,6 +272,29 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
         dest="cors_origins",
         help="an origin allowed to call from a browser (repeatable)",
     )
+    parser.add_argument(
+        "--cache-bytes",
+        type=int,
+        default=int(os.environ.get("SLUICE_CACHE_BYTES", str(64 * 1024 * 1024))),
+        help="bound of the result cache in each process, in bytes (0: no cache)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        default=os.environ.get("SLUICE_CACHE_DIR"),
+        help="a directory where the workers share cached answers",
+    )
+    parser.add_argument(
+        "--no-gzip",
+        action="store_true",
+        default=os.environ.get("SLUICE_GZIP", "on").strip().lower() in {"0", "false", "off", "no"},
+        help="never compress answers (when a proxy in front does it)",
+    )
+    parser.add_argument(
+        "--proxy-hops",
+        type=int,
+        default=int(os.environ.get("SLUICE_PROXY_HOPS", "0")),
+        help="trusted proxies in front that set X-Forwarded-For/-Proto/-Host/-Prefix (0: none)",
+    )
     return parser.parse_args(argv)
 
 
@@ -297,6 +324,10 @@ def settings_from_command_line(options: argparse.Namespace) -> Settings:
         duckdb_threads=options.duckdb_threads,
         max_queries=options.max_queries,
         log_format=options.log_format,
+        cache_bytes=options.cache_bytes,
+        cache_dir=options.cache_dir,
+        gzip=not options.no_gzip,
+        proxy_hops=options.proxy_hops,
     )
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from werkzeug.http import dump_options_header
 from werkzeug.wrappers import Request, Response
 
+from handlers.answers import answer_call, download_name
 from handlers.arguments import query_lists, read_body
 from handlers.auth import authenticate, check_cloud_names
-from project.calls.runner import Caller, caller_arguments, find_api
-from project.calls.runner import run_api as run_project_api
+from project.calls.runner import Caller, caller_arguments, find_api, resolve_call
 from project.encoding.formats import JSON, MEDIA_TYPES, Format, offered, split_suffix
 from project.errors import NotAcceptableError, NotFoundError
 from serving.requests import record_of
@@ -41,16 +40,11 @@ def _answer(app: Any, request: Request, caller: Caller, name: str, body: dict[st
     name, format_ = api_name_and_format(request, name, project.apis)
     record.api = name
     args = caller_arguments(find_api(project, name), body, query_lists(request))
-    stream = run_project_api(project, name, args, caller, app.limits(), format_)
-    record.rows = stream.rows_sent
-    whole = stream.whole()
-    response = Response(whole if whole is not None else stream, content_type=format_.content_type)
-    if whole is None:
-        response.call_on_close(stream.close)
-    if format_.download:
-        response.headers["Content-Disposition"] = dump_options_header(
-            "attachment", {"filename": f"{name}.{format_.name}"}
-        )
+    call = resolve_call(project, name, args, caller)
+    response, stream = answer_call(app, request, project, call, caller, format_)
+    if stream is not None:
+        record.rows = stream.rows_sent
+    download_name(response, name, format_)
     return response
 
 

@@ -57,6 +57,8 @@ class Project:
     row_cap: int
     metrics_views: Mapping[str, MetricsView] = field(default_factory=dict)
     database: Database | None = field(default=None, compare=False)
+    # A digest of what answers depend on (data build, APIs, views, variables): a rebuild or reload changes it.
+    fingerprint: str = ""
     # Values derived lazily from this loaded project and kept as long as it serves (e.g. the API docs).
     derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

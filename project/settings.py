@@ -29,6 +29,10 @@ class Settings:
     max_queries: int = 64  # queries running at once in one process; more is a 503 (0: no limit)
     log_format: str = "text"  # "text" (one plain line per record) or "json" (one object per line)
     log_level: str = "INFO"
+    cache_bytes: int = 64 * 1024 * 1024  # the result cache's bound in each process (0: no cache)
+    cache_dir: str | None = None  # a directory the workers share answers through (bounded the same)
+    gzip: bool = True  # compress answers for callers that accept gzip (off when a proxy compresses)
+    proxy_hops: int = 0  # trusted proxies in front that set X-Forwarded-For/-Proto/-Host/-Prefix
 
     @property
     def resolved_state_dir(self) -> str:
@@ -55,6 +59,10 @@ def settings_from_env(env: Mapping[str, str], **overrides) -> Settings:
         "max_queries": int(env.get("SLUICE_MAX_QUERIES", 64)),
         "log_format": env.get("SLUICE_LOG_FORMAT", "text"),
         "log_level": env.get("SLUICE_LOG_LEVEL", "INFO"),
+        "cache_bytes": int(env.get("SLUICE_CACHE_BYTES", str(64 * 1024 * 1024))),
+        "cache_dir": env.get("SLUICE_CACHE_DIR") or None,
+        "gzip": _flag(env.get("SLUICE_GZIP", "on")),
+        "proxy_hops": int(env.get("SLUICE_PROXY_HOPS", 0)),
         "auth": _flag(env.get("SLUICE_AUTH")),
         "org": env.get("SLUICE_ORG") or None,
         "project_name": env.get("SLUICE_PROJECT_NAME") or None,

@@ -49,6 +49,25 @@ def caller_arguments(api: Api, body: Mapping[str, Any], query: Mapping[str, list
     return merged
 
 
+@dataclass(frozen=True)
+class Call:
+    """A call resolved through its `api:` proxies, access checked: the API that runs, with which args,
+    and every API on the way (their templates and rules decide which caller attributes matter)."""
+
+    api: Api
+    args: dict[str, Any]
+    chain: tuple[Api, ...]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A call made ready to run: the bound SQL, its parameters and the limits it runs under."""
+
+    sql: str
+    params: Any
+    limits: Limits
+
+
 def run_api(
     project: Project,
     name: str,
@@ -58,7 +77,13 @@ def run_api(
     format_: Format = JSON,
 ) -> RowStream | BatchStream:
     """Run an API for these arguments and return its answer in a format, with the first batch fetched."""
-    api, args = _resolve(project, name, args, caller)
+    call = resolve_call(project, name, args, caller)
+    return run_statement(project, prepare_statement(project, call, caller, limits), format_)
+
+
+def prepare_statement(project: Project, call: Call, caller: Caller, limits: Limits) -> Statement:
+    """Render and bind the call's query for this caller (the text shows every value it depends on)."""
+    api, args = call.api, call.args
     definition, template = api.definition, _query_template(api)
     data = project.data(args, caller.user)
     markers = Markers()
@@ -70,9 +95,15 @@ def run_api(
     bound_sql, params = bind_sql(sql, markers.values, markers.sources)
     if definition.max_rows is not None:
         limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
+    return Statement(bound_sql, params, limits)
+
+
+def run_statement(project: Project, statement: Statement, format_: Format = JSON) -> RowStream | BatchStream:
+    """Run a prepared statement and return its answer with the first batch fetched."""
+    engine, sql, params, limits = _database(project), statement.sql, statement.params, statement.limits
     if format_.arrow:
-        return stream_batches(_database(project), bound_sql, params, limits, format_.name)
-    return stream_query(_database(project), bound_sql, params, limits, lines=format_.name == "ndjson")
+        return stream_batches(engine, sql, params, limits, format_.name)
+    return stream_query(engine, sql, params, limits, lines=format_.name == "ndjson")
 
 
 def _compile_metrics(project: Project, sql: str, policy: CallerPolicy | None) -> str:
@@ -90,16 +121,16 @@ def _compile_metrics(project: Project, sql: str, policy: CallerPolicy | None) ->
     return compiled
 
 
-def _resolve(
-    project: Project, name: str, args: Mapping[str, Any], caller: Caller
-) -> tuple[Api, dict[str, Any]]:
+def resolve_call(project: Project, name: str, args: Mapping[str, Any], caller: Caller) -> Call:
     """Follow `api: other` links, checking access on each; a link's static args win over the caller's."""
     merged = dict(args)
+    chain: list[Api] = []
     for link in proxy_chain(project.apis, name):
         api = find_api(project, link)
         _check_access(project, api, caller)
+        chain.append(api)
         if not api.is_proxy:
-            return api, merged
+            return Call(api, merged, tuple(chain))
         merged = {**merged, **api.definition.proxy_args}
     raise NotFoundError(f'api with name "{name}" not found')  # unreachable: a chain ends at a non-proxy
 

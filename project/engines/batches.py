@@ -37,6 +37,7 @@ class BatchStream:
         self._reader = reader  # None when the first batches held every row
         self._finish = finish
         self._rows = 0
+        self.completed = False  # every byte was produced (a failed stream ends early)
 
     def rows_sent(self) -> int:
         """Rows handed to the server so far."""
@@ -51,6 +52,7 @@ class BatchStream:
                 self._rows += batch.num_rows
                 yield self._writer.write(batch)
             yield self._writer.finish()
+            self.completed = True
         except Exception as error:  # noqa: BLE001 - the status is sent: log it, end the stream visibly cut
             log.error("query failed while streaming; the answer was cut short: %s", error)
         finally:

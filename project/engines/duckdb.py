@@ -136,6 +136,7 @@ class Database(Engine):
     ) -> None:
         super().__init__(max_queries)
         self.name = name
+        self.path = path
         config: dict[str, Any] = {"file_search_path": project_dir}
         if threads:
             config["threads"] = threads  # with one gunicorn worker per core, 1 avoids oversubscription

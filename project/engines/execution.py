@@ -39,6 +39,7 @@ class RowStream:
         self._finish = finish
         self._lines = lines  # NDJSON: one row a line instead of a JSON array
         self._rows = 0
+        self.completed = False  # every byte was produced (a failed stream ends early)
         self.timings: dict[str, float] = {}  # phases of the answer so far, in milliseconds
 
     def rows_sent(self) -> int:
@@ -50,6 +51,7 @@ class RowStream:
             first, self._first_rows = self._first_rows, []
             self._rows = len(first)
             yield from (_lines(first, self._more()) if self._lines else _array(first, self._more()))
+            self.completed = True
         except Exception as error:  # noqa: BLE001 - the status is sent: log it, end the stream visibly cut
             log.error("query failed while streaming; the answer was cut short: %s", error)
         finally:

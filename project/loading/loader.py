@@ -6,7 +6,9 @@ error, the others serve.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +26,7 @@ from project.sql.binding import compile_shape
 from project.sql.rendering import Markers, compile_template, render_sql, render_text, template_data
 from templating import Template
 
+ADDRESS = re.compile(r" at 0x[0-9a-f]+")
 DEFAULT_ROW_CAP = 10_000
 ROW_LIMIT_VARIABLE = "rill.interactive_sql_row_limit"
 SOURCE_FOLDERS = ("apis", "models", "sources", "metrics", "dashboards", "connectors")
@@ -51,7 +54,23 @@ def load_project(settings: Settings) -> Project:
         _row_cap(settings, env, errors),
         views,
         database,
+        fingerprint=_answers_fingerprint(database, env, environment, apis, views),
     )
+
+
+def _answers_fingerprint(
+    database: Database, env: Mapping, environment: str, apis: Mapping, views: Mapping
+) -> str:
+    """What every answer depends on: the built data file (its name is its build's fingerprint), the API
+    definitions, metrics views and variables. Equal in every worker that loaded the same project."""
+    digest = hashlib.sha256(os.path.basename(database.path).encode())
+    digest.update(repr((sorted(env.items()), environment)).encode())
+    for name in sorted(apis):
+        api = apis[name]
+        digest.update(repr(getattr(api, "definition", None) or api.error).encode())
+    for name in sorted(views):
+        digest.update(ADDRESS.sub("", repr(views[name])).encode())  # the same in every process
+    return digest.hexdigest()[:24]
 
 
 def _read_config(directory: str, errors: list[ProjectError]) -> dict:
