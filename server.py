@@ -7,7 +7,7 @@ settings from `SLUICE_*` variables; `from server import create_app` embeds the W
 from __future__ import annotations
 
 import argparse
-import ipaddress
+import dataclasses
 import logging
 import os
 import sys
@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Map, Rule
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
@@ -29,24 +29,45 @@ from project.calls.result_cache import ResultCache
 from project.definitions import Project
 from project.engines.execution import Limits
 from project.loading.files import file_stamps
-from project.loading.loader import load_project
-from project.settings import Settings, settings_from_env
+from project.loading.loader import load_project, newly_failed_models
+from project.settings import Settings, is_loopback, settings_from_env
 from serving.logs import configure_logging
 from serving.requests import REQUEST_ID_HEADER, SentBody, log_request, new_record
 
 log = logging.getLogger("sluice")
 
+# Werkzeug adds HEAD wherever GET is allowed. Any other method is a 405 with `Allow` (see route()).
+METHOD_ORDER = ("GET", "HEAD", "POST", "OPTIONS")
+READ = ["GET"]
+CALL = ["GET", "POST", "OPTIONS"]  # OPTIONS: CORS preflights (answered before routing) and plain OPTIONS
+
+
+class ApiNameConverter(BaseConverter):
+    """An API name: one path segment, but not one of the names the routes above already give a meaning."""
+
+    regex = r"(?!(?:openapi|docs)(?:/|$))[^/]+"
+
+
 URL_MAP = Map(
     [
-        Rule("/v1/ping", endpoint="ping", methods=["GET"]),
-        Rule("/v1/health", endpoint="health", methods=["GET"]),
-        Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi"),
-        Rule("/v1/organizations/<org>/projects/<project>/runtime/api/openapi", endpoint="cloud_openapi"),
-        Rule("/v1/instances/<instance>/api/docs", endpoint="docs"),
-        Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=["GET"]),
-        Rule("/v1/instances/<instance>/api/<name>", endpoint="run_api"),
-        Rule("/v1/organizations/<org>/projects/<project>/runtime/api/<name>", endpoint="run_cloud_api"),
+        Rule("/v1/ping", endpoint="ping", methods=READ),
+        Rule("/v1/health", endpoint="health", methods=READ),
+        Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi", methods=READ),
+        Rule(
+            "/v1/organizations/<org>/projects/<project>/runtime/api/openapi",
+            endpoint="cloud_openapi",
+            methods=READ,
+        ),
+        Rule("/v1/instances/<instance>/api/docs", endpoint="docs", methods=READ),
+        Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=READ),
+        Rule("/v1/instances/<instance>/api/<api:name>", endpoint="run_api", methods=CALL),
+        Rule(
+            "/v1/organizations/<org>/projects/<project>/runtime/api/<api:name>",
+            endpoint="run_cloud_api",
+            methods=CALL,
+        ),
     ],
+    converters={"api": ApiNameConverter},
     merge_slashes=False,  # `api//bid` is a 404: Werkzeug's merging redirect lost its Location on the way out
 )
 
@@ -85,9 +106,7 @@ class Sluice:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.authenticator = (
-            authenticator_from_settings(settings.project_dir, os.environ) if settings.auth else None
-        )
+        self.authenticator = authenticator_from_settings(settings) if settings.auth else None
         self.cache = (
             ResultCache(settings.cache_bytes, settings.cache_dir) if settings.cache_bytes > 0 else None
         )
@@ -97,7 +116,7 @@ class Sluice:
         self._next_check = 0.0
         self._reload_lock = threading.Lock()
 
-    def current_project(self) -> Project | None:
+    def current_project(self) -> Project:
         return self._project
 
     def project(self) -> Project:
@@ -117,12 +136,26 @@ class Sluice:
                 return
             self._sources_stamp = stamp
             try:
-                self._project = load_project(self.settings)
+                project = load_project(self.settings)
+                if self._keeps_previous(project):
+                    return
+                self._project = project
                 log_project(self._project, "reloaded")
             except errors.ProjectError as error:
                 log.error("project reload failed, still serving the previous one: %s", error)
             except Exception:  # a failed build (disk full, permissions) must not fail requests
                 log.exception("project reload failed, still serving the previous one")
+
+    def _keeps_previous(self, project: Project) -> bool:
+        """A reload in which a model that serves now fails to build leaves the last good build serving."""
+        failed = newly_failed_models(self._project, project)
+        if not failed:
+            return False
+        for name, message in failed.items():
+            log.error("project reload kept the previous build: model %r failed to build: %s", name, message)
+        if project.database is not None:
+            project.database.close()
+        return True
 
     def dispatch(self, request: Request) -> Response:
         origins = self.settings.cors_origins
@@ -140,11 +173,13 @@ class Sluice:
         adapter = URL_MAP.bind_to_environ(request.environ)
         try:
             endpoint, values = adapter.match()
+            if request.method == "OPTIONS":  # not a preflight (those are answered before routing)
+                return Response(status=204, headers={"Allow": allow_header(adapter.allowed_methods())})
             return HANDLERS[endpoint](self, request, **values)
         except errors.SluiceError as error:
             return response_for_error(error)
         except HTTPException as error:
-            return error_response(error.description or error.name, error.code or 500)
+            return response_for_http_exception(error, request)
         except Exception:
             log.exception("unexpected error while answering %s %s", request.method, request.path)
             return error_response("internal error", 500)
@@ -196,6 +231,32 @@ def response_for_error(error: errors.SluiceError) -> Response:
     return response
 
 
+def response_for_http_exception(error: HTTPException, request: Request) -> Response:
+    """Werkzeug's routing and body errors as JSON, keeping their headers (`Allow` on a 405, `Location`)."""
+    message = error.description or error.name
+    if isinstance(error, MethodNotAllowed):
+        message = _only(error.valid_methods or [])
+    response = error_response(message, error.code or 500)
+    for name, value in error.get_response(request.environ).headers.items():
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    if isinstance(error, MethodNotAllowed):
+        response.headers["Allow"] = allow_header(error.valid_methods or [])
+    return response
+
+
+def allow_header(methods: Iterable[str]) -> str:
+    """The methods in one stable order: `GET, HEAD, POST, OPTIONS`."""
+    known = [method for method in METHOD_ORDER if method in methods]
+    return ", ".join(known + sorted(set(methods) - set(METHOD_ORDER)))
+
+
+def _only(methods: Iterable[str]) -> str:
+    """`GET only`, `GET or POST only`: the methods a caller would use (HEAD and OPTIONS go without saying)."""
+    usable = [method for method in METHOD_ORDER if method in methods and method not in ("HEAD", "OPTIONS")]
+    return " or ".join(usable) + " only"
+
+
 def create_app(settings: Settings | None = None, **overrides: Any) -> Sluice:
     """The WSGI app; without settings, they come from `SLUICE_*` environment variables (gunicorn)."""
     if settings is None:
@@ -204,12 +265,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Sluice:
     return Sluice(settings)
 
 
-def check_project(project_dir: str) -> int:
-    """Print every problem of a project; exit status 1 if there is one."""
+def check_project(settings: Settings) -> int:
+    """Print every problem of a project; exit status 1 if there is one. Models are built (sandboxed, as
+    when serving) into a throwaway state dir, so a check writes nothing else."""
+    import dataclasses
     import tempfile
 
     with tempfile.TemporaryDirectory() as state_dir:
-        project = load_project(Settings(project_dir=project_dir, state_dir=state_dir))
+        project = load_project(dataclasses.replace(settings, state_dir=state_dir))
     for warning in project.warnings:
         print(f"warning: {warning}")
     for error in project.errors:
@@ -218,12 +281,13 @@ def check_project(project_dir: str) -> int:
     return 1 if project.errors else 0
 
 
-def parse_command_line(argv: list[str]) -> argparse.Namespace:
+def parse_command_line(argv: list[str], defaults: Settings) -> argparse.Namespace:
+    """The flags; each one's default is the setting from the environment (or Settings' own default)."""
     parser = argparse.ArgumentParser(prog="server.py", description=__doc__.splitlines()[0])
-    parser.add_argument("project_dir", nargs="?", default=os.environ.get("SLUICE_PROJECT", "."))
+    parser.add_argument("project_dir", nargs="?", default=defaults.project_dir)
     parser.add_argument("--check", action="store_true", help="print every problem of the project and exit")
-    parser.add_argument("--host", default=os.environ.get("SLUICE_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SLUICE_PORT", "9009")))
+    parser.add_argument("--host", default=defaults.host)
+    parser.add_argument("--port", type=int, default=defaults.port)
     parser.add_argument(
         "--env",
         action="append",
@@ -231,31 +295,27 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
         metavar="KEY=VALUE",
         help="a project variable, overriding rill.yaml and .env",
     )
-    parser.add_argument("--state-dir", default=os.environ.get("SLUICE_STATE_DIR"))
-    parser.add_argument(
-        "--query-timeout", type=float, default=float(os.environ.get("SLUICE_QUERY_TIMEOUT", "30"))
-    )
-    parser.add_argument("--row-cap", type=int, default=None)
+    parser.add_argument("--state-dir", default=defaults.state_dir)
+    parser.add_argument("--query-timeout", type=float, default=defaults.query_timeout)
+    parser.add_argument("--row-cap", type=int, default=defaults.row_cap)
     parser.add_argument("--no-reload", action="store_true", help="do not reload when project files change")
     parser.add_argument(
         "--max-queries",
         type=int,
-        default=int(os.environ.get("SLUICE_MAX_QUERIES", "64")),
+        default=defaults.max_queries,
         help="queries running at once before answering 503 (0: no limit)",
     )
     parser.add_argument(
         "--duckdb-threads",
         type=int,
-        default=int(os.environ.get("SLUICE_DUCKDB_THREADS") or 0) or None,
+        default=defaults.duckdb_threads,
         help="threads DuckDB may use per process (default: one per core)",
     )
-    parser.add_argument(
-        "--log-format", choices=("text", "json"), default=os.environ.get("SLUICE_LOG_FORMAT", "text")
-    )
+    parser.add_argument("--log-format", choices=("text", "json"), default=defaults.log_format)
     parser.add_argument(
         "--auth",
         action="store_true",
-        default=_env_flag("SLUICE_AUTH"),
+        default=defaults.auth,
         help="require bearer tokens (opaque tokens or JWTs)",
     )
     parser.add_argument(
@@ -263,8 +323,16 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="serve on a non-loopback address with auth off (not recommended)",
     )
-    parser.add_argument("--org", default=os.environ.get("SLUICE_ORG"))
-    parser.add_argument("--project-name", default=os.environ.get("SLUICE_PROJECT_NAME"))
+    parser.add_argument(
+        "--allow-dir",
+        action="append",
+        default=None,
+        dest="allow_dirs",
+        metavar="DIR",
+        help="a folder outside the project that SQL may read files from (repeatable)",
+    )
+    parser.add_argument("--org", default=defaults.org)
+    parser.add_argument("--project-name", default=defaults.project_name)
     parser.add_argument(
         "--cors-origin",
         action="append",
@@ -275,39 +343,34 @@ def parse_command_line(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--cache-bytes",
         type=int,
-        default=int(os.environ.get("SLUICE_CACHE_BYTES", str(64 * 1024 * 1024))),
+        default=defaults.cache_bytes,
         help="bound of the result cache in each process, in bytes (0: no cache)",
     )
     parser.add_argument(
         "--cache-dir",
-        default=os.environ.get("SLUICE_CACHE_DIR"),
+        default=defaults.cache_dir,
         help="a directory where the workers share cached answers",
     )
     parser.add_argument(
         "--no-gzip",
         action="store_true",
-        default=os.environ.get("SLUICE_GZIP", "on").strip().lower() in {"0", "false", "off", "no"},
+        default=not defaults.gzip,
         help="never compress answers (when a proxy in front does it)",
     )
     parser.add_argument(
         "--proxy-hops",
         type=int,
-        default=int(os.environ.get("SLUICE_PROXY_HOPS", "0")),
+        default=defaults.proxy_hops,
         help="trusted proxies in front that set X-Forwarded-For/-Proto/-Host/-Prefix (0: none)",
     )
     return parser.parse_args(argv)
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "on", "yes"}
-
-
-def settings_from_command_line(options: argparse.Namespace) -> Settings:
+def settings_from_command_line(options: argparse.Namespace, defaults: Settings) -> Settings:
+    """The flags laid over the settings from the environment; `python server.py` serves in `dev`."""
     overrides = dict(item.split("=", 1) for item in options.env if "=" in item)
-    origins = options.cors_origins or [
-        origin.strip() for origin in os.environ.get("SLUICE_CORS_ORIGINS", "").split(",") if origin.strip()
-    ]
-    return Settings(
+    return dataclasses.replace(
+        defaults,
         project_dir=options.project_dir,
         host=options.host,
         port=options.port,
@@ -320,24 +383,16 @@ def settings_from_command_line(options: argparse.Namespace) -> Settings:
         auth=options.auth,
         org=options.org,
         project_name=options.project_name,
-        cors_origins=tuple(origins),
+        cors_origins=tuple(options.cors_origins or defaults.cors_origins),
         duckdb_threads=options.duckdb_threads,
         max_queries=options.max_queries,
+        allow_dirs=tuple(options.allow_dirs or defaults.allow_dirs),
         log_format=options.log_format,
         cache_bytes=options.cache_bytes,
         cache_dir=options.cache_dir,
         gzip=not options.no_gzip,
         proxy_hops=options.proxy_hops,
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -355,11 +410,20 @@ def main(argv: list[str] | None = None) -> int:
         from cli.tokens import run_token_command
 
         return run_token_command(argv)
-    options = parse_command_line(argv)
+    defaults = settings_from_env(os.environ, environment="dev")
+    options = parse_command_line(argv, defaults)
     configure_logging(options.log_format)
+    try:
+        return _run(options, defaults)
+    except errors.SluiceError as error:  # unusable settings, missing project, a failed build: no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(options: argparse.Namespace, defaults: Settings) -> int:
     if options.check:
-        return check_project(options.project_dir)
-    if not _is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:
+        return check_project(settings_from_command_line(options, defaults))
+    if not is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:
         print(
             f"refusing to serve on {options.host} with auth off: use --auth (or SLUICE_AUTH=on), "
             "or --allow-public-without-auth if you really mean it",
@@ -368,13 +432,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from werkzeug.serving import run_simple
 
-    try:
-        app = create_app(settings_from_command_line(options))
-    except (
-        errors.SluiceError
-    ) as error:  # unusable auth settings, missing project folder: say so, no traceback
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    app = create_app(settings_from_command_line(options, defaults))
     run_simple(
         options.host,
         options.port,

@@ -24,7 +24,10 @@ def run_token_command(argv: list[str], env: Mapping[str, str] | None = None) -> 
         args = build_parser().parse_args(argv)
     except SystemExit as exit_request:
         return exit_request.code if isinstance(exit_request.code, int) else EXIT_USAGE
-    store = TokenStore(args.tokens or default_token_path(args.project, os.environ if env is None else env))
+    store = TokenStore(
+        args.tokens
+        or default_token_path(args.project, (os.environ if env is None else env).get("SLUICE_TOKENS"))
+    )
     try:
         return args.run(store, args)
     except TokenStoreError as error:

@@ -55,6 +55,12 @@ def answer_call(
     return _finish(app, request, Response(), format_, policy, etag, whole, stream), stream
 
 
+def answer_stream(app: Any, request: Request, stream: Any, format_: Format) -> Response:
+    """The response for an answer that is never cached (Rill's built-in APIs)."""
+    whole = stream.whole()
+    return _finish(app, request, Response(), format_, CachePolicy(False), None, whole, stream)
+
+
 def _revalidated(request: Request, etag: str) -> bool:
     header = request.headers.get("If-None-Match")
     return matches(header, etag) or matches(header, _gzip_etag(etag))

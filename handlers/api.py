@@ -6,18 +6,21 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from handlers.answers import answer_call, download_name
+from handlers.answers import answer_call, answer_stream, download_name
+from handlers.app import App
 from handlers.arguments import query_lists, read_body
 from handlers.auth import authenticate, check_cloud_names
+from project.calls.builtin import BUILTIN_APIS, check_builtin_caller, run_builtin
 from project.calls.runner import Caller, caller_arguments, find_api, resolve_call
 from project.encoding.formats import JSON, MEDIA_TYPES, Format, offered, split_suffix
 from project.errors import NotAcceptableError, NotFoundError
+from project.settings import is_loopback
 from serving.requests import record_of
 
 INSTANCE = "default"
 
 
-def run_api(app: Any, request: Request, instance: str, name: str) -> Response:
+def run_api(app: App, request: Request, instance: str, name: str) -> Response:
     """GET|POST|any /v1/instances/<instance>/api/<name>."""
     caller = authenticate(app, request)  # with auth on, no answer says anything before the token is checked
     body = read_body(request)  # read before the API is looked up: a bad body is a 400 for any name
@@ -26,7 +29,7 @@ def run_api(app: Any, request: Request, instance: str, name: str) -> Response:
     return _answer(app, request, caller, name, body)
 
 
-def run_cloud_api(app: Any, request: Request, org: str, project: str, name: str) -> Response:
+def run_cloud_api(app: App, request: Request, org: str, project: str, name: str) -> Response:
     """/v1/organizations/<org>/projects/<project>/runtime/api/<name>, as Rill Cloud spells it."""
     caller = authenticate(app, request)
     body = read_body(request)
@@ -34,18 +37,31 @@ def run_cloud_api(app: Any, request: Request, org: str, project: str, name: str)
     return _answer(app, request, caller, name, body)
 
 
-def _answer(app: Any, request: Request, caller: Caller, name: str, body: dict[str, Any]) -> Response:
+def _answer(app: App, request: Request, caller: Caller, name: str, body: dict[str, Any]) -> Response:
     record = record_of(request.environ)
     project = app.project()
     name, format_ = api_name_and_format(request, name, project.apis)
     record.api = name
-    args = caller_arguments(find_api(project, name), body, query_lists(request))
-    call = resolve_call(project, name, args, caller)
-    response, stream = answer_call(app, request, project, call, caller, format_)
+    if name in BUILTIN_APIS:  # Rill's built-in APIs come first, as in Rill
+        stream = _run_builtin(app, request, caller, name, body, format_)
+        response = answer_stream(app, request, stream, format_)
+    else:
+        args = caller_arguments(find_api(project, name), body, query_lists(request))
+        call = resolve_call(project, name, args, caller)
+        response, stream = answer_call(app, request, project, call, caller, format_)
     if stream is not None:
         record.rows = stream.rows_sent
     download_name(response, name, format_)
     return response
+
+
+def _run_builtin(app: App, request: Request, caller: Caller, name: str, body: dict, format_: Format):
+    local = is_loopback(app.settings.host) and is_loopback(request.remote_addr or "")
+    check_builtin_caller(caller.authenticated, caller.user, local)
+    args = {**body, **{key: values[0] for key, values in query_lists(request).items() if values}}
+    project = app.project()
+    data = project.data(args, caller.user) if caller.authenticated else None
+    return run_builtin(project, name, args, data, app.limits(), format_)
 
 
 def api_name_and_format(request: Request, name: str, apis: Any) -> tuple[str, Format]:

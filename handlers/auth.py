@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from werkzeug.wrappers import Request
 
+from handlers.app import App
 from project.calls.runner import ANONYMOUS, Caller
 from project.errors import NotFoundError
 from project.settings import Settings
 
 
-def authenticate(app: Any, request: Request) -> Caller:
+def authenticate(app: App, request: Request) -> Caller:
     """The caller's attributes from the Authorization header; AuthenticationError (401) when auth is on
     and the token is missing or invalid."""
     if app.authenticator is None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from handlers.app import App
 from handlers.auth import authenticate
 from handlers.responses import json_response
 from project.errors import AuthenticationError
@@ -24,30 +25,27 @@ def version() -> str:
         return "unknown"
 
 
-def ping(app: Any, request: Request) -> Response:
+def ping(app: App, request: Request) -> Response:
     """GET /v1/ping: the process answers."""
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return json_response({"version": version(), "time": now})
 
 
-def health(app: Any, request: Request) -> Response:
+def health(app: App, request: Request) -> Response:
     """GET /v1/health: readiness. 200 "ok", or 200 "degraded" listing the files that failed to load (the
-    last good build keeps serving); 503 only while no project has ever loaded. With auth on, only a caller
-    with a valid token sees more than the status: errors can quote data."""
+    last good build keeps serving; the app is only built once a project has loaded). With auth on, only a
+    caller with a valid token sees more than the status: errors can quote data."""
     project = app.current_project()
-    if project is None:
-        body: dict[str, Any] = {"status": "loading", "errors": []}
-        return json_response(_for_caller(app, request, body), status=503)
     failed = [
         {"path": error.path, "line": error.line, "column": error.column, "error": error.message}
         for error in project.errors
     ]
     status = "degraded" if failed else "ok"
-    body = {"status": status, "apis": len(project.apis), "errors": failed}
+    body: dict[str, Any] = {"status": status, "apis": len(project.apis), "errors": failed}
     return json_response(_for_caller(app, request, body))
 
 
-def _for_caller(app: Any, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+def _for_caller(app: App, request: Request, body: dict[str, Any]) -> dict[str, Any]:
     """The whole body for a caller with a valid token (or with auth off); else only the status."""
     try:
         authenticate(app, request)

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
 
 import yaml
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.utils import send_from_directory
 from werkzeug.wrappers import Request, Response
 
+from handlers.app import App
 from handlers.auth import authenticate, check_cloud_names
-from handlers.responses import error_response
 from project.errors import NotFoundError
 from project.openapi.api_docs import api_docs
 from project.openapi.document import build_document
 
 INSTANCE = "default"
-READ_METHODS = ("GET", "HEAD")
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 DOCS_ASSETS = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png"})
 ASSET_MAX_AGE = 24 * 3600
@@ -47,10 +45,8 @@ DOCS_PAGE = """<!DOCTYPE html>
 """
 
 
-def openapi_document(app: Any, request: Request, instance: str) -> Response:
+def openapi_document(app: App, request: Request, instance: str) -> Response:
     """GET /v1/instances/<instance>/api/openapi: the document, JSON or (on request) YAML."""
-    if request.method not in READ_METHODS:
-        return _get_only()
     authenticate(app, request)  # first: without a token, a caller learns nothing, not even which names exist
     _check_instance(instance)
     return _document_response(
@@ -58,27 +54,23 @@ def openapi_document(app: Any, request: Request, instance: str) -> Response:
     )
 
 
-def cloud_openapi_document(app: Any, request: Request, org: str, project: str) -> Response:
+def cloud_openapi_document(app: App, request: Request, org: str, project: str) -> Response:
     """GET /v1/organizations/<org>/projects/<project>/runtime/api/openapi, as Rill Cloud spells it."""
-    if request.method not in READ_METHODS:
-        return _get_only()
     authenticate(app, request)
     check_cloud_names(app.settings, org, project)
     base = _base_url(request, f"/v1/organizations/{org}/projects/{project}/runtime/api")
     return _document_response(app, request, f"Rill {org}/{project} project API", base)
 
 
-def docs(app: Any, request: Request, instance: str) -> Response:
+def docs(app: App, request: Request, instance: str) -> Response:
     """GET /v1/instances/<instance>/api/docs: Swagger UI over the document; the page itself holds no data."""
-    if request.method not in READ_METHODS:
-        return _get_only()
     _check_instance(instance)
     response = Response(DOCS_PAGE.format(title="Rill project API"), mimetype="text/html")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
-def docs_asset(app: Any, request: Request, instance: str, asset: str) -> Response:
+def docs_asset(app: App, request: Request, instance: str, asset: str) -> Response:
     """GET /v1/instances/<instance>/api/docs/<asset>: one of the few Swagger UI files the page loads."""
     _check_instance(instance)
     if asset not in DOCS_ASSETS:
@@ -86,7 +78,7 @@ def docs_asset(app: Any, request: Request, instance: str, asset: str) -> Respons
     return send_from_directory(swagger_ui_path, asset, request.environ, max_age=ASSET_MAX_AGE)
 
 
-def _document_response(app: Any, request: Request, title: str, server_url: str) -> Response:
+def _document_response(app: App, request: Request, title: str, server_url: str) -> Response:
     """The built document, as YAML when the caller asks for it and JSON otherwise."""
     document = build_document(api_docs(app.project()), title=title, server_url=server_url)
     if app.authenticator is not None:
@@ -120,9 +112,3 @@ def _base_url(request: Request, path: str) -> str:
 def _check_instance(instance: str) -> None:
     if instance != INSTANCE:
         raise NotFoundError(f'instance "{instance}" not found')
-
-
-def _get_only() -> Response:
-    response = error_response("GET only", 405)
-    response.headers["Allow"] = ", ".join(READ_METHODS)
-    return response

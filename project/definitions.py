@@ -11,7 +11,7 @@ from typing import Any
 
 from project.calls.arguments import ArgumentSchema
 from project.engines.duckdb import Database
-from project.errors import ProjectError
+from project.errors import ProjectError, QueryError
 from project.loading.apis import ApiDefinition
 from project.metrics.views import MetricsView
 from project.sql.rendering import template_data
@@ -57,6 +57,8 @@ class Project:
     row_cap: int
     metrics_views: Mapping[str, MetricsView] = field(default_factory=dict)
     database: Database | None = field(default=None, compare=False)
+    failed_models: Mapping[str, str] = field(default_factory=dict)  # model name -> its load or build error
+    model_names: frozenset[str] = frozenset()
     # A digest of what answers depend on (data build, APIs, views, variables): a rebuild or reload changes it.
     fingerprint: str = ""
     # Values derived lazily from this loaded project and kept as long as it serves (e.g. the API docs).
@@ -66,19 +68,20 @@ class Project:
         return template_data(self.env, self.environment, args, user)
 
 
-class ProxyLoopError(ProjectError):
-    """A chain of `api:` proxies comes back to an API already on it."""
+class ProxyLoopError(QueryError):
+    """A chain of `api:` proxies comes back to an API already on it: a 400 when called, as in Rill."""
 
 
 def proxy_chain(apis: Mapping[str, Api | BrokenApi], name: str) -> list[str]:
     """`name` and the names its `api:` links lead to, in order. The last one is not a loaded proxy: a query
-    API, a broken API or a name that does not exist. A chain that comes back on itself is a ProxyLoopError."""
+    API, a broken API or a name that does not exist. A chain that comes back on itself is a ProxyLoopError
+    naming, as Rill does, the first API proxied to twice."""
     chain = [name]
     while True:
         api = apis.get(chain[-1])
         if not isinstance(api, Api) or not api.is_proxy:
             return chain
         target = api.definition.proxy_to or ""
-        if target in chain:
-            raise ProxyLoopError(f'infinite recursion detected: the API "{name}" proxies to itself')
+        if target in chain[1:]:
+            raise ProxyLoopError(f'infinite recursion detected: the API "{target}" proxies to itself')
         chain.append(target)

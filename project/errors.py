@@ -24,6 +24,10 @@ class ProjectError(SluiceError):
     """A project file that cannot be loaded (YAML, unknown type, template syntax, model SQL, ...)."""
 
 
+class BuildError(ProjectError):
+    """The database could not be built (a full disk, an unwritable state dir): nothing is served from it."""
+
+
 class QueryError(SluiceError):
     """A request whose query cannot run: template error at request time, SQL error, metrics SQL error."""
 

@@ -13,15 +13,22 @@ from .errors import Failure, Source, TemplateError
 from .functions import BUILTINS
 from .parser import Parser
 from .render import Template
-from .sprig import GENERAL
+from .sprig_crypto import CRYPTO
 from .sprig_data import DATA
+from .sprig_encoding import ENCODING
+from .sprig_lists import LISTS
+from .sprig_math import MATH
+from .sprig_misc import MISC
+from .sprig_semver import SEMVER
 from .sprig_text import TEXT
 from .sprig_time import TIME
 from .values import SafeText, Tainted, template_function
 
 __all__ = ["SafeText", "Tainted", "Template", "TemplateError", "parse", "template_function"]
 
-STANDARD = build_specs({**GENERAL, **TEXT, **DATA, **TIME, **BUILTINS})
+STANDARD = build_specs(
+    {**BUILTINS, **LISTS, **TEXT, **MATH, **ENCODING, **DATA, **SEMVER, **TIME, **CRYPTO, **MISC}
+)
 
 
 def parse(

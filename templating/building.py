@@ -6,7 +6,7 @@ from typing import Any
 
 from .calls import FunctionSpec
 from .lexer import Token, number_value, unquote
-from .nodes import Call, Const, Dot, Field, Logic, Operand, Pipeline
+from .nodes import Call, Chain, Const, Dot, Fail, Field, Logic, MethodCall, Operand, Pipeline, Variable
 
 
 class FunctionRef:
@@ -25,12 +25,16 @@ def term_constant(token: Token) -> Any:
     if kind == "dot":
         return Dot()
     if kind in ("string", "raw"):
-        return Const(unquote(token))
+        return Const(unquote(token), "string", token.value)
     if kind in ("number", "char"):
-        return Const(number_value(token))
+        number = number_value(token)
+        value = number.ideal()
+        if value is None:
+            return Fail(f"{token.value} overflows int", token.pos)
+        return Const(value, "number", token.value, number)
     if kind == "bool":
-        return Const(token.value == "true")
-    return Const(None) if kind == "nil" else None
+        return Const(token.value == "true", "bool", token.value)
+    return Const(None, "nil", "nil") if kind == "nil" else None
 
 
 def argument(node: Any) -> Any:
@@ -45,9 +49,26 @@ def make_command(args: list, pos: int) -> Any:
         if getattr(first.spec.function, "short_circuit", False):
             return Logic(first.spec.name, rest, first.pos)
         return Call(first.spec, rest, first.pos)
-    if isinstance(first, Const) and first.value is None:
+    if isinstance(first, Const) and first.kind == "nil":
         return Operand(first, "nil is not a command", pos)
+    if rest and method_receiver(first) is not None:
+        return MethodCall(method_receiver(first), last_name(first), rest, pos)
     return Operand(first, operand_error(first), pos) if rest else first
+
+
+def last_name(node: Any) -> str:
+    return node.names[-1]
+
+
+def method_receiver(node: Any) -> Any:
+    """For `.a.M`, `$x.M` or `(p).M`: the node of the value whose method M is called, else None."""
+    if isinstance(node, Field):
+        return Field(node.names[:-1], node.pos) if len(node.names) > 1 else Dot()
+    if isinstance(node, Variable) and node.names:
+        return Variable(node.name, node.names[:-1], node.pos)
+    if isinstance(node, Chain):
+        return Chain(node.node, node.names[:-1], node.pos) if len(node.names) > 1 else node.node
+    return None
 
 
 def operand_error(node: Any) -> str:
@@ -61,7 +82,9 @@ def build_pipe(cmds: list, decls: list | tuple, is_assign: bool, pos: int) -> An
     """A pipeline node; a lone command without declarations is evaluated directly."""
     later = [
         cmd
-        if hasattr(cmd, "spec") or isinstance(cmd, (Operand, Logic))
+        if hasattr(cmd, "spec") or isinstance(cmd, (Operand, Logic, MethodCall))
+        else MethodCall(method_receiver(cmd), last_name(cmd), (), pos)
+        if method_receiver(cmd) is not None
         else Operand(cmd, operand_error(cmd), pos)
         for cmd in cmds[1:]
     ]

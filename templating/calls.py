@@ -1,4 +1,5 @@
-"""How a template calls a function: Go's arity and argument-type checks, and taint propagation.
+"""How a template calls a function: Go's arity and argument-type rules (literals converted to the parameter's
+type, other values checked for assignability), and taint propagation.
 
 Caller data and functions (the rule every function gets without doing anything): when any argument holds
 caller data (a `Tainted` value, at any depth), the function gets plain *copies* of all its container
@@ -12,13 +13,26 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from .errors import Failure, TemplateError
-from .values import MISSING, NoValue, SafeText, Tainted, find_taint, go_type, unwrap_deep
+from .nodes import Chain, Const, Fail, Field, Variable
+from .values import (
+    MISSING,
+    GoInt,
+    NilMap,
+    NoValue,
+    SafeText,
+    Tainted,
+    Uint32,
+    find_taint,
+    go_type,
+    unwrap_deep,
+)
 
-EXACT = {"str": str, "int": int, "float": float, "bool": bool, "dict": dict, "list": list}
 SPECIAL = frozenset((Tainted, NoValue, dict, list, tuple))
+# Python annotation -> Go parameter type; anything else is `interface {}`.
 GO_NAMES = {
     "str": "string",
     "int": "int",
@@ -26,22 +40,91 @@ GO_NAMES = {
     "bool": "bool",
     "dict": "map[string]interface {}",
     "list": "[]interface {}",
+    "datetime": "time.Time",
+    "Uint32": "uint32",
 }
+NIL_ZERO: dict[str, Callable[[], Any]] = {"dict": NilMap, "list": list}
 
 
-def accepts(annotation: str, value: Any) -> bool:
-    """True when a plain value may be passed where Go expects the annotated type."""
+def assignable(annotation: str, value: Any) -> bool:
+    """Whether Go would pass a value to a parameter of the annotated type as it is."""
+    kind = type(value)
     if annotation == "str":
         return isinstance(value, str)
+    if annotation == "int":
+        return kind is GoInt
+    if annotation == "float":
+        return kind is float
     if annotation == "bool":
-        return isinstance(value, bool)
+        return kind is bool
     if annotation == "dict":
-        return isinstance(value, dict)
+        return kind is dict or kind is NilMap
     if annotation == "list":
-        return isinstance(value, (list, tuple))
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (annotation == "float" and isinstance(value, float))
+        return kind is list or kind is tuple
+    if annotation == "datetime":
+        return isinstance(value, datetime)
+    if annotation == "Uint32":
+        return kind is Uint32
+    return False
+
+
+def check_value(annotation: str, value: Any, from_field: bool, pos: int) -> Any:
+    """Go's validateType: a value as the parameter gets it, or Go's error."""
+    if value is MISSING or (value is None and not from_field):
+        if annotation in NIL_ZERO:
+            return NIL_ZERO[annotation]()
+        raise Failure(f"invalid value; expected {GO_NAMES[annotation]}", pos)
+    if assignable(annotation, value):
+        return value
+    got = "interface {}" if value is None else go_type(value)
+    raise Failure(f"wrong type for value; expected {GO_NAMES[annotation]}; got {got}", pos)
+
+
+def literal_argument(annotation: str, node: Const, pos: int) -> Any:
+    """A literal given for a typed parameter, converted as Go's evalArg does (or a node that fails)."""
+    go_name = GO_NAMES[annotation]
+    kind, number = node.kind, node.number
+    if kind == "nil":
+        if annotation in NIL_ZERO:
+            return Zero(NIL_ZERO[annotation])
+        return Fail(f"cannot assign nil to {go_name}", pos)
+    if annotation == "str" and kind == "string":
+        return node
+    if annotation == "bool" and kind == "bool":
+        return node
+    if kind == "number" and annotation == "int" and number.is_int:
+        return Const(GoInt(number.int_value), kind, node.text, number)
+    if kind == "number" and annotation == "float" and number.is_float:
+        return Const(number.float_value, kind, node.text, number)
+    if kind == "number" and annotation == "Uint32" and number.is_uint:
+        return Const(Uint32(number.int_value & 0xFFFFFFFF), kind, node.text, number)
+    expected = {
+        "str": "string",
+        "int": "integer",
+        "float": "float",
+        "bool": "bool",
+        "Uint32": "unsigned integer",
+    }
+    if annotation in expected:
+        return Fail(f"expected {expected[annotation]}; found {node.text}", pos)
+    return Fail(f"can't handle {node.text} for arg of type {go_name}", pos)
+
+
+class Zero:
+    """`nil` given for a map or list parameter: Go's nil map or slice, a new one at each evaluation."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+    def evaluate(self, state: Any, dot: Any) -> Any:
+        return self.make()
+
+
+def is_field(node: Any) -> bool:
+    """Whether an argument reads a map entry directly (a nil there is Go's typed `interface {}` nil)."""
+    return isinstance(node, (Field, Chain)) or (isinstance(node, Variable) and bool(node.names))
 
 
 class FunctionSpec:
@@ -64,7 +147,25 @@ class FunctionSpec:
         if not any(self.types) and self.rest_type is None:
             self.types = ()
 
-    def call(self, state: Any, args: list, pos: int) -> Any:
+    def annotation(self, index: int) -> str | None:
+        """The Go type of the index-th argument (None: any value)."""
+        if index < len(self.types):
+            return self.types[index]
+        return self.rest_type
+
+    def prepare(self, args: tuple, pos: int) -> tuple[tuple, frozenset]:
+        """Argument nodes with literals converted for typed parameters, and which arguments read fields."""
+        if not self.types and self.rest_type is None:
+            return args, frozenset()
+        prepared = []
+        for index, node in enumerate(args):
+            annotation = self.annotation(index)
+            if annotation and isinstance(node, Const):
+                node = literal_argument(annotation, node, pos)
+            prepared.append(node)
+        return tuple(prepared), frozenset(index for index, node in enumerate(args) if is_field(node))
+
+    def call(self, state: Any, args: list, pos: int, fields: frozenset = frozenset()) -> Any:
         """Calls the function on evaluated arguments; unwraps and re-wraps taint unless raw_args."""
         count = len(args)
         if count < self.min_args or (self.max_args is not None and count > self.max_args):
@@ -75,10 +176,10 @@ class FunctionSpec:
         else:
             for arg in args:
                 if type(arg) in SPECIAL:
-                    source = plain_arguments(args)
+                    source = plain_arguments(args, self.types or self.rest_type)
                     break
             if self.types or self.rest_type:
-                self.check_types(args, pos)
+                self.check_types(args, fields, pos)
         if self.wants_state:
             args.insert(0, state)
         try:
@@ -87,6 +188,8 @@ class FunctionSpec:
             raise
         except TemplateError as error:
             raise Failure(f"error calling {self.name}: {error.message}", pos) from None
+        except RecursionError:
+            raise Failure(f"error calling {self.name}: runtime error: stack overflow", pos) from None
         except Exception as error:  # noqa: BLE001 - any failure of a function is a template error
             raise Failure(f"error calling {self.name}: {error}", pos) from None
         if source is None or type(result) is Tainted or (self.raw_args and isinstance(result, SafeText)):
@@ -105,24 +208,25 @@ class FunctionSpec:
             want = self.max_args if self.min_args == self.max_args else f"{self.min_args}-{self.max_args}"
             raise Failure(f"wrong number of args for {self.name}: want {want} got {count}", pos)
 
-    def check_types(self, args: list, pos: int) -> None:
-        """Go's errors for an argument of the wrong type (Go functions have typed parameters)."""
+    def check_types(self, args: list, fields: frozenset, pos: int) -> None:
+        """Go's rules for a value passed to a typed parameter (Go functions have typed parameters)."""
         for index, arg in enumerate(args):
-            annotation = self.types[index] if index < len(self.types) else self.rest_type
-            if annotation and type(arg) is not EXACT[annotation] and not accepts(annotation, arg):
-                expected = GO_NAMES[annotation]
-                if arg is None:
-                    raise Failure(f"invalid value; expected {expected}", pos)
-                raise Failure(f"wrong type for value; expected {expected}; got {go_type(arg)}", pos)
+            annotation = self.annotation(index)
+            if annotation is None:
+                if arg is MISSING:
+                    args[index] = None
+            elif not assignable(annotation, arg):
+                args[index] = check_value(annotation, arg, index in fields, pos)
 
 
 def typed(annotation: Any) -> str | None:
-    """The Go type a parameter annotation names (`str`, `int`, `float`, `bool`), or None for any value."""
+    """The Go type a parameter annotation names (see GO_NAMES), or None for any value."""
     return annotation if annotation in GO_NAMES else None
 
 
-def plain_arguments(args: list) -> str | None:
-    """Replaces tainted and missing arguments by plain values in place; returns the first taint's source.
+def plain_arguments(args: list, typed_call: Any = None) -> str | None:
+    """Replaces tainted arguments by plain values in place (missing ones too, unless the function has typed
+    parameters, which tell a missing value from nil); returns the first taint's source.
     With any taint, every container argument becomes a copy: no project value can take in caller data."""
     source = None
     for arg in args:
@@ -137,7 +241,8 @@ def plain_arguments(args: list) -> str | None:
                 break
     for index, arg in enumerate(args):
         if arg is MISSING:
-            args[index] = None
+            if not typed_call:
+                args[index] = None
         elif source is not None and (type(arg) is Tainted or isinstance(arg, (dict, list, tuple))):
             args[index] = unwrap_deep(arg)
     return source

@@ -9,7 +9,7 @@ from typing import Any
 from .nodes import truth
 from .printf import sprintf
 from .printing import format_value, sprint, sprintln
-from .values import Tainted, basic_kind, go_type, template_function
+from .values import GoInt, Tainted, basic_kind, go_type, template_function
 
 
 def and_(arg: Any, *args: Any) -> Any:
@@ -41,9 +41,9 @@ def length(item: Any) -> int:
     if item is None:
         raise ValueError("len of nil pointer")
     if isinstance(item, str):
-        return len(item.encode())
+        return GoInt(len(item.encode()))
     if isinstance(item, (list, tuple, dict)):
-        return len(item)
+        return GoInt(len(item))
     raise ValueError(f"len of type {go_type(item)}")
 
 
@@ -160,8 +160,13 @@ def ge(left: Any, right: Any) -> bool:
 
 
 def text_of(args: tuple) -> str:
-    """Go's evalArgs: a single string as is, anything else through fmt.Sprint."""
-    return args[0] if len(args) == 1 and isinstance(args[0], str) else sprint(*args)
+    """Go's evalArgs: a single string as is, anything else through fmt.Sprint (nil as `<no value>`)."""
+    if len(args) == 1 and isinstance(args[0], str):
+        return args[0]
+    return sprint(*(NO_VALUE_TEXT if arg is None else arg for arg in args))
+
+
+NO_VALUE_TEXT = "<no value>"
 
 
 HTML_ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&#39;", '"': "&#34;", "\0": "\ufffd"}

@@ -6,6 +6,7 @@ import re
 from typing import NamedTuple
 
 from .errors import Failure
+from .values import GoInt
 
 SPACES = " \t\r\n"
 LEFT_TRIMS = frozenset("-" + space for space in SPACES)
@@ -103,7 +104,7 @@ def lex_action(text: str, pos: int, start: int, tokens: list[Token]) -> tuple[in
         match = ACTION_TOKEN.match(text, pos)
         if match is None:
             raise Failure(bad_character(text[pos]), pos)
-        kind, value = match.lastgroup, match.group()
+        kind, value = match.lastgroup or "", match.group()
         end = match.end()
         if kind == "space" and text.startswith("-}}", end) and end - 1 > pos:
             end -= 1
@@ -159,27 +160,127 @@ def unquote(token: Token) -> str:
     return ESCAPE.sub(replace, body)
 
 
-def number_value(token: Token) -> int | float:
-    """The value of a number or character constant as Go's idealConstant gives it (int or float64)."""
+class Number:
+    """A number or character constant as Go's parser reads it: which of int64, uint64 and float64 it fits."""
+
+    __slots__ = (
+        "complex_value",
+        "float_value",
+        "int_value",
+        "is_float",
+        "is_int",
+        "is_rune",
+        "is_uint",
+        "text",
+    )
+
+    def __init__(self, text: str, is_rune: bool = False) -> None:
+        self.text, self.is_rune = text, is_rune
+        self.complex_value: complex | None = None
+        self.is_int = self.is_uint = self.is_float = False
+        self.int_value, self.float_value = 0, 0.0
+
+    def ideal(self) -> int | float | complex | None:
+        """Go's idealConstant (an argument of type any): float64 when written as one, else int; None when
+        it overflows int."""
+        if self.complex_value is not None:
+            return self.complex_value
+        if self.is_float and not self.is_rune and not is_hex_int(self.text) and has_float_mark(self.text):
+            return self.float_value
+        return GoInt(self.int_value) if self.is_int else None
+
+
+def has_float_mark(text: str) -> bool:
+    return any(char in text for char in ".eEpP")
+
+
+def is_hex_int(text: str) -> bool:
+    """Go's isHexInt: 0x... without a fraction or p exponent."""
+    digits = text.lstrip("+-")
+    return digits[:2].lower() == "0x" and not any(char in digits for char in ".pP")
+
+
+INT64_MIN, INT64_MAX, UINT64_MAX = -(1 << 63), (1 << 63) - 1, (1 << 64) - 1
+DECIMAL = re.compile(r"[0-9]+(_[0-9]+)*")
+
+
+def parse_go_int(text: str) -> int | None:
+    """strconv.ParseInt/ParseUint with base 0 (sign, 0x 0o 0b prefixes, a leading 0 for octal, underscores
+    between digits), without the range check; None for bad syntax."""
+    negative = text.startswith("-")
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits.isascii() or not digits.replace("_", "").isalnum():
+        return None
+    base, body = 10, digits
+    prefix = digits[:2].lower()
+    if prefix in ("0x", "0o", "0b"):
+        base, body = {"0x": 16, "0o": 8, "0b": 2}[prefix], digits[2:].removeprefix("_")
+    elif len(digits) > 1 and digits[0] == "0":
+        base, body = 8, digits[1:].removeprefix("_")
+    if not body or body.startswith("_") or body.endswith("_") or "__" in body:
+        return None
+    try:
+        value = int(body.replace("_", ""), base)
+    except ValueError:
+        return None
+    return -value if negative else value
+
+
+def parse_go_float(text: str) -> float | None:
+    """strconv.ParseFloat(text, 64): decimal and hex forms; None for bad syntax or out of range."""
+    body = text.lstrip("+-")
+    if "_" in body and (body.startswith("_") or body.endswith("_") or "__" in body):
+        return None
+    try:
+        if body[:2].lower() == "0x":
+            value = float.fromhex(body.replace("_", ""))
+        elif re.fullmatch(r"([0-9_]+\.?[0-9_]*|\.[0-9_]+)([eE][+-]?[0-9_]+)?", body):
+            value = float(body.replace("_", ""))
+        else:
+            return None
+    except (ValueError, OverflowError):
+        return None
+    if value in (float("inf"), float("-inf")):
+        return None
+    return -value if text.startswith("-") else value
+
+
+def number_value(token: Token) -> Number:
+    """A number or character constant token read as Go's parser does (newNumber); raises Failure for
+    what Go refuses at parse time."""
     if token.kind == "char":
         text = unquote(token)
         if len(text) != 1:
             raise Failure(f"malformed character constant: {token.value}", token.pos)
-        return ord(text)
-    text = token.value.replace("_", "")
+        number = Number(token.value, is_rune=True)
+        number.is_int = number.is_uint = number.is_float = True
+        number.int_value, number.float_value = ord(text), float(ord(text))
+        return number
+    text = token.value
+    number = Number(text)
     if text.endswith("i"):
-        raise Failure(f"complex constants are not supported: {token.value}", token.pos)
-    digits = text.lstrip("+-")
-    negative = text.startswith("-")
-    is_hex = digits[:2].lower() == "0x"
-    if is_hex and any(char in digits for char in ".pP"):
-        value: int | float = float.fromhex(digits)
-    elif is_hex or digits[:2].lower() in ("0b", "0o"):
-        value = int(digits, 0)
-    elif len(digits) > 1 and digits.startswith("0") and digits.isdigit():
-        value = int(digits, 8)
-    elif any(char in digits for char in ".eE"):
-        value = float(digits)
-    else:
-        value = int(digits)
-    return -value if negative else value
+        imaginary = parse_go_float(text[:-1]) if has_float_mark(text[:-1]) else parse_go_int(text[:-1])
+        if imaginary is None:
+            raise Failure(f'illegal number syntax: "{text}"', token.pos)
+        number.complex_value = complex(0, float(imaginary))
+        return number
+    whole = parse_go_int(text) if not (has_float_mark(text) and not is_hex_int(text)) else None
+    if whole is not None and INT64_MIN <= whole <= UINT64_MAX:
+        number.is_uint = 0 <= whole
+        number.is_int = whole <= INT64_MAX
+        number.is_float, number.int_value, number.float_value = True, whole, float(whole)
+        return number
+    value = parse_go_float(text)
+    if value is not None:
+        if not has_float_mark(text):
+            raise Failure(f'integer overflow: "{text}"', token.pos)
+        number.is_float, number.float_value = True, value
+        if value.is_integer():
+            whole = int(value)
+            number.is_int = INT64_MIN <= whole <= INT64_MAX
+            number.is_uint = 0 <= whole <= UINT64_MAX
+            number.int_value = whole
+        return number
+    if whole is not None:
+        raise Failure(f'integer overflow: "{text}"', token.pos)
+    raise Failure(f'illegal number syntax: "{text}"', token.pos)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .calls import FunctionSpec
 from .errors import Failure
 from .values import MISSING, Tainted, go_type
+
+if TYPE_CHECKING:
+    from .calls import FunctionSpec
 
 
 class NoFinal:
@@ -39,19 +41,52 @@ def field(value: Any, name: str, pos: int) -> Any:
         return MISSING
     if value is None:
         raise Failure(f"nil pointer evaluating interface {{}}.{name}", pos)
+    return call_method(value, name, [], pos)
+
+
+def call_method(value: Any, name: str, args: list, pos: int, has_args: bool = False) -> Any:
+    """Go's evalField for a value that is not a map: its method `name`, or Go's error."""
+    from .methods import find_method
+
+    method = find_method(value, name)
+    if method is not None:
+        return method.call(value, args, pos)
+    if name in getattr(type(value), "go_fields", ()):
+        if has_args:
+            raise Failure(f"{name} has arguments but cannot be invoked as function", pos)
+        return getattr(value, name)
+    if has_args and isinstance(value, dict):
+        raise Failure(f"{name} is not a method but has arguments", pos)
     raise Failure(f"can't evaluate field {name} in type {go_type(value)}", pos)
 
 
 class Const:
-    """A literal: string, number, bool or nil."""
+    """A literal: string, number, bool or nil; `text` as written, `number` the parsed Number (typed
+    parameters convert literals by their own rules)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("kind", "number", "text", "value")
 
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: Any, kind: str = "", text: str = "", number: Any = None) -> None:
         self.value = value
+        self.kind = kind
+        self.text = text
+        self.number = number
 
     def evaluate(self, state: Any, dot: Any) -> Any:
         return self.value
+
+
+class Fail:
+    """A literal Go refuses when it is evaluated (`9223372036854775808` overflows int)."""
+
+    __slots__ = ("message", "pos")
+
+    def __init__(self, message: str, pos: int) -> None:
+        self.message = message
+        self.pos = pos
+
+    def evaluate(self, state: Any, dot: Any) -> Any:
+        raise Failure(self.message, self.pos)
 
 
 class Dot:
@@ -124,11 +159,11 @@ class Chain:
 class Call:
     """`f a b` (or `x | f a b`, where x comes last): a function call."""
 
-    __slots__ = ("args", "pos", "spec")
+    __slots__ = ("args", "fields", "pos", "spec")
 
     def __init__(self, spec: FunctionSpec, args: tuple, pos: int) -> None:
         self.spec = spec
-        self.args = args
+        self.args, self.fields = spec.prepare(args, pos)
         self.pos = pos
 
     def evaluate(self, state: Any, dot: Any, final: Any = NO_FINAL) -> Any:
@@ -137,7 +172,7 @@ class Call:
             args.append(arg.evaluate(state, dot))
         if final is not NO_FINAL:
             args.append(final)
-        return self.spec.call(state, args, self.pos)
+        return self.spec.call(state, args, self.pos, self.fields)
 
 
 class Logic:
@@ -160,6 +195,44 @@ class Logic:
             if truth(value) is self.stop_when:
                 return value
         return value if final is NO_FINAL else final
+
+
+class MethodCall:
+    """`.x.Method a b` or `(value).Method a`: a method of a Go value called with arguments."""
+
+    __slots__ = ("args", "name", "pos", "receiver")
+
+    def __init__(self, receiver: Any, name: str, args: tuple, pos: int) -> None:
+        self.receiver = receiver
+        self.name = name
+        self.args = args
+        self.pos = pos
+
+    def evaluate(self, state: Any, dot: Any, final: Any = NO_FINAL) -> Any:
+        value = self.receiver.evaluate(state, dot)
+        source = None
+        if type(value) is Tainted:
+            source, value = value.source, value.value
+        if value is MISSING or value is None or isinstance(value, dict):
+            if value is None:
+                raise Failure(f"nil pointer evaluating interface {{}}.{self.name}", self.pos)
+            raise Failure(f"{self.name} is not a method but has arguments", self.pos)
+        args = [self.argument(index, node, state, dot, value) for index, node in enumerate(self.args)]
+        if final is not NO_FINAL:
+            args.append(final)
+        result = call_method(value, self.name, args, self.pos, has_args=True)
+        return result if source is None else Tainted(result, source)
+
+    def argument(self, index: int, node: Any, state: Any, dot: Any, receiver: Any) -> Any:
+        """An argument; a literal is converted to the method's parameter type first, as Go does."""
+        from .calls import literal_argument
+        from .methods import find_method
+
+        method = find_method(receiver, self.name)
+        annotation = method.annotation(index) if method is not None else None
+        if annotation and isinstance(node, Const):
+            node = literal_argument(annotation, node, self.pos)
+        return node.evaluate(state, dot)
 
 
 class Operand:

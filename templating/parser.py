@@ -9,13 +9,13 @@ from .building import FunctionRef, argument, build_pipe, make_command, term_cons
 from .calls import FunctionSpec
 from .errors import BreakLoop, ContinueLoop, Failure
 from .lexer import Token, tokenize, unquote
-from .nodes import Chain, Const, Dot, Field, Operand, Variable
+from .nodes import Chain, Const, Dot, Fail, Field, Operand, Variable
 from .render import Action, If, Jump, Range, TemplateCall, Text
 
 OPERAND_STARTS = frozenset(
     ("bool", "char", "dot", "field", "identifier", "number", "nil", "raw", "string", "variable", "lparen")
 )
-NOT_EXECUTABLE = (Const, Dot)
+NOT_EXECUTABLE = (Const, Dot, Fail)
 
 
 class Stop:
@@ -78,7 +78,19 @@ class Parser:
             if isinstance(node, Stop):
                 raise Failure(f"unexpected {{{{{node.kind}}}}}", node.pos)
             root.append(node)
-        return tuple(root)
+        return self.root_template(tuple(root))
+
+    def root_template(self, root: tuple) -> tuple:
+        """Rill's root template is named "": `{{ define "" }}` replaces it when the root has no content."""
+        defined = self.templates.get("")
+        if defined is not None and is_empty(root):
+            return defined
+        if defined is not None and not is_empty(defined):
+            raise Failure(
+                'template: multiple definition of template ""', len(self.tokens) and self.tokens[-1].pos
+            )
+        self.templates[""] = root
+        return root
 
     def item_list(self) -> tuple[tuple, Stop]:
         """Nodes up to an `{{end}}` or `{{else}}`."""

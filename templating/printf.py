@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .printing import format_float as format_float_value
 from .printing import format_value
 from .values import basic_kind, go_type
 
-DIRECTIVE = re.compile(r"%([-+# 0]*)(?:\[(\d+)\])?(\d+)?(?:\.(\d*))?(.?)", re.DOTALL)
+DIRECTIVE = re.compile(r"%([-+# 0]*)(?:\[(\d+)\])?(\d+|\*)?(?:\.(\*|\d*))?(.?)", re.DOTALL)
 QUOTE_ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
@@ -22,7 +23,7 @@ QUOTE_ESCAPES = {
     "\t": "\\t",
     "\v": "\\v",
 }
-VERBS = {"bool": "tv", "int": "bcdoOqxXUv", "float": "eEfFgGxXv", "string": "sqxXv"}
+VERBS = {"bool": "tv", "int": "bcdoOqxXUv", "float": "beEfFgGxXv", "string": "sqxXv"}
 
 
 class Spec:
@@ -51,6 +52,12 @@ def sprintf(format: str, *args: Any) -> str:
             continue
         used = int(arg_index) - 1 if arg_index else used
         reordered = reordered or bool(arg_index)
+        if width == "*" or precision == "*":
+            width, precision, used, bad = star_arguments(width, precision, args, used, out)
+            if bad:
+                continue
+            flags = flags + "-" if width and width.startswith("-") else flags
+            width = width.lstrip("-") if width else width
         if used >= len(args) or used < 0:
             out.append(f"%!{verb}(BADINDEX)" if arg_index else f"%!{verb}(MISSING)")
             continue
@@ -63,6 +70,28 @@ def sprintf(format: str, *args: Any) -> str:
     return "".join(out)
 
 
+def star_arguments(width: Any, precision: Any, args: tuple, used: int, out: list) -> tuple:
+    """`%*d` and `%.*f`: width and precision taken from int arguments (Go's BADWIDTH/BADPREC otherwise)."""
+    bad = False
+    if width == "*":
+        value: Any = args[used] if used < len(args) else None
+        used += 1
+        if basic_kind(value) != "int" or abs(value) > 10**6:
+            out.append("%!(BADWIDTH)")
+            width = None
+        else:
+            width = str(value)
+    if precision == "*":
+        value = args[used] if used < len(args) else 0.5
+        used += 1
+        if basic_kind(value) != "int" or value < 0 or value > 10**6:
+            out.append("%!(BADPREC)")
+            precision = None
+        else:
+            precision = str(value)
+    return width, precision, used, bad
+
+
 def describe(value: Any) -> str:
     """`type=value` as Go prints a wrong or extra argument; nil is `<nil>`."""
     return "<nil>" if value is None else f"{go_type(value)}={format_value(value)}"
@@ -71,18 +100,25 @@ def describe(value: Any) -> str:
 def format_verb(verb: str, value: Any, spec: Spec) -> str:
     """One argument formatted by one verb; lists and maps are formatted element by element."""
     if verb == "T":
-        return pad(go_type(value), spec)
+        return pad("<nil>" if value is None else go_type(value), spec)
+    if verb == "v" and "#" in spec.flags:
+        return pad(go_syntax(value, top=True), spec)
     if isinstance(value, (list, tuple)):
-        return "[" + " ".join(format_verb(verb, item, spec) for item in value) + "]"
+        return "[" + " ".join(format_element(verb, item, spec) for item in value) + "]"
     if isinstance(value, dict) and not hasattr(value, "go_string"):
         return (
             "map["
             + " ".join(
-                f"{format_verb(verb, key, spec)}:{format_verb(verb, value[key], spec)}"
+                f"{format_element(verb, key, spec)}:{format_element(verb, value[key], spec)}"
                 for key in sorted(value)
             )
             + "]"
         )
+    if hasattr(value, "go_string") and not isinstance(value, int):
+        if verb in "vsxXq":
+            return format_string(verb, value.go_string(), spec)
+        if hasattr(value, "go_struct"):
+            return "&{" + " ".join(format_element(verb, field, spec) for field in value.go_struct()) + "}"
     kind = basic_kind(value)
     if kind in ("nil", "other"):
         if verb not in "vs" or value is None and verb == "s":
@@ -91,6 +127,33 @@ def format_verb(verb: str, value: Any, spec: Spec) -> str:
     if verb not in VERBS[kind]:
         return f"%!{verb}({describe(value)})"
     return FORMATTERS[kind](verb, value, spec)
+
+
+def format_element(verb: str, value: Any, spec: Spec) -> str:
+    """An element inside a list or map: nil prints <nil> whatever the verb."""
+    return "<nil>" if value is None else format_verb(verb, value, spec)
+
+
+def go_syntax(value: Any, top: bool = False) -> str:
+    """`%#v`: the value as Go syntax (`[]interface {}{1, "a"}`, `map[string]interface {}{"k":1}`)."""
+    if value is None:
+        return "<nil>" if top else "interface {}(nil)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return go_quote(value)
+    if isinstance(value, int) and not hasattr(value, "go_string"):
+        return str(int(value))
+    if isinstance(value, float):
+        return format_float_value(value)
+    if isinstance(value, (list, tuple)):
+        return go_type(value) + "{" + ", ".join(go_syntax(item) for item in value) + "}"
+    if isinstance(value, dict):
+        items = ", ".join(f"{go_syntax(key)}:{go_syntax(value[key])}" for key in sorted(value))
+        return go_type(value) + "{" + items + "}"
+    if hasattr(value, "go_syntax"):
+        return value.go_syntax()
+    return format_value(value)
 
 
 def pad(text: str, spec: Spec, zeros: bool = False) -> str:
@@ -110,15 +173,21 @@ def format_bool(verb: str, value: bool, spec: Spec) -> str:
     return pad("true" if value else "false", spec)
 
 
+def rune(value: int) -> str:
+    """A code point as Go converts an int to a rune (invalid ones are U+FFFD)."""
+    return chr(value) if 0 <= value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF else "\ufffd"
+
+
 def format_int(verb: str, value: int, spec: Spec) -> str:
     """Integers: d b o O x X c q U v."""
     if verb == "c":
-        return pad(chr(value), spec)
+        return pad(rune(value), spec)
     if verb == "q":
-        return pad("'" + quote_text(chr(value), "'") + "'", spec)
+        return pad("'" + quote_text(rune(value), "'") + "'", spec)
     if verb == "U":
-        return pad(f"U+{value:04X}", spec)
-    sign = "-" if value < 0 else "+" if "+" in spec.flags else " " if " " in spec.flags else ""
+        return pad(f"U+{value % (1 << 64):04X}", spec)
+    plus = "+" in spec.flags and verb != "v"
+    sign = "-" if value < 0 else "+" if plus else " " if " " in spec.flags else ""
     digits = format(abs(value), {"v": "d", "O": "o"}.get(verb, verb))
     if spec.precision is not None:
         digits = digits.rjust(spec.precision, "0") if spec.precision or value else ""
@@ -135,15 +204,60 @@ def format_float(verb: str, value: float, spec: Spec) -> str:
         text = "NaN" if math.isnan(value) else "+Inf" if value > 0 else "-Inf"
         return pad(text if "+" in spec.flags or text[0] != "+" else text[1:], spec)
     if verb in "vgG" and spec.precision is None:
-        text = format_float_value(value, whole_as_int=verb == "v")
+        text = format_float_value(value)
         text = text.upper() if verb == "G" else text
         if value >= 0 and ("+" in spec.flags or " " in spec.flags):
             text = ("+" if "+" in spec.flags else " ") + text
         return pad(text, spec, zeros=True)
-    python_verb = {"v": "g", "F": "f", "x": "a", "X": "A"}.get(verb, verb)
+    if verb in "xX":
+        return pad(hex_float(value, spec, verb == "X"), spec, zeros=True)
+    if verb == "b":
+        mantissa, exponent = math.frexp(abs(value))
+        text = f"{'-' if value < 0 else ''}{int(mantissa * 2**53)}p{exponent - 53:+d}"
+        return pad(text, spec)
+    python_verb = {"v": "g", "F": "f"}.get(verb, verb)
     flags = "".join(flag for flag in "-+ 0#" if flag in spec.flags)
     precision = "" if spec.precision is None else f".{spec.precision}"
     return f"%{flags}{spec.width or ''}{precision}{python_verb}" % value
+
+
+def hex_float(value: float, spec: Spec, upper: bool) -> str:
+    """strconv's 'x' format: 0x1.8p+01 (shortest digits, or the precision's number, rounded)."""
+    sign = (
+        "-" if math.copysign(1, value) < 0 else "+" if "+" in spec.flags else " " if " " in spec.flags else ""
+    )
+    value = abs(value)
+    if value == 0:
+        mantissa, exponent = 0, 0
+    else:
+        fraction, exponent = math.frexp(value)
+        mantissa, exponent = int(fraction * 2**53), exponent - 1
+    digits = f"{mantissa & ((1 << 52) - 1):013x}" if mantissa else "0" * 13
+    lead = "1" if mantissa else "0"
+    if spec.precision is None:
+        digits = digits.rstrip("0")
+    elif spec.precision < 13:
+        scaled = (mantissa if mantissa else 0) << 0
+        shift = 4 * (13 - spec.precision)
+        rounded = (
+            (
+                scaled
+                + (1 << (shift - 1))
+                - (0 if (scaled >> shift) & 1 or scaled & ((1 << (shift - 1)) - 1) else 1)
+            )
+            >> shift
+            if mantissa
+            else 0
+        )
+        if mantissa and rounded >> (4 * spec.precision) >= 2:
+            rounded >>= 1
+            exponent += 1
+        lead = str(rounded >> (4 * spec.precision)) if mantissa else "0"
+        digits = f"{rounded & ((1 << (4 * spec.precision)) - 1):0{spec.precision}x}" if spec.precision else ""
+    else:
+        digits = digits.ljust(spec.precision, "0")
+    text = f"{sign}0x{lead}{'.' + digits if digits else ''}p{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+    return text.upper() if upper else text
 
 
 def format_string(verb: str, value: str, spec: Spec) -> str:
@@ -151,22 +265,25 @@ def format_string(verb: str, value: str, spec: Spec) -> str:
     if spec.precision is not None:
         value = value[: spec.precision]
     if verb == "q":
-        return pad(go_quote(value, "#" in spec.flags), spec)
+        return pad(go_quote(value, "#" in spec.flags, "+" in spec.flags), spec, zeros=True)
     if verb in "xX":
         separator = " " if " " in spec.flags else ""
-        text = separator.join(f"{byte:02x}" for byte in value.encode())
+        prefix = "0x" if "#" in spec.flags else ""
+        text = separator.join(f"{prefix}{byte:02x}" for byte in value.encode())
+        if prefix and not separator and text:
+            text = prefix + text.replace(prefix, "")
         return pad(text.upper() if verb == "X" else text, spec)
-    return pad(value, spec)
+    return pad(value, spec, zeros=True)
 
 
-def go_quote(text: str, backquote: bool = False) -> str:
-    """strconv.Quote (or a raw string with `#` when the text allows it)."""
+def go_quote(text: str, backquote: bool = False, ascii_only: bool = False) -> str:
+    """strconv.Quote (a raw string with `#` when the text allows it; QuoteToASCII with `+`)."""
     if backquote and "`" not in text and all(char.isprintable() or char == "\t" for char in text):
         return f"`{text}`"
-    return '"' + quote_text(text, '"') + '"'
+    return '"' + quote_text(text, '"', ascii_only) + '"'
 
 
-def quote_text(text: str, quote: str) -> str:
+def quote_text(text: str, quote: str, ascii_only: bool = False) -> str:
     """Go's escaping inside a quoted string or rune literal."""
     out = []
     for char in text:
@@ -175,7 +292,7 @@ def quote_text(text: str, quote: str) -> str:
             out.append(QUOTE_ESCAPES[char])
         elif char == quote:
             out.append("\\" + char)
-        elif char.isprintable():
+        elif char.isprintable() and (not ascii_only or code < 0x80):
             out.append(char)
         elif code < 0x20 or code == 0x7F:
             out.append(f"\\x{code:02x}")
@@ -184,4 +301,9 @@ def quote_text(text: str, quote: str) -> str:
     return "".join(out)
 
 
-FORMATTERS = {"bool": format_bool, "int": format_int, "float": format_float, "string": format_string}
+FORMATTERS: dict[str, Callable[[str, Any, Spec], str]] = {
+    "bool": format_bool,
+    "int": format_int,
+    "float": format_float,
+    "string": format_string,
+}

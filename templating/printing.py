@@ -1,5 +1,5 @@
-"""Go's value printing (`%v`, fmt.Sprint, fmt.Sprintln) for template data, with Sluice's one difference:
-whole floats below 1e21 (numbers that came from JSON) print as integers."""
+"""Go's value printing (`%v`, fmt.Sprint, fmt.Sprintln) for template data. A whole JSON number is an integer
+in Sluice's data (not Go's float64), so `12345678` prints as written; floats print exactly as in Go."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from typing import Any
 from .values import MISSING, Tainted
 
 
-def format_float(value: float, whole_as_int: bool = True) -> str:
-    """Go's `%v` of a float64 (strconv 'g', shortest); whole numbers below 1e21 as integers."""
-    if whole_as_int and value.is_integer() and abs(value) < 1e21:
-        return str(int(value)) if value or math.copysign(1, value) > 0 else "-0"
+def format_float(value: float) -> str:
+    """Go's `%v` of a float64 (strconv 'g', shortest: exponent from 1e+21 and below 1e-4)."""
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
@@ -75,6 +73,8 @@ def format_other(value: Any) -> str:
         return "<no value>"
     if type(value) is Tainted:
         return format_value(value.value)
+    if hasattr(value, "go_string"):
+        return value.go_string()
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, bool):
@@ -83,6 +83,9 @@ def format_other(value: Any) -> str:
         return format_value(int(value) if isinstance(value, int) else float(value))
     if isinstance(value, datetime):
         return format_time(value)
+    if isinstance(value, complex):
+        imaginary = format_float(value.imag)
+        return f"({format_float(value.real)}{'' if imaginary[0] in '+-' else '+'}{imaginary}i)"
     if hasattr(value, "go_string"):
         return value.go_string()
     return str(value)

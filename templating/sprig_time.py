@@ -1,14 +1,16 @@
-"""Sprig's time functions with Go layouts ("2006-01-02 15:04:05") and Go durations ("-1h30m").
-Sprig uses the server's local zone; Sluice uses UTC so that results do not depend on the host."""
+"""Sprig's time functions with Go layouts ("2006-01-02 15:04:05") and Go durations ("-1h30m"), Go's
+time.Time methods, and time zones from the IANA database. The local zone is UTC, as on servers."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .values import go_type
+from .printing import format_time
+from .values import GoInt, wrap64
 
 LAYOUT_CHUNK = re.compile(
     r"January|Jan(?![a-z])|Monday|Mon(?![a-z])|MST|2006|002|__2|_2(?!006)|15|0[1-6]"
@@ -30,8 +32,6 @@ MONTHS = (
     "December",
 )
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
-UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 
 
@@ -151,8 +151,8 @@ def parse_time(layout: str, text: str) -> datetime:
     hour = int(fields.get("hour", 0)) or int(fields.get("hour12", 0)) % 12 + (
         12 * (fields.get("ampm", "").lower() == "pm")
     )
-    moment = datetime(
-        max(year, 1),
+    moment = (YearZero if year == 0 else datetime)(
+        year or YEAR_ZERO_SHIFT,
         month,
         int(fields.get("day", 1)),
         hour,
@@ -160,7 +160,23 @@ def parse_time(layout: str, text: str) -> datetime:
         int(fields.get("second", 0)),
         int((fields.get("fraction", "") + "000000")[:6]),
     )
-    return moment.replace(tzinfo=zone_of(fields.get("offset", "Z")))
+    if "offset" in fields:
+        return moment.replace(tzinfo=zone_of(fields["offset"]))
+    zone = fields.get("zone", "UTC")
+    return moment.replace(tzinfo=UTC if zone == "UTC" else timezone(timedelta(0), zone))
+
+
+YEAR_ZERO_SHIFT = 400
+
+
+class YearZero(datetime):
+    """A time in Go's year 0 (a layout without a year), kept 400 years later (same calendar) and shown as 0."""
+
+    __slots__ = ()
+
+    @property
+    def year(self) -> int:  # type: ignore[override]
+        return super().year - YEAR_ZERO_SHIFT
 
 
 def month_number(fields: dict) -> int:
@@ -181,27 +197,118 @@ def zone_of(offset: str) -> timezone:
     return timezone(timedelta(seconds=-seconds if offset[0] == "-" else seconds))
 
 
-def parse_duration(text: str) -> timedelta:
-    """time.ParseDuration: "1h30m", "-1.5h", "300ms"; raises ValueError."""
-    sign, body = (-1, text[1:]) if text[:1] == "-" else (1, text.lstrip("+") if text[:1] == "+" else text)
+NANOS = {
+    "ns": 1,
+    "us": 1000,
+    "µs": 1000,
+    "μs": 1000,
+    "ms": 10**6,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+}
+DURATION_TERM = re.compile(r"([0-9]*)(?:\.([0-9]*))?(ns|us|µs|μs|ms|s|m|h)")
+
+
+class Duration(int):
+    """Go's time.Duration (nanoseconds), printed like `1h30m0s`."""
+
+    __slots__ = ()
+    go_name = "time.Duration"
+    go_kind = "int64"
+
+    def go_string(self) -> str:
+        return duration_text(int(self))
+
+
+class Month(int):
+    __slots__ = ()
+    go_name = "time.Month"
+    go_kind = "int"
+
+    def go_string(self) -> str:
+        return MONTHS[self - 1] if 1 <= self <= 12 else f"%!Month({int(self)})"
+
+
+class Weekday(int):
+    __slots__ = ()
+    go_name = "time.Weekday"
+    go_kind = "int"
+
+    def go_string(self) -> str:
+        return ("Sunday", *DAYS[:6])[self] if 0 <= self <= 6 else f"%!Weekday({int(self)})"
+
+
+def fraction_text(value: int, digits: int) -> str:
+    whole, fraction = divmod(value, 10**digits)
+    return str(whole) + (f".{fraction:0{digits}d}".rstrip("0") if fraction else "")
+
+
+def duration_text(nanos: int) -> str:
+    """time.Duration.String."""
+    if nanos == 0:
+        return "0s"
+    sign, size = "-" if nanos < 0 else "", abs(nanos)
+    if size < 1000:
+        return f"{sign}{size}ns"
+    if size < 10**6:
+        return f"{sign}{fraction_text(size, 3)}µs"
+    if size < 10**9:
+        return f"{sign}{fraction_text(size, 6)}ms"
+    seconds, fraction = divmod(size, 10**9)
+    text = fraction_text(seconds % 60 * 10**9 + fraction, 9) + "s"
+    minutes = seconds // 60
+    if minutes:
+        text = f"{minutes % 60}m{text}"
+        if minutes // 60:
+            text = f"{minutes // 60}h{text}"
+    return sign + text
+
+
+def parse_duration(text: str) -> int:
+    """time.ParseDuration: "1h30m", "-1.5h", "300ms" -> nanoseconds; raises ValueError."""
+    body = text[1:] if text[:1] in "+-" else text
     if body == "0":
-        return timedelta()
-    parts = DURATION_PART.findall(body)
-    if (
-        not body
-        or "".join(number + unit for number, unit in parts) != body
-        or any(n in ("", ".") for n, _ in parts)
-    ):
+        return 0
+    if not body:
         raise ValueError(f'time: invalid duration "{text}"')
-    return timedelta(seconds=sign * sum(float(number) * UNIT_SECONDS[unit] for number, unit in parts))
+    total, position = 0, 0
+    while position < len(body):
+        found = DURATION_TERM.match(body, position)
+        if found is None or (not found.group(1) and not found.group(2)):
+            if (
+                found is None
+                and re.match(r"[0-9.]", body[position:])
+                and not re.match(r"[0-9]*(?:\.[0-9]*)?[a-zµμ]", body[position:])
+            ):
+                raise ValueError(f'time: missing unit in duration "{text}"')
+            raise ValueError(f'time: invalid duration "{text}"')
+        whole, fraction, unit = found.groups()
+        scale = NANOS[unit]
+        total += int(whole or 0) * scale
+        if fraction:
+            total += int(fraction) * scale // 10 ** len(fraction)
+        position = found.end()
+    if total > (1 << 63) - 1 + (text[:1] == "-"):
+        raise ValueError(f'time: invalid duration "{text}"')
+    return -total if text[:1] == "-" else total
+
+
+def add_duration(moment: datetime, nanos: int) -> datetime:
+    return moment + timedelta(microseconds=nanos // 1000 if nanos >= 0 else -(-nanos // 1000))
+
+
+def unix_time(seconds: int) -> datetime:
+    """time.Unix(seconds, 0) in the local zone (UTC)."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=int(seconds))
 
 
 def moment_of(value: Any) -> datetime:
-    """Sprig's date argument: a time, or unix seconds; anything else is now."""
+    """Sprig's date argument: a time, or unix seconds (int or int64); anything else is now."""
     if isinstance(value, datetime):
         return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, int) and not isinstance(value, bool) and not hasattr(value, "go_name"):
+        return unix_time(value)
     return now()
 
 
@@ -209,19 +316,44 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def load_zone(name: str) -> tzinfo:
+    """time.LoadLocation, with UTC for "", "UTC", "Local" and unknown names (as Sprig falls back)."""
+    if name in ("", "UTC", "Local"):
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return UTC
+
+
+def date_in_zone(layout: str, value: Any, zone: str) -> str:
+    moment = moment_of(value)
+    return go_format(moment.astimezone(load_zone(zone)), layout)
+
+
 def date(layout: str, value: Any) -> str:
     """`date "2006-01-02" now`: a time (or unix seconds) formatted with a Go layout."""
-    return go_format(moment_of(value), layout)
+    return date_in_zone(layout, value, "Local")
 
 
-def date_modify(change: str, value: Any) -> datetime:
+def html_date(value: Any) -> str:
+    return date_in_zone("2006-01-02", value, "Local")
+
+
+def html_date_in_zone(value: Any, zone: str) -> str:
+    return date_in_zone("2006-01-02", value, zone)
+
+
+def date_modify(change: str, moment: datetime) -> datetime:
     """`dateModify "-1h" $t`: the time moved by a Go duration (unchanged if the duration is bad)."""
-    if not isinstance(value, datetime):
-        raise TypeError(f"wrong type for value; expected time.Time; got {go_type(value)}")
     try:
-        return value + parse_duration(change)
+        return add_duration(moment, parse_duration(change))
     except ValueError:
-        return value
+        return moment
+
+
+def must_date_modify(change: str, moment: datetime) -> datetime:
+    return add_duration(moment, parse_duration(change))
 
 
 def to_date(layout: str, text: str) -> datetime:
@@ -232,30 +364,147 @@ def to_date(layout: str, text: str) -> datetime:
         return ZERO_TIME
 
 
-def unix_epoch(value: Any) -> str:
-    if not isinstance(value, datetime):
-        raise TypeError(f"wrong type for value; expected time.Time; got {go_type(value)}")
-    return str(int(value.timestamp()))
+def must_to_date(layout: str, text: str) -> datetime:
+    try:
+        return parse_time(layout, text)
+    except ValueError:
+        raise ValueError(f'parsing time "{text}" as "{layout}": cannot parse') from None
+
+
+def unix_seconds(moment: datetime) -> int:
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    shift = 146097 * 86400 if isinstance(moment, YearZero) else 0
+    return delta.days * 86400 + delta.seconds - shift
+
+
+def unix_epoch(moment: datetime) -> str:
+    return str(unix_seconds(moment))
 
 
 def duration(seconds: Any) -> str:
-    """`duration "95"`: Go's Duration text (1m35s) of a number of seconds given as string or integer."""
+    """`duration "95"`: Go's Duration text (1m35s) of a number of seconds given as string or int64."""
     if isinstance(seconds, str):
-        seconds = int(seconds) if re.fullmatch(r"[+-]?[0-9]+", seconds) else 0
-    elif not isinstance(seconds, int) or isinstance(seconds, bool):
-        seconds = 0
-    sign, seconds = "-" if seconds < 0 else "", abs(seconds)
-    hours, minutes, rest = seconds // 3600, seconds // 60 % 60, seconds % 60
-    if hours:
-        return f"{sign}{hours}h{minutes}m{rest}s"
-    return f"{sign}{minutes}m{rest}s" if minutes else f"{sign}{rest}s"
+        from .sprig_math import parse_int64
+
+        count = parse_int64(seconds) if re.fullmatch(r"[+-]?[0-9]+", seconds) else 0
+    elif type(seconds) is int:
+        count = seconds
+    else:
+        count = 0
+    return duration_text(wrap64((count or 0) * 10**9))
+
+
+def duration_round(value: Any) -> str:
+    """`durationRound`: the largest whole unit of a duration (y, mo, d, h, m, s)."""
+    if isinstance(value, str):
+        try:
+            nanos = parse_duration(value)
+        except ValueError:
+            nanos = 0
+    elif type(value) is int:
+        nanos = value
+    elif isinstance(value, datetime):
+        nanos = int((now() - value).total_seconds() * 10**9)
+    else:
+        nanos = 0
+    size = abs(nanos)
+    hour = 3600 * 10**9
+    for unit, suffix in (
+        (hour * 24 * 365, "y"),
+        (hour * 24 * 30, "mo"),
+        (hour * 24, "d"),
+        (hour, "h"),
+        (60 * 10**9, "m"),
+        (10**9, "s"),
+    ):
+        if size > unit:
+            return f"{size // unit}{suffix}"
+    return "0s"
+
+
+def ago(value: Any) -> str:
+    """`ago $t`: the time since, rounded to the second."""
+    moment = (
+        value if isinstance(value, datetime) else unix_time(value) if type(value) in (int, GoInt) else now()
+    )
+    seconds = round((now() - moment).total_seconds())
+    return duration_text(seconds * 10**9)
+
+
+def rfc3339_nano(moment: datetime) -> str:
+    """Time.MarshalJSON's text: RFC 3339 with the fraction trimmed, Z for UTC."""
+    fraction = f".{moment.microsecond:06d}".rstrip("0").rstrip(".")
+    offset = offset_text(moment, "Z07:00")
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}{fraction}{offset}"
+
+
+def time_methods() -> dict[str, Callable]:
+    """time.Time's Go methods, receiver first."""
+
+    def add_date(moment: datetime, years: int, months: int, days: int) -> datetime:
+        month_index = moment.month - 1 + months
+        year, month = moment.year + years + month_index // 12, month_index % 12 + 1
+        base = datetime(
+            year, month, 1, moment.hour, moment.minute, moment.second, moment.microsecond, moment.tzinfo
+        )
+        return base + timedelta(days=moment.day - 1 + days)
+
+    def sub(moment: datetime, other: datetime) -> Duration:
+        delta = moment - other
+        return Duration((delta.days * 86400 + delta.seconds) * 10**9 + delta.microseconds * 1000)
+
+    return {
+        "Year": lambda t: GoInt(t.year),
+        "Month": lambda t: Month(t.month),
+        "Day": lambda t: GoInt(t.day),
+        "Hour": lambda t: GoInt(t.hour),
+        "Minute": lambda t: GoInt(t.minute),
+        "Second": lambda t: GoInt(t.second),
+        "Nanosecond": lambda t: GoInt(t.microsecond * 1000),
+        "YearDay": lambda t: GoInt(t.timetuple().tm_yday),
+        "Weekday": lambda t: Weekday((t.weekday() + 1) % 7),
+        "Unix": lambda t: unix_seconds(t),
+        "UnixMilli": lambda t: unix_seconds(t) * 1000 + t.microsecond // 1000,
+        "UnixMicro": lambda t: unix_seconds(t) * 10**6 + t.microsecond,
+        "UnixNano": lambda t: unix_seconds(t) * 10**9 + t.microsecond * 1000,
+        "UTC": lambda t: t.astimezone(UTC),
+        "Local": lambda t: t.astimezone(UTC),
+        "String": lambda t: format_time(t),
+        "IsZero": lambda t: t.replace(tzinfo=None) == ZERO_TIME.replace(tzinfo=None) and not t.utcoffset(),
+        "Format": typed_method(lambda t, layout: go_format(t, layout), "str"),
+        "AddDate": typed_method(add_date, "int", "int", "int"),
+        "Add": typed_method(lambda t, nanos: add_duration(t, nanos), "Duration"),
+        "Sub": typed_method(sub, "datetime"),
+        "Before": typed_method(lambda t, other: t < other, "datetime"),
+        "After": typed_method(lambda t, other: t > other, "datetime"),
+        "Equal": typed_method(lambda t, other: t == other, "datetime"),
+    }
+
+
+def typed_method(function: Callable, *annotations: str) -> Callable:
+    """A method with Go parameter types (the receiver comes first and is not typed)."""
+    names = [f"a{index}" for index in range(len(annotations))]
+    params = ", ".join(f"{name}: {annotation!r}" for name, annotation in zip(names, annotations))
+    namespace: dict[str, Any] = {"function": function}
+    exec(f"def method(receiver, {params}):\n    return function(receiver, {', '.join(names)})", namespace)  # noqa: S102
+    return namespace["method"]
 
 
 TIME: dict[str, Callable] = {
     "now": now,
     "date": date,
+    "dateInZone": date_in_zone,
+    "date_in_zone": date_in_zone,
+    "htmlDate": html_date,
+    "htmlDateInZone": html_date_in_zone,
     "dateModify": date_modify,
+    "date_modify": date_modify,
+    "mustDateModify": must_date_modify,
+    "must_date_modify": must_date_modify,
     "toDate": to_date,
+    "mustToDate": must_to_date,
     "unixEpoch": unix_epoch,
     "duration": duration,
+    "durationRound": duration_round,
+    "ago": ago,
 }

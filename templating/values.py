@@ -57,6 +57,75 @@ class NoValue:
 
 MISSING = NoValue()
 
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+class GoInt(int):
+    """Go's `int` (number literals, len, atoi, range indexes). A plain Python int is Go's int64: whole JSON
+    numbers of the data and Sprig's integer math. The two print alike; types, DeepEqual and typed parameters
+    tell them apart, as in Go."""
+
+    __slots__ = ()
+
+
+class StringList(list):
+    """Go's []string (splitList, sortAlpha, regexFindAll, keys, toStrings)."""
+
+    __slots__ = ()
+    go_name = "[]string"
+
+
+class IntList(list):
+    """Go's []int (until, untilStep)."""
+
+    __slots__ = ()
+    go_name = "[]int"
+
+
+class ListList(list):
+    """Go's [][]interface {} (chunk)."""
+
+    __slots__ = ()
+    go_name = "[][]interface {}"
+
+
+class NilMap(dict):
+    """Go's nil map (nil passed for a map parameter): reads as empty, writing to it is Go's panic."""
+
+    __slots__ = ()
+    go_name = "map[string]interface {}"
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise ValueError("assignment to entry in nil map")
+
+
+class StringMap(dict):
+    """Go's map[string]string (split, splitn)."""
+
+    __slots__ = ()
+    go_name = "map[string]string"
+
+
+class Uint64(int):
+    """Go's uint64 (a version's Major, Minor and Patch)."""
+
+    __slots__ = ()
+    go_name = "uint64"
+    go_kind = "uint64"
+
+
+class Uint32(int):
+    """Marks a parameter of Go type uint32 (derivePassword's counter)."""
+
+    __slots__ = ()
+
+
+def wrap64(value: int) -> int:
+    """An integer wrapped to int64 as Go's arithmetic does (9223372036854775807 + 1 is the minimum)."""
+    if INT64_MIN <= value <= INT64_MAX:
+        return value
+    return (value - INT64_MIN) % (1 << 64) + INT64_MIN
+
 
 def template_function(raw_args: bool = False, wants_state: bool = False) -> Callable:
     """Mark a function given through `functions=`: raw_args gets Tainted wrappers; wants_state gets the state."""
@@ -100,24 +169,42 @@ def unwrap_deep(value: Any) -> Any:
         copied = {key: unwrap_deep(item) for key, item in value.items()}
         return copied if type(value) is dict else type(value)(copied)  # keeps types like SemVer
     if isinstance(value, (list, tuple)):
-        return [unwrap_deep(item) for item in value]
+        items = [unwrap_deep(item) for item in value]
+        return items if type(value) in (list, tuple) else type(value)(items)  # keeps []string and the like
     return None if value is MISSING else value
 
 
 def go_type(value: Any) -> str:
-    """The Go type name a value would have in Rill (for error messages)."""
+    """The Go type name a value would have in Rill (typeOf, %T and error messages)."""
     if type(value) is Tainted:
         value = value.value
-    for python_type, name in GO_TYPES:
+    name = GO_TYPES.get(type(value))
+    if name is not None:
+        return name
+    go_name = getattr(value, "go_name", None)
+    if go_name is not None:
+        return go_name
+    for python_type, name in GO_BASES:
         if isinstance(value, python_type):
             return name
     return "<nil>" if value is None or value is MISSING else type(value).__name__
 
 
-GO_TYPES = (
+GO_TYPES = {
+    bool: "bool",
+    int: "int64",
+    GoInt: "int",
+    float: "float64",
+    complex: "complex128",
+    str: "string",
+    list: "[]interface {}",
+    tuple: "[]interface {}",
+    dict: "map[string]interface {}",
+}
+GO_BASES = (
     (datetime, "time.Time"),
     (bool, "bool"),
-    (int, "int"),
+    (int, "int64"),
     (float, "float64"),
     (str, "string"),
     ((list, tuple), "[]interface {}"),

@@ -95,9 +95,9 @@ def test_functions_of_keys_are_values(client, key, value):
     assert answer(client.get(BASE + "key_functions", query_string={key: value})) == [expected]
 
 
-def test_user_attribute_names_are_values(monkeypatch, tmp_path):
-    monkeypatch.setenv("SLUICE_JWT_SECRET", SECRET)
-    app = create_app(Settings(project_dir=str(PROJECT), auth=True, state_dir=str(tmp_path)))
+def test_user_attribute_names_are_values(tmp_path):
+    settings = Settings(project_dir=str(PROJECT), auth=True, state_dir=str(tmp_path), jwt_secret=SECRET)
+    app = create_app(settings)
     claims = {"sub": "u", "exp": int(time.time()) + 600, "x' AS attributes FROM secrets --": "1"}
     token = jwt.encode(claims, SECRET, algorithm="HS256")
     response = Client(app).get(BASE + "user_keys", headers={"Authorization": f"Bearer {token}"})

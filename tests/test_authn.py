@@ -14,6 +14,7 @@ from project.auth.authn import Authenticator, authenticator_from_settings, beare
 from project.auth.jwt_tokens import AuthSettingsError, JwtVerifier
 from project.auth.tokens import TokenStore
 from project.errors import AuthenticationError
+from project.settings import Settings, settings_from_env
 
 SECRET = "k" * 32
 NO_BEARER = "no bearer token found in authorization header"
@@ -141,16 +142,15 @@ def test_tokens_never_appear_in_logs_or_errors(authenticator, store, caplog):
 def test_settings_with_secret_and_token_file(tmp_path):
     store = TokenStore(str(tmp_path / "elsewhere.json"))
     token, _ = store.issue_user_token("Ana")
-    authenticator = authenticator_from_settings(
-        str(tmp_path), {"SLUICE_JWT_SECRET": SECRET, "SLUICE_TOKENS": store.path}
-    )
+    env = {"SLUICE_JWT_SECRET": SECRET, "SLUICE_TOKENS": store.path}
+    authenticator = authenticator_from_settings(settings_from_env(env, project_dir=str(tmp_path)))
     assert authenticator.authenticate(f"Bearer {token}")["name"] == "Ana"
     assert authenticator.authenticate(f"Bearer {a_jwt()}") == {"id": "u1"}
 
 
 def test_settings_default_token_file_is_in_the_project(tmp_path):
     token, _ = TokenStore(str(tmp_path / ".sluice" / "tokens.json")).create_service("svc")
-    authenticator = authenticator_from_settings(str(tmp_path), {})
+    authenticator = authenticator_from_settings(Settings(project_dir=str(tmp_path)))
     assert authenticator.jwt_verifier is None
     assert authenticator.authenticate(f"Bearer {token}")["name"] == "svc"
 
@@ -169,7 +169,7 @@ def test_settings_with_public_key_audience_and_issuer(tmp_path):
         "SLUICE_JWT_AUDIENCE": "sluice",
         "SLUICE_JWT_ISSUER": "app",
     }
-    authenticator = authenticator_from_settings(str(tmp_path), env)
+    authenticator = authenticator_from_settings(settings_from_env(env, project_dir=str(tmp_path)))
     good = {"sub": "u1", "exp": int(time.time()) + 60, "aud": "sluice", "iss": "app", "email": "a@b.c"}
     assert (
         authenticator.authenticate("Bearer " + jwt.encode(good, key, algorithm="PS256"))["email"] == "a@b.c"
@@ -190,4 +190,4 @@ def test_settings_with_public_key_audience_and_issuer(tmp_path):
 )
 def test_unusable_settings(tmp_path, env, message):
     with pytest.raises(AuthSettingsError, match=message):
-        authenticator_from_settings(str(tmp_path), env)
+        authenticator_from_settings(settings_from_env(env, project_dir=str(tmp_path)))

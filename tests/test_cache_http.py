@@ -147,9 +147,8 @@ def test_streamed_answers_are_cached_when_they_fit(project, tmp_path):
     ("auth", "expected"),
     [(False, "public, max-age=0, must-revalidate"), (True, "private, no-cache")],
 )
-def test_cache_control(project, tmp_path, monkeypatch, auth, expected):
-    monkeypatch.setenv("SLUICE_JWT_SECRET", SECRET)
-    client = client_for(project, tmp_path, auth=auth)
+def test_cache_control(project, tmp_path, auth, expected):
+    client = client_for(project, tmp_path, auth=auth, jwt_secret=SECRET)
     token = a_token("a@x.com")
     response = client.get(f"{BASE_URL}total", headers={"Authorization": f"Bearer {token}"})
     assert response.headers["Cache-Control"] == expected
@@ -161,9 +160,8 @@ def test_the_ttl_sets_max_age(project, tmp_path):
     assert response.headers["Cache-Control"] == "public, max-age=0"
 
 
-def test_callers_get_answers_for_their_own_attributes(project, tmp_path, monkeypatch):
-    monkeypatch.setenv("SLUICE_JWT_SECRET", SECRET)
-    client = client_for(project, tmp_path, auth=True)
+def test_callers_get_answers_for_their_own_attributes(project, tmp_path):
+    client = client_for(project, tmp_path, auth=True, jwt_secret=SECRET)
 
     def call(api: str, email: str):
         token = a_token(email)

@@ -10,7 +10,7 @@ import pytest
 from werkzeug.test import Client
 
 from project.settings import Settings, settings_from_env
-from server import RELOAD_CHECK_SECONDS, create_app
+from server import RELOAD_CHECK_SECONDS, create_app, parse_command_line, settings_from_command_line
 from tests.conftest import EXAMPLE, PROJECTS, ROOT
 
 
@@ -32,7 +32,7 @@ def test_check_lists_every_problem_with_its_place_and_fails():
         "apis/broken_template.yaml:4:9: unclosed action",
         "apis/broken_yaml.yaml:3:6: invalid YAML",
         "apis/ddl.yaml: only read-only queries are allowed, not DROP",
-        'apis/loop_a.yaml: infinite recursion detected: the API "loop_a" proxies to itself',
+        'warning: apis/loop_a.yaml: infinite recursion detected: the API "loop_b" proxies to itself',
         "apis/two_resolvers.yaml: the API definition specifies more than one resolver",
     ):
         assert expected in result.stdout
@@ -103,10 +103,49 @@ def test_edits_are_served_after_a_reload_and_a_broken_file_breaks_only_itself(tm
             ("https://a.example", "https://b.example"),
         ),
         ({}, "auth", False),
+        ({"SLUICE_AUTH": " YES "}, "auth", True),
+        ({"SLUICE_AUTH": "0"}, "auth", False),
+        ({"SLUICE_AUTH": "off"}, "auth", False),
+        ({"SLUICE_RELOAD": "true"}, "reload", True),
+        ({}, "environment", "prod"),
+        ({"SLUICE_PORT": ""}, "port", 9009),
+        ({"SLUICE_STATE_DIR": ""}, "state_dir", None),
+        ({"SLUICE_TOKENS": "/etc/t.json"}, "tokens_path", "/etc/t.json"),
+        ({"SLUICE_JWT_SECRET": "s" * 32}, "jwt_secret", "s" * 32),
+        ({"SLUICE_JWT_PUBLIC_KEY": "/k.pem"}, "jwt_public_key", "/k.pem"),
+        ({"SLUICE_JWT_ALGORITHMS": "RS256, ,PS256"}, "jwt_algorithms", ("RS256", "PS256")),
+        ({"SLUICE_JWT_AUDIENCE": "sluice"}, "jwt_audience", "sluice"),
+        ({"SLUICE_JWT_ISSUER": ""}, "jwt_issuer", None),
     ],
 )
 def test_settings_from_environment(env, field, value):
     assert getattr(settings_from_env(env), field) == value
+
+
+@pytest.mark.parametrize(
+    "env, argv, expected",
+    [
+        ({}, ["p"], {"port": 9009, "auth": False, "environment": "dev", "reload": True}),
+        ({"SLUICE_PORT": "7000", "SLUICE_AUTH": "on"}, ["p"], {"port": 7000, "auth": True}),
+        ({"SLUICE_PORT": "7000"}, ["p", "--port", "7001", "--no-reload"], {"port": 7001, "reload": False}),
+        ({"SLUICE_JWT_SECRET": "s" * 32}, ["p"], {"jwt_secret": "s" * 32, "project_dir": "p"}),
+        ({"SLUICE_CORS_ORIGINS": "https://a"}, ["p"], {"cors_origins": ("https://a",)}),
+        (
+            {"SLUICE_CORS_ORIGINS": "https://a"},
+            ["p", "--cors-origin", "https://b"],
+            {"cors_origins": ("https://b",)},
+        ),
+        (
+            {"SLUICE_ENVIRONMENT": "prod"},
+            ["p", "--env", "a=b=c"],
+            {"environment": "dev", "env_overrides": {"a": "b=c"}},
+        ),
+    ],
+)
+def test_the_command_line_lays_flags_over_the_environment(env, argv, expected):
+    defaults = settings_from_env(env, environment="dev")
+    settings = settings_from_command_line(parse_command_line(argv, defaults), defaults)
+    assert {name: getattr(settings, name) for name in expected} == expected
 
 
 def test_serving_on_a_public_address_without_auth_is_refused():

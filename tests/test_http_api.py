@@ -85,7 +85,10 @@ ERRORS = [
     ("GET", "two_resolvers", None, 500, "the API definition specifies more than one resolver"),
     ("GET", "unserved", None, 500, 'the "glob" resolver is not supported'),
     ("GET", "ddl", None, 500, "only read-only queries are allowed, not DROP"),
-    ("GET", "loop_a", None, 500, 'infinite recursion detected: the API "loop_a" proxies to itself'),
+    # a proxy loop stays loaded, as in Rill: calling it is a 400 naming the first API proxied to twice
+    ("GET", "loop_a", None, 400, 'infinite recursion detected: the API "loop_b" proxies to itself'),
+    ("GET", "loop_b", None, 400, 'infinite recursion detected: the API "loop_a" proxies to itself'),
+    ("GET", "loop_self", None, 400, 'infinite recursion detected: the API "loop_self" proxies to itself'),
     ("GET", "row_security", None, 500, "the 'api' resource type only supports 'access' security rules"),
     ("GET", "five_max?count=6", None, 400, "result cap exceeded: returned more than 5 rows"),
 ]

@@ -137,12 +137,17 @@ def test_an_error_quotes_a_huge_value_in_part(project_client, case, path, body, 
 
 
 @pytest.fixture
-def secured_app(tmp_path, monkeypatch):
-    monkeypatch.setenv("SLUICE_JWT_SECRET", SECRET)
-    monkeypatch.setenv("SLUICE_TOKENS", str(tmp_path / "tokens.json"))
+def secured_app(tmp_path):
     from werkzeug.test import Client
 
-    return Client(create_app(Settings(project_dir=str(STREAMS), state_dir=str(tmp_path), auth=True)))
+    settings = Settings(
+        project_dir=str(STREAMS),
+        state_dir=str(tmp_path),
+        auth=True,
+        jwt_secret=SECRET,
+        tokens_path=str(tmp_path / "tokens.json"),
+    )
+    return Client(create_app(settings))
 
 
 @pytest.mark.parametrize(

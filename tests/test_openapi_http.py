@@ -18,7 +18,7 @@ from tests.conftest import PROJECTS, assert_error
 
 DOCUMENT = "/v1/instances/default/api/openapi"
 CLOUD_DOCUMENT = "/v1/organizations/acme/projects/ads/runtime/api/openapi"
-FIXTURE_APIS = {"/echo", "/inferred", "/kinds", "/prefixed", "/recent", "/search", "/via_proxy"}
+FIXTURE_APIS = {"/echo", "/inferred", "/kinds", "/prefixed", "/recent", "/search", "/titled", "/via_proxy"}
 EXAMPLE_APIS = {"/bid", "/bids", "/google_top", "/publisher_daily", "/publishers", "/top_publishers"}
 SECRET = "s" * 32
 
@@ -59,6 +59,7 @@ OPERATIONS = [
     ("openapi", "prefixed", "post", "Query prefixed resolver", True),
     ("openapi", "recent", "get", "The most recent events", False),
     ("openapi", "inferred", "get", "Query inferred resolver", False),
+    ("openapi", "titled", "get", "Kinds of events", False),  # display_name, as Rill's parser accepts it
     ("example", "publisher_daily", "get", "Daily totals for one publisher", False),
     ("example", "google_top", "get", "Query google_top resolver", False),
 ]
@@ -218,11 +219,13 @@ def test_unknown_instance_is_404(project_client):
 
 
 @pytest.mark.parametrize("path", [DOCUMENT, CLOUD_DOCUMENT])
-def test_document_needs_a_token_when_auth_is_on(tmp_path, monkeypatch, path):
-    monkeypatch.setenv("SLUICE_JWT_SECRET", SECRET)
-    monkeypatch.setenv("SLUICE_TOKENS", str(tmp_path / "tokens.json"))
+def test_document_needs_a_token_when_auth_is_on(tmp_path, path):
     settings = Settings(
-        project_dir=str(PROJECTS / "openapi"), state_dir=str(tmp_path), auth=True, reload=False
+        project_dir=str(PROJECTS / "openapi"),
+        state_dir=str(tmp_path),
+        auth=True,
+        jwt_secret=SECRET,
+        tokens_path=str(tmp_path / "tokens.json"),
     )
     client = Client(create_app(settings))
     response = client.get(path)

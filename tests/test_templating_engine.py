@@ -24,7 +24,12 @@ def render(text, data=None, **options):
         # Go: a nil value in a map[string]any also prints <no value> at the top level; <nil> inside lists.
         ("{{ .n }}|{{ .l }}", {"n": None, "l": [1, None]}, "<no value>|[1 <nil>]"),
         ("{{ .m }}", {"m": {"b": 2, "a": [1, "x"]}}, "map[a:[1 x] b:2]"),
-        ("{{ .f }} {{ .g }} {{ .h }}", {"f": 1e6, "g": 2.5, "h": 1.5e-7}, "1000000 2.5 1.5e-07"),
+        # A float prints as Go prints a float64; a whole JSON number is an int in the data and prints as one.
+        (
+            "{{ .f }} {{ .g }} {{ .h }} {{ .i }}",
+            {"f": 1e6, "g": 2.5, "h": 1.5e-7, "i": 1000000},
+            "1e+06 2.5 1.5e-07 1000000",
+        ),
         (
             "{{ true }} {{ 0x1F }} {{ 0o17 }} {{ 0b101 }} {{ 1_000 }} {{ 'a' }} {{ 1e3 }} {{ -2 }}",
             {},
@@ -61,7 +66,11 @@ def render(text, data=None, **options):
             {},
             "true true true true false",
         ),
-        ('{{ len "héllo" }} {{ index .m "k" }} {{ slice "abcd" 1 3 }}', {"m": {"k": "v"}}, "6 v bc"),
+        (
+            '{{ len "héllo" }} {{ index .m "k" }} {{ slice .l 1 3 }}',
+            {"m": {"k": "v"}, "l": [1, 2, 3]},
+            "6 v [2 3]",
+        ),
         ('{{ print 1 2 "a" 3 }}|{{ println "x" 1 }}', {}, "1 2a3|x 1\n"),
         (
             '{{ html "<a href=\'x\'>" }} {{ js "it\'s <b>" }} {{ urlquery "a b&c" }}',
@@ -107,7 +116,8 @@ def test_renders_like_go(template, data, expected):
         ("{{ index .l 5 }}", {"l": [1]}, "error calling index: index out of range: 5"),
         ("{{ break }}", {}, "{{break}} outside {{range}}"),
         ('{{ template "nope" }}', {}, 'template "nope" not defined'),
-        ("{{ upper 1 }}", {}, "wrong type for value; expected string; got int"),
+        ("{{ upper 1 }}", {}, "expected string; found 1"),
+        ("{{ upper .i }}", {"i": 1}, "wrong type for value; expected string; got int64"),
         ("{{ 1 | 2 }}", {}, "non executable command in pipeline stage 2"),
         ("{{ nil }}", {}, "nil is not a command"),
         ("{{ (1 }}", {}, "unclosed left paren"),

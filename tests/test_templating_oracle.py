@@ -20,7 +20,7 @@ from tests.templating.go_oracle import OracleUnavailable, build, run
 
 TABLE = yaml.safe_load((Path(__file__).parent / "templating" / "conformance.yaml").read_text())
 TABLE_CASES = {
-    f"table-{construct}-{number}": {"t": row["t"], "name": "t", "data": row.get("data", TABLE["data"])}
+    f"table-{construct}-{number}": {"t": row["t"], "name": "", "data": row.get("data", TABLE["data"])}
     for construct, rows in TABLE["cases"].items()
     for number, row in enumerate(rows, start=1)
     # Rows of Go 1.22+ features (range over an integer, else with) are checked by our table alone.
@@ -28,17 +28,6 @@ TABLE_CASES = {
 }
 GENERATED_CASES = {f"gen-{number}": case for number, case in enumerate(generated.cases())}
 CASES = {**TABLE_CASES, **GENERATED_CASES}
-# Differences still being fixed (issue 13); each is expected to fail until its fix lands.
-KNOWN = {
-    "table-literals-15",
-    "table-len_index_slice-18",
-    "table-print_printf_println-43",
-    "table-print_printf_println-54",
-    "table-sprig_lists-2",
-    "table-sprig_lists-7",
-    "table-sprig_lists-8",
-    "table-sprig_math_and_conversion-16",
-}
 
 
 @pytest.fixture(scope="session")
@@ -57,18 +46,17 @@ def ours(case: dict) -> dict:
     """Our answer in the oracle's shape: {out} or {error}."""
     data = json.loads(json.dumps(case["data"]))
     try:
-        return {"out": parse(case["t"], name=case["name"]).render(data)}
+        return {"out": parse(case["t"], name="t").render(data)}
     except TemplateError as error:
         return {"error": str(error)}
 
 
 def test_generated_set_is_large_enough():
+    assert len(GENERATED_CASES) >= 2000
     assert len(TABLE_CASES) >= 250
 
 
-@pytest.mark.parametrize(
-    "key", [pytest.param(key, marks=pytest.mark.xfail(strict=True)) if key in KNOWN else key for key in CASES]
-)
+@pytest.mark.parametrize("key", list(CASES))
 def test_same_as_go(key, go_answers):
     case, theirs = CASES[key], go_answers[key]
     mine = ours(case)

@@ -202,15 +202,15 @@ def test_listed_records_carry_no_hash(store):
 
 
 @pytest.mark.parametrize(
-    ("env", "expected"),
+    ("configured", "expected"),
     [
-        ({}, os.path.join("proj", ".sluice", "tokens.json")),
-        ({"SLUICE_TOKENS": "/etc/sluice/tokens.json"}, "/etc/sluice/tokens.json"),
-        ({"SLUICE_TOKENS": ""}, os.path.join("proj", ".sluice", "tokens.json")),
+        (None, os.path.join("proj", ".sluice", "tokens.json")),
+        ("/etc/sluice/tokens.json", "/etc/sluice/tokens.json"),
+        ("", os.path.join("proj", ".sluice", "tokens.json")),
     ],
 )
-def test_default_token_path(env, expected):
-    assert default_token_path("proj", env) == expected
+def test_default_token_path(configured, expected):
+    assert default_token_path("proj", configured) == expected
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,12 @@ from __future__ import annotations
 import copy
 import logging
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from project.auth.jwt_tokens import AuthSettingsError, JwtVerifier
 from project.auth.tokens import TokenStore, default_token_path, is_opaque_token
 from project.errors import AuthenticationError
+from project.settings import Settings
 
 __all__ = ["AuthSettingsError", "Authenticator", "authenticator_from_settings", "bearer_token"]
 
@@ -66,21 +66,19 @@ class Authenticator:
         return copy.deepcopy(record.attributes)
 
 
-def authenticator_from_settings(project_dir: str, env: Mapping[str, str]) -> Authenticator:
-    """An Authenticator from `SLUICE_TOKENS` and the `SLUICE_JWT_*` settings; AuthSettingsError if unusable."""
-    return Authenticator(TokenStore(default_token_path(project_dir, env)), jwt_verifier_from_settings(env))
+def authenticator_from_settings(settings: Settings) -> Authenticator:
+    """An Authenticator from the token file and JWT settings; AuthSettingsError if they are unusable."""
+    store = TokenStore(default_token_path(settings.project_dir, settings.tokens_path))
+    return Authenticator(store, jwt_verifier_from_settings(settings))
 
 
-def jwt_verifier_from_settings(env: Mapping[str, str]) -> JwtVerifier | None:
+def jwt_verifier_from_settings(settings: Settings) -> JwtVerifier | None:
     """The JWT verifier configured by `SLUICE_JWT_SECRET` or `SLUICE_JWT_PUBLIC_KEY`, or None."""
-    secret, public_key = env.get("SLUICE_JWT_SECRET"), env.get("SLUICE_JWT_PUBLIC_KEY")
+    secret, public_key = settings.jwt_secret, settings.jwt_public_key
     if secret and public_key:
         raise AuthSettingsError("set SLUICE_JWT_SECRET or SLUICE_JWT_PUBLIC_KEY, not both")
-    algorithms = [name.strip() for name in env.get("SLUICE_JWT_ALGORITHMS", "").split(",") if name.strip()]
-    options = {
-        "audience": env.get("SLUICE_JWT_AUDIENCE") or None,
-        "issuer": env.get("SLUICE_JWT_ISSUER") or None,
-    }
+    algorithms = list(settings.jwt_algorithms)
+    options = {"audience": settings.jwt_audience, "issuer": settings.jwt_issuer}
     if secret:
         return JwtVerifier.from_secret(secret, algorithms or None, **options)
     if public_key:

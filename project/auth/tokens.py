@@ -63,9 +63,9 @@ class TokenRecord:
         }
 
 
-def default_token_path(project_dir: str, env: Mapping[str, str]) -> str:
-    """The token file: `SLUICE_TOKENS` when set, else `<project_dir>/.sluice/tokens.json`."""
-    return env.get("SLUICE_TOKENS") or os.path.join(project_dir, ".sluice", "tokens.json")
+def default_token_path(project_dir: str, configured: str | None = None) -> str:
+    """The token file: the configured one (`SLUICE_TOKENS`) when set, else `<project_dir>/.sluice/tokens.json`."""
+    return configured or os.path.join(project_dir, ".sluice", "tokens.json")
 
 
 def is_opaque_token(token: str) -> bool:

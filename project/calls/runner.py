@@ -11,7 +11,8 @@ from project.definitions import Api, BrokenApi, Project, proxy_chain
 from project.encoding.formats import JSON, Format
 from project.engines.batches import BatchStream, stream_batches
 from project.engines.execution import Limits, RowStream, stream_query
-from project.errors import AccessDeniedError, BrokenApiError, NotFoundError, QueryError
+from project.errors import AccessDeniedError, BrokenApiError, NotFoundError, QueryError, SluiceError
+from project.loading.models import referenced_names
 from project.metrics.sql import compile_metrics_sql
 from project.sql.binding import bind_sql
 from project.sql.rendering import Markers, render_sql
@@ -101,9 +102,23 @@ def prepare_statement(project: Project, call: Call, caller: Caller, limits: Limi
 def run_statement(project: Project, statement: Statement, format_: Format = JSON) -> RowStream | BatchStream:
     """Run a prepared statement and return its answer with the first batch fetched."""
     engine, sql, params, limits = _database(project), statement.sql, statement.params, statement.limits
-    if format_.arrow:
-        return stream_batches(engine, sql, params, limits, format_.name)
-    return stream_query(engine, sql, params, limits, lines=format_.name == "ndjson")
+    try:
+        if format_.arrow:
+            return stream_batches(engine, sql, params, limits, format_.name)
+        return stream_query(engine, sql, params, limits, lines=format_.name == "ndjson")
+    except QueryError as error:
+        raise _failed_model_error(project, sql, error) from None
+
+
+def _failed_model_error(project: Project, sql: str, error: QueryError) -> SluiceError:
+    """A query over a model that failed to build fails by the project's fault (500 naming the model and
+    its error), not the caller's (400 "Table ... does not exist")."""
+    if not project.failed_models or not error.message.startswith("Catalog Error"):
+        return error
+    names = sorted(referenced_names(sql, set(project.failed_models)))
+    if not names:
+        return error
+    return BrokenApiError(f"model {names[0]!r} failed to build: {project.failed_models[names[0]]}")
 
 
 def _compile_metrics(project: Project, sql: str, policy: CallerPolicy | None) -> str:

@@ -2,6 +2,7 @@
 
 Several worker processes share one built file: the file's name is a fingerprint of what it was built from,
 the first process to need it builds it under a lock and renames it into place, the others just open it.
+Models are built and queries served on connections limited to the project's sandbox (see `sandbox`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ from typing import Any
 
 import duckdb
 
-from project.encoding.bulk import quote_literal
 from project.encoding.rows import row_encoder
 from project.engines.duckdb_session import DuckDBSession
 from project.engines.interface import Engine
+from project.engines.sandbox import Sandbox, apply_sandbox
+from project.errors import BuildError
 from project.sql.binding import DUCKDB_STYLE
+from project.sql.paths import absolute_file_paths, may_read_files
 
 DESCRIBE_CACHE_SIZE = 1024
+RESOLVED_CACHE_SIZE = 256
 
 
 @dataclass
@@ -46,9 +50,13 @@ class BuiltModel:
     materialize: bool
 
 
-def fingerprint(models: Sequence[BuiltModel], data_files: Sequence[tuple[str, int, int]]) -> str:
-    """A digest of everything a build depends on: model SQL and the data files' sizes and times."""
+def fingerprint(
+    models: Sequence[BuiltModel], data_files: Sequence[tuple[str, int, int]], sandbox: Sandbox
+) -> str:
+    """A digest of everything a build depends on: model SQL, the data files' sizes and times, and the
+    sandbox (DuckDB keeps one configuration per open file, so a file is only ever opened with one)."""
     digest = hashlib.sha256(duckdb.__version__.encode())
+    digest.update(sandbox.describe().encode())
     for model in models:
         digest.update(f"{model.name}\0{model.materialize}\0{model.sql}\0".encode())
     for path, size, mtime in data_files:
@@ -56,42 +64,91 @@ def fingerprint(models: Sequence[BuiltModel], data_files: Sequence[tuple[str, in
     return digest.hexdigest()[:20]
 
 
+STORAGE_FAILURES = (
+    "Could not write",
+    "No space left on device",
+    "Disk quota exceeded",
+    "File too large",
+    "Read-only file system",
+    "Input/output error",
+)
+
+
 def build_database(
-    state_dir: str, project_dir: str, models: Sequence[BuiltModel], key: str
+    state_dir: str, sandbox: Sandbox, models: Sequence[BuiltModel], key: str
 ) -> tuple[str, dict[str, str]]:
-    """Build (or reuse) the database file for this fingerprint; returns its path and per-model errors."""
-    os.makedirs(state_dir, exist_ok=True)
+    """The database file for this fingerprint, built now if no complete build exists, and per-model errors.
+
+    A build goes into a temporary file and is renamed into place only once it and its error list are
+    written, so a build that fails half-way (a full disk) leaves nothing that a later start would reuse.
+    """
     target = os.path.join(state_dir, f"project-{key}.duckdb")
-    errors_path = target + ".errors"
-    with open(os.path.join(state_dir, "build.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not os.path.exists(target):
-            errors = _build_into(target, project_dir, models)
-            _write_errors(errors_path, errors)
-            _remove_stale_builds(state_dir, keep=target)
-        return target, _read_errors(errors_path)
-
-
-def _build_into(target: str, project_dir: str, models: Sequence[BuiltModel]) -> dict[str, str]:
-    temporary = target + ".building"
-    for leftover in (temporary, temporary + ".wal"):
-        if os.path.exists(leftover):
-            os.remove(leftover)
-    errors: dict[str, str] = {}
-    connection = duckdb.connect(temporary, config={"file_search_path": project_dir})
+    if os.path.exists(target):  # complete builds only ever appear by rename: no lock needed to read one
+        return target, _read_errors(target + ".errors")
     try:
+        os.makedirs(state_dir, exist_ok=True)
+        with open(os.path.join(state_dir, "build.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not os.path.exists(target):
+                _build_into(target, sandbox, models)
+                _remove_stale_builds(state_dir, keep=target)
+    except OSError as error:
+        raise BuildError(f"cannot build the database in {state_dir}: {error.strerror or error}") from None
+    return target, _read_errors(target + ".errors")
+
+
+def _build_into(target: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> None:
+    temporary = target + ".building"
+    _remove(temporary, temporary + ".wal", temporary + ".errors")
+    try:
+        errors = _run_models(temporary, sandbox, models)
+        _write_errors(temporary + ".errors", errors)
+        os.replace(temporary + ".errors", target + ".errors")
+        os.replace(temporary, target)
+    finally:
+        _remove(temporary, temporary + ".wal", temporary + ".errors")
+
+
+def _run_models(path: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> dict[str, str]:
+    """Create each model's table or view on a sandboxed connection; the models' errors by name."""
+    errors: dict[str, str] = {}
+    connection = duckdb.connect(path)
+    try:
+        apply_sandbox(connection, sandbox)
         for model in models:
             kind = "TABLE" if model.materialize else "VIEW"
             name = '"' + model.name.replace('"', '""') + '"'
             try:
                 connection.execute(f"CREATE OR REPLACE {kind} {name} AS\n{model.sql}\n")
             except duckdb.Error as error:
+                if _is_build_failure(error):
+                    raise BuildError(f"building model {model.name!r} failed: {error}") from None
                 errors[model.name] = str(error)
         connection.execute("CHECKPOINT")
+    except duckdb.Error as error:
+        raise BuildError(f"the build failed: {error}") from None
     finally:
         connection.close()
-    os.replace(temporary, target)
     return errors
+
+
+def _is_build_failure(error: duckdb.Error) -> bool:
+    """Errors of the machine (disk, memory, a broken database), not of the model: never kept in a build."""
+    failures = (
+        duckdb.FatalException,
+        duckdb.InternalException,
+        duckdb.TransactionException,
+        duckdb.OutOfMemoryException,
+    )
+    return isinstance(error, failures) or any(phrase in str(error) for phrase in STORAGE_FAILURES)
+
+
+def _remove(*paths: str) -> None:
+    for path in paths:
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
 
 
 def _write_errors(path: str, errors: dict[str, str]) -> None:
@@ -99,6 +156,8 @@ def _write_errors(path: str, errors: dict[str, str]) -> None:
         handle.writelines(
             name + "\0" + message.replace("\0", " ") + "\0\n" for name, message in errors.items()
         )
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _read_errors(path: str) -> dict[str, str]:
@@ -129,7 +188,7 @@ class Database(Engine):
     def __init__(
         self,
         path: str,
-        project_dir: str,
+        sandbox: Sandbox,
         threads: int | None = None,
         max_queries: int = 0,
         name: str = "duckdb",
@@ -137,13 +196,30 @@ class Database(Engine):
         super().__init__(max_queries)
         self.name = name
         self.path = path
-        config: dict[str, Any] = {"file_search_path": project_dir}
+        config: dict[str, Any] = {}
         if threads:
             config["threads"] = threads  # with one gunicorn worker per core, 1 avoids oversubscription
         self._connection = duckdb.connect(path, read_only=True, config=config)
-        _sandbox(self._connection, project_dir)
+        apply_sandbox(self._connection, sandbox)
         self._lock = threading.Lock()
         self._described: OrderedDict[tuple, Described] = OrderedDict()
+        self._root = sandbox.root
+        self._resolved: OrderedDict[str, str] = OrderedDict()
+
+    def resolve_paths(self, sql: str) -> str:
+        """The SQL with relative file paths made absolute under the project folder: DuckDB would resolve
+        them against the process's working directory. Cached by text, since it takes a parse."""
+        if not may_read_files(sql):
+            return sql
+        with self._lock:
+            known = self._resolved.get(sql)
+        if known is None:
+            known = absolute_file_paths(sql, self._root)
+            with self._lock:
+                self._resolved[sql] = known
+                if len(self._resolved) > RESOLVED_CACHE_SIZE:
+                    self._resolved.popitem(last=False)
+        return known
 
     def session(self) -> DuckDBSession:
         return DuckDBSession(self)
@@ -169,18 +245,3 @@ class Database(Engine):
 
     def close(self) -> None:
         self._connection.close()
-
-
-def _sandbox(connection: duckdb.DuckDBPyConnection, project_dir: str) -> None:
-    """Queries may read files only inside the project folder, and may not change settings."""
-    if connection.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:
-        return  # DuckDB shares one instance per file in a process: a reload reopens one already sandboxed
-    folders = [os.path.join(project_dir, "")] + [
-        name + "/"
-        for name in os.listdir(project_dir)
-        if os.path.isdir(os.path.join(project_dir, name)) and not name.startswith(".")
-    ]
-    listed = ", ".join(quote_literal(folder) for folder in folders)
-    connection.execute(f"SET allowed_directories = [{listed}]")
-    connection.execute("SET enable_external_access = false")
-    connection.execute("SET lock_configuration = true")

@@ -52,11 +52,11 @@ class DuckDBSession(Session):
         self._wrapped = False  # set once a query runs inside the JSON wrapper (its lines shift by one)
 
     def execute(self, sql: str, params: Sequence[Any] | dict) -> Result:
-        params = list(params)
+        sql, params = self._database.resolve_paths(sql), list(params)
         return DuckDBResult(self._cursor, sql, params, self._database.describe(self._cursor, sql, params))
 
     def json_rows(self, sql: str, params: Sequence[Any] | dict) -> tuple[list[Column], FetchJson]:
-        params = list(params)
+        sql, params = self._database.resolve_paths(sql), list(params)
         described = self._database.describe(self._cursor, sql, params)
         encode = described.row_encoder if described.small else None
         self._wrapped = encode is None
@@ -68,13 +68,14 @@ class DuckDBSession(Session):
         self, sql: str, params: Sequence[Any] | dict, format_name: str, rows_per_batch: int
     ) -> Any:
         """DuckDB's own Arrow batches, columns converted where the format lacks their type (encoding.columns)."""
-        params = list(params)
+        sql, params = self._database.resolve_paths(sql), list(params)
         described = self._database.describe(self._cursor, sql, params)
         converted = arrow_columns_sql(sql, described.names, described.types, format_name)
         self._wrapped = converted is not sql
         return self._cursor.sql(converted, params=params or None).to_arrow_reader(rows_per_batch)
 
     def describe(self, sql: str, params: Sequence[Any] | dict) -> list[Column]:
+        sql = self._database.resolve_paths(sql)
         return columns_of(self._database.describe(self._cursor, sql, list(params)))
 
     def interrupt(self) -> None:

@@ -28,6 +28,7 @@ KNOWN_KEYS = frozenset(
         "cache",
         "title",
         "description",
+        "display_name",
     )
 )
 
@@ -50,6 +51,7 @@ class ApiDefinition:
     access: Any = None  # security.access: None (allowed), a bool, or a template string
     skip_nested_security: bool = False
     max_rows: int | None = None
+    display_name: str | None = None  # the operation's summary in the OpenAPI document (Rill's display_name)
     cache_enabled: bool | None = None  # None: the default (on for the embedded DuckDB)
     cache_ttl: float | None = None  # seconds an answer stays fresh; None: until the data changes
     warnings: tuple[str, ...] = ()
@@ -80,6 +82,7 @@ def read_api(project_dir: str, relative_path: str, defaults: Mapping[str, Any]) 
         access=_access(data.get("security"), relative_path),
         skip_nested_security=data.get("skip_nested_security") is True,
         max_rows=_max_rows(data.get("max_rows"), relative_path),
+        display_name=_optional_str(data.get("display_name")),
         **_cache(data.get("cache"), relative_path),
         warnings=tuple(
             f"{relative_path}: unknown key {key!r} ignored" for key in document.data if key not in KNOWN_KEYS

@@ -15,7 +15,8 @@ from typing import Any
 from project.calls.arguments import compile_argument_schema
 from project.definitions import Api, BrokenApi, Project, ProxyLoopError, proxy_chain
 from project.engines.duckdb import BuiltModel, Database, build_database, fingerprint
-from project.errors import ProjectError, QueryError
+from project.engines.sandbox import project_sandbox
+from project.errors import ArgumentError, ProjectError, QueryError
 from project.loading.apis import ApiDefinition, read_api
 from project.loading.files import file_stamps, list_files, parse_dotenv, parse_yaml, read_text
 from project.loading.models import ModelSource, dependency_order, read_model, referenced_names
@@ -23,6 +24,7 @@ from project.metrics.views import MetricsView, check_model, parse_metrics_view
 from project.openapi.document import validate_openapi_block
 from project.settings import Settings
 from project.sql.binding import compile_shape
+from project.sql.paths import absolute_file_paths
 from project.sql.rendering import Markers, compile_template, render_sql, render_text, template_data
 from templating import Template
 
@@ -41,7 +43,7 @@ def load_project(settings: Settings) -> Project:
     config = _read_config(directory, errors)
     env = _variables(directory, config, settings, errors)
     environment = settings.environment
-    database, model_names = _build_models(directory, settings, env, environment, errors)
+    database, failed_models, model_names = _build_models(directory, settings, env, environment, errors)
     views = _load_metrics_views(directory, model_names, errors)
     apis, warnings = _load_apis(directory, config.get("apis") or {}, env, environment, errors)
     return Project(
@@ -54,8 +56,21 @@ def load_project(settings: Settings) -> Project:
         _row_cap(settings, env, errors),
         views,
         database,
+        failed_models,
+        frozenset(model_names),
         fingerprint=_answers_fingerprint(database, env, environment, apis, views),
     )
+
+
+def newly_failed_models(previous: Project, current: Project) -> dict[str, str]:
+    """Models that the serving project has and that failed in the reloaded one: a reason to keep serving
+    the last good build instead of swapping in one with those tables missing."""
+    had = set(previous.failed_models)
+    return {
+        name: message
+        for name, message in current.failed_models.items()
+        if name not in had and name in previous.model_names
+    }
 
 
 def _answers_fingerprint(
@@ -124,27 +139,54 @@ def _row_cap(settings: Settings, env: Mapping[str, str], errors: list) -> int:
 
 def _build_models(
     directory: str, settings: Settings, env: Mapping[str, str], environment: str, errors: list[ProjectError]
-) -> tuple[Database, set[str]]:
+) -> tuple[Database, dict[str, str], set[str]]:
+    """Check and build the models: the served database, the models that failed with their errors, and
+    every model's name."""
     sources = _read_models(directory, errors)
-    rendered = _render_models(sources, template_data(env, environment), errors)
-    dependencies = {
-        name: referenced_names(sql, set(rendered) - {name}) for name, (_, sql) in rendered.items()
-    }
+    failed: dict[str, str] = {}  # model name -> why it is not in the database
+    rendered = _render_models(sources, template_data(env, environment), errors, failed)
+    checked = _check_models(directory, rendered, errors, failed)
+    dependencies = {name: referenced_names(sql, set(rendered) - {name}) for name, (_, sql) in checked.items()}
     order, cycles = dependency_order(dependencies)
     for name, message in cycles.items():
-        errors.append(ProjectError(message, path=rendered[name][0].path))
+        errors.append(ProjectError(message, path=checked[name][0].path))
+        failed[name] = message
     built = [
-        BuiltModel(name, rendered[name][0].path, rendered[name][1], rendered[name][0].materialize)
+        BuiltModel(name, checked[name][0].path, checked[name][1], checked[name][0].materialize)
         for name in order
     ]
-    key = fingerprint(built, _data_files(directory))
-    path, build_errors = build_database(settings.resolved_state_dir, directory, built, key)
+    state_dir = settings.resolved_state_dir
+    sandbox = project_sandbox(directory, settings.allow_dirs, excluded=[state_dir])
+    key = fingerprint(built, _data_files(directory), sandbox)
+    path, build_errors = build_database(state_dir, sandbox, built, key)
     paths = {model.name: model.path for model in built}
     errors.extend(
         ProjectError(f"model {name!r} failed to build: {message}", path=paths.get(name))
         for name, message in build_errors.items()
     )
-    return Database(path, directory, settings.duckdb_threads, settings.max_queries), set(rendered)
+    failed.update(build_errors)
+    database = Database(path, sandbox, settings.duckdb_threads, settings.max_queries)
+    return database, failed, set(rendered)
+
+
+def _check_models(
+    directory: str,
+    rendered: Mapping[str, tuple[ModelSource, str]],
+    errors: list[ProjectError],
+    failed: dict[str, str],
+) -> dict[str, tuple[ModelSource, str]]:
+    """Models follow the APIs' rules: one read-only query each (the build writes its result), reading
+    files by paths made absolute under the project folder."""
+    checked = {}
+    for name, (model, sql) in rendered.items():
+        try:
+            compiled = compile_shape(absolute_file_paths(sql, directory), "duckdb")
+        except (QueryError, ArgumentError) as error:
+            errors.append(ProjectError(f"model {name!r}: {error.message}", path=model.path))
+            failed[name] = error.message
+            continue
+        checked[name] = (model, compiled.bind((), ())[0].strip())
+    return checked
 
 
 def _load_metrics_views(
@@ -190,7 +232,7 @@ def _read_models(directory: str, errors: list[ProjectError]) -> dict[str, ModelS
 
 
 def _render_models(
-    models: Mapping[str, ModelSource], data: Mapping[str, Any], errors: list[ProjectError]
+    models: Mapping[str, ModelSource], data: Mapping[str, Any], errors: list[ProjectError], failed: dict
 ) -> dict[str, tuple[ModelSource, str]]:
     rendered = {}
     for name, model in models.items():
@@ -199,6 +241,7 @@ def _render_models(
             rendered[name] = (model, render_text(template, data, model.path))
         except ProjectError as error:
             errors.append(error)
+            failed[name] = str(error)
     return rendered
 
 
@@ -219,7 +262,7 @@ def _load_apis(
             api = BrokenApi(ProjectError(f"API {name!r} is defined twice", path=path))
         apis[name] = api
         warnings.extend(api.definition.warnings if isinstance(api, Api) else ())
-    apis = _check_proxies(apis)
+    apis = _check_proxies(apis, warnings)
     errors.extend(api.error for api in apis.values() if isinstance(api, BrokenApi))
     return apis, warnings
 
@@ -260,23 +303,19 @@ def _check_static_statement(template: Template, definition: ApiDefinition, data:
         return
 
 
-def _check_proxies(apis: dict[str, Api | BrokenApi]) -> dict[str, Api | BrokenApi]:
-    """Proxy targets must exist, and a chain of proxies must not come back to itself."""
+def _check_proxies(apis: dict[str, Api | BrokenApi], warnings: list[str]) -> dict[str, Api | BrokenApi]:
+    """Proxy targets must exist. A chain of proxies that comes back to itself stays loaded, as in Rill:
+    calling it is a 400 naming the API proxied to twice; the load report warns about it."""
     checked = dict(apis)
     for name, api in apis.items():
         if not isinstance(api, Api) or not api.is_proxy:
             continue
-        error = _proxy_error(name, apis)
-        if error:
-            checked[name] = BrokenApi(ProjectError(error, path=api.definition.path))
+        try:
+            last = proxy_chain(apis, name)[-1]
+        except ProxyLoopError as error:
+            warnings.append(f"{api.definition.path}: {error.message}")
+            continue
+        if last not in apis:
+            message = f'the API "{name}" proxies to API "{last}", which does not exist'
+            checked[name] = BrokenApi(ProjectError(message, path=api.definition.path))
     return checked
-
-
-def _proxy_error(name: str, apis: Mapping[str, Api | BrokenApi]) -> str | None:
-    try:
-        last = proxy_chain(apis, name)[-1]
-    except ProxyLoopError as error:
-        return error.message
-    if last not in apis:
-        return f'the API "{name}" proxies to API "{last}", which does not exist'
-    return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 import sqlglot
@@ -19,9 +18,11 @@ from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.errors import ParseError, SqlglotError
 
 from project.errors import QueryError
+from project.metrics.derived import measure_field, measures_query
+from project.metrics.fields import Field, unnest_alias
 from project.metrics.scope import Scope, column_name, field_sql, is_marker, resolve_scope
 from project.metrics.views import Dimension, Measure, MetricsView
-from project.metrics.where import compile_condition, compile_where
+from project.metrics.where import compile_condition
 from project.sql import sentinels
 
 GRAINS = ("millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year")
@@ -67,15 +68,6 @@ class _MetricsSQLOutput(DuckDB):
             return text
 
 
-@dataclass(frozen=True)
-class _Field:
-    """One output column of the grouped query: its name, its SQL over the model, whether it is grouped."""
-
-    name: str
-    sql: exp.Expression
-    grouped: bool
-
-
 def compile_metrics_sql(sql: str, views: Mapping[str, MetricsView], policy: Policy | None) -> str:
     """Compile rendered metrics SQL into DuckDB SQL; raise QueryError with Rill's wording when it is invalid.
 
@@ -89,7 +81,7 @@ def compile_metrics_sql(sql: str, views: Mapping[str, MetricsView], policy: Poli
     fields = [_select_field(node, scope) for node in select.expressions]
     having, where = select.args.get("having"), select.args.get("where")
     if having is None:
-        query = _grouped_query(fields, scope, where)
+        query = measures_query(fields, scope, where)
     else:
         query = _outer_query(fields, having.this, scope, where)
     query = _order(query, select, fields)
@@ -152,18 +144,29 @@ def _view(select: exp.Select, views: Mapping[str, MetricsView]) -> MetricsView:
     return view
 
 
-def _select_field(node: exp.Expression, scope: Scope) -> _Field:
+def _select_field(node: exp.Expression, scope: Scope) -> Field:
     alias = node.alias if isinstance(node, exp.Alias) else None
     node = node.this if isinstance(node, exp.Alias) else node
     if isinstance(node, exp.Column):
         field = _selected(node, scope)
-        return _Field(field.name, field_sql(field), isinstance(field, Dimension))
+        if isinstance(field, Dimension) and field.unnest:
+            return _unnested_field(field)
+        if isinstance(field, Dimension):
+            return Field(field.name, field_sql(field), True, dimension=field.name)
+        return measure_field(field)
     if isinstance(node, exp.Anonymous) and node.name.lower() == "date_trunc":
         return _time_floor(node, alias, scope)
     if isinstance(node, exp.Func):
         name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
         raise QueryError(f"metrics sql: function `{name.lower()}` not supported in select field")
     raise QueryError("metrics sql: unsupported expression in select field")
+
+
+def _unnested_field(dimension: Dimension) -> Field:
+    """An unnest dimension: the list is joined as `LATERAL UNNEST(list) AS alias(name)` (as Rill joins it
+    for DuckDB) and the field is that join's column."""
+    column = exp.column(dimension.name, table=unnest_alias(dimension.name), quoted=True)
+    return Field(dimension.name, column, True, dimension=dimension.name, unnested=field_sql(dimension))
 
 
 def _selected(node: exp.Column, scope: Scope) -> Dimension | Measure:
@@ -178,7 +181,7 @@ def _selected(node: exp.Column, scope: Scope) -> Dimension | Measure:
     return scope.allow(field)
 
 
-def _time_floor(node: exp.Anonymous, alias: str | None, scope: Scope) -> _Field:
+def _time_floor(node: exp.Anonymous, alias: str | None, scope: Scope) -> Field:
     """`date_trunc('<grain>', <dimension>)`, named by its alias or, as Rill does, by its own text."""
     if len(node.expressions) != 2:
         raise QueryError("metrics sql: expected 2 arguments in date_trunc function")
@@ -186,7 +189,7 @@ def _time_floor(node: exp.Anonymous, alias: str | None, scope: Scope) -> _Field:
     if not (isinstance(grain, exp.Literal) and grain.is_string):
         raise QueryError(f"metrics sql: expected string for grain, got {_value_type(grain)}")
     field = _selected(column, scope) if isinstance(column, exp.Column) else None
-    if not isinstance(field, Dimension):
+    if not isinstance(field, Dimension) or field.unnest:
         raise QueryError("metrics sql: expected dimension in date_trunc function")
     name = alias or f"DATE_TRUNC('{grain.this}', \"{column.name}\")"
     if sentinels.marker_indexes(name):
@@ -202,27 +205,11 @@ def _time_floor(node: exp.Anonymous, alias: str | None, scope: Scope) -> _Field:
     )
     timestamp = exp.DataType.build("TIMESTAMP")
     truncated = exp.Anonymous(this="date_trunc", expressions=[unit, exp.cast(field_sql(field), timestamp)])
-    return _Field(name, exp.cast(truncated, timestamp), grouped=True)
-
-
-def _grouped_query(fields: list[_Field], scope: Scope, where: exp.Where | None) -> exp.Select:
-    """SELECT <fields> FROM <model> [WHERE ...] GROUP BY <positions of the grouped fields>."""
-    projections = [exp.alias_(field.sql.copy(), field.name, quoted=True) for field in fields]
-    query = exp.select(*projections).from_(scope.table())
-    condition = _where_clause(scope, where)
-    if condition is not None:
-        query.set("where", condition)
-    positions = [exp.Literal.number(index) for index, field in enumerate(fields, 1) if field.grouped]
-    return query.group_by(*positions) if positions else query
-
-
-def _where_clause(scope: Scope, where: exp.Where | None) -> exp.Where | None:
-    condition = compile_where(where.this if where is not None else None, scope)
-    return exp.Where(this=condition) if condition is not None else None
+    return Field(name, exp.cast(truncated, timestamp), grouped=True, dimension=field.name)
 
 
 def _outer_query(
-    fields: list[_Field], having: exp.Expression, scope: Scope, where: exp.Where | None
+    fields: list[Field], having: exp.Expression, scope: Scope, where: exp.Where | None
 ) -> exp.Select:
     """HAVING as a WHERE over the grouped query; measures used only in HAVING are computed but not output."""
     inner_fields = list(fields)
@@ -235,12 +222,13 @@ def _outer_query(
                 raise QueryError(
                     f'name "{name}" in expression is not a dimension or measure available in the current context'
                 )
-            field = _Field(scope.allow(found).name, field_sql(found), grouped=False)
+            scope.allow(found)
+            field = measure_field(found)
             inner_fields.append(field)
         return exp.column(field.name, table=_INNER, quoted=True)
 
     condition = compile_condition(having, resolve)
-    inner = _grouped_query(inner_fields, scope, where)
+    inner = measures_query(inner_fields, scope, where)
     columns = [exp.alias_(exp.column(f.name, table=_INNER, quoted=True), f.name, quoted=True) for f in fields]
     return (
         exp.select(*columns)
@@ -249,13 +237,13 @@ def _outer_query(
     )
 
 
-def _output_field(fields: list[_Field], name: str) -> _Field | None:
+def _output_field(fields: list[Field], name: str) -> Field | None:
     exact = [field for field in fields if field.name == name]
     folded = [field for field in fields if field.name.lower() == name.lower()]
     return (exact or folded or [None])[0]
 
 
-def _order(query: exp.Select, select: exp.Select, fields: list[_Field]) -> exp.Select:
+def _order(query: exp.Select, select: exp.Select, fields: list[Field]) -> exp.Select:
     order = select.args.get("order")
     if order is None:
         return query

@@ -20,21 +20,41 @@ ALL_FIELDS = "*"
 
 @dataclass(frozen=True)
 class Dimension:
-    """A group-by field: a model column or a non-aggregate SQL expression."""
+    """A group-by field: a model column or a non-aggregate SQL expression; with `unnest`, a list whose
+    elements are the dimension's values (each row counts once per element, as in Rill)."""
 
     name: str
     display_name: str
     column: str | None = None
     expression: str | None = None
+    unnest: bool = False
+
+
+@dataclass(frozen=True)
+class Window:
+    """A window measure's window (Rill's `window:`): partition by the query's other dimensions (or not at
+    all), ordered by `order` ((dimension name, descending) pairs), with an optional SQL frame."""
+
+    partition: bool = True
+    order: tuple[tuple[str, bool], ...] = ()
+    frame: str = ""
 
 
 @dataclass(frozen=True)
 class Measure:
-    """An aggregate SQL expression over the model's rows."""
+    """An aggregate SQL expression over the model's rows; or, when derived (Rill's `requires:` naming other
+    measures, or `window:`), an expression over those measures' values, computed after they are grouped."""
 
     name: str
     display_name: str
     expression: str
+    references: tuple[str, ...] = ()  # measures this one is computed from
+    required_dimensions: tuple[str, ...] = ()  # dimensions the query must select
+    window: Window | None = None
+
+    @property
+    def derived(self) -> bool:
+        return bool(self.references) or self.window is not None
 
 
 @dataclass(frozen=True)
@@ -91,13 +111,18 @@ def parse_metrics_view(name: str, document: dict, path: str) -> MetricsView:
     if not isinstance(document, dict):
         raise ProjectError("a metrics view must be a YAML mapping", path=path)
     dimensions = tuple(_dimensions(document.get("dimensions"), path))
-    measures = tuple(_measures(document.get("measures"), path))
+    timeseries = document.get("timeseries") or document.get("time_dimension") or None
+    dimension_names = {dimension.name.lower() for dimension in dimensions}
+    if timeseries:
+        dimension_names.add(str(timeseries).lower())
+    measures = tuple(_measures(document.get("measures"), dimension_names, timeseries, path))
     _check_unique_names((*dimensions, *measures), path)
+    _check_references(measures, path)
     return MetricsView(
         name=document.get("name") or name,
         path=path,
         model=_model(document, path),
-        timeseries=document.get("timeseries") or document.get("time_dimension") or None,
+        timeseries=timeseries,
         dimensions=dimensions,
         measures=measures,
         security=_security(document.get("security"), (*dimensions, *measures), path),
@@ -141,10 +166,11 @@ def _dimensions(value, path: str):
         if expression:
             _check_expression(str(expression), f'dimension "{name}"', path)
         display_name = str(item.get("display_name") or item.get("label") or name)
-        yield Dimension(name, display_name, column and str(column), expression and str(expression))
+        unnest = bool(item.get("unnest"))
+        yield Dimension(name, display_name, column and str(column), expression and str(expression), unnest)
 
 
-def _measures(value, path: str):
+def _measures(value, dimension_names: set[str], timeseries: str | None, path: str):
     for index, item in enumerate(_items(value, "measures", path)):
         name = str(item.get("name") or f"measure_{index}")
         expression = item.get("expression")
@@ -152,7 +178,106 @@ def _measures(value, path: str):
             raise ProjectError(f'measure "{name}" must have an "expression"', path=path)
         _check_expression(str(expression), f'measure "{name}"', path)
         display_name = str(item.get("display_name") or item.get("label") or name)
-        yield Measure(name, display_name, str(expression))
+        for key in UNSUPPORTED_MEASURE_KEYS:
+            if item.get(key):
+                raise ProjectError(f'measure "{name}": "{key}" is not supported by Sluice', path=path)
+        requires = _selector_names(item.get("requires"), f'measure "{name}": "requires"', path)
+        references = tuple(ref for ref in requires if ref.lower() not in dimension_names)
+        required = [ref for ref in requires if ref.lower() in dimension_names]
+        window = _window(item.get("window"), dimension_names, timeseries, f'measure "{name}"', path)
+        for order_name, _ in window.order if window else ():
+            if order_name.lower() not in {req.lower() for req in required}:
+                required.append(order_name)
+        _check_measure_type(item.get("type"), name, references, path)
+        yield Measure(name, display_name, str(expression), references, tuple(required), window)
+
+
+UNSUPPORTED_MEASURE_KEYS = ("per",)
+
+
+def _check_measure_type(value, name: str, references: tuple[str, ...], path: str) -> None:
+    kind = str(value or "").lower()
+    if kind == "simple" and references:
+        raise ProjectError('measure type "simple" cannot have "per" or "requires" fields', path=path)
+    if kind == "time_comparison":
+        raise ProjectError(f'measure "{name}": type "time_comparison" is not supported by Sluice', path=path)
+    if kind not in ("", "simple", "derived"):
+        raise ProjectError(
+            f'invalid measure type "{value}" (allowed values: simple, derived, time_comparison)', path=path
+        )
+
+
+def _selector_names(value, what: str, path: str) -> list[str]:
+    """Rill's field selectors: a name, a list of names, or a list of `{name: ..., time_grain: ...}`."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else item
+        if not isinstance(name, str) or not name:
+            raise ProjectError(f"{what}: field references should be a name or a list", path=path)
+        names.append(name)
+    return names
+
+
+def _window(value, dimension_names: set[str], timeseries: str | None, what: str, path: str) -> Window | None:
+    """Rill's `window:`: `true`/`time` (partitioned, ordered by time), `all` (one window over every row), or a
+    mapping with `partition` (default true), `order` (default: time when partitioned) and `frame`."""
+    if value is None or value is False:
+        return None
+    by_time = ((str(timeseries), False),) if timeseries else ()
+    if isinstance(value, (bool, str)):
+        kind = str(value).lower()
+        if kind in ("true", "time"):
+            return Window(True, by_time)
+        if kind == "all":
+            return Window(False)
+        raise ProjectError(f'{what}: invalid window type "{value}"', path=path)
+    if not isinstance(value, dict):
+        raise ProjectError(f"{what}: measure window should be either a string or an object", path=path)
+    partition = bool(value.get("partition", True))
+    order = tuple(_order_item(item, what, path) for item in _order_items(value.get("order")))
+    if value.get("order") is None:
+        order = by_time if partition else ()
+    for name, _ in order:
+        if name.lower() not in dimension_names:
+            raise ProjectError(f'{what}: order dimension "{name}" not found', path=path)
+    return Window(partition, order, str(value.get("frame") or ""))
+
+
+def _order_items(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _order_item(item, what: str, path: str) -> tuple[str, bool]:
+    if isinstance(item, str):
+        return (item, False)
+    if isinstance(item, dict) and isinstance(item.get("name"), str):
+        return (item["name"], bool(item.get("desc") or item.get("descending")))
+    raise ProjectError(f"{what}: field references should be a name or a list", path=path)
+
+
+def _check_references(measures: tuple[Measure, ...], path: str) -> None:
+    """Every measure a derived measure requires exists, and none requires itself through others."""
+    by_name = {measure.name.lower(): measure for measure in measures}
+    for measure in measures:
+        for reference in measure.references:
+            if reference.lower() not in by_name:
+                raise ProjectError(f'referenced measure "{reference}" not found', path=path)
+    for measure in measures:
+        _check_no_cycle(measure, by_name, (), path)
+
+
+def _check_no_cycle(measure: Measure, by_name: dict[str, Measure], seen: tuple[str, ...], path: str) -> None:
+    if measure.name.lower() in seen:
+        raise ProjectError(
+            f'measure "{measure.name}" requires itself (through {" -> ".join(seen)})', path=path
+        )
+    for reference in measure.references:
+        _check_no_cycle(by_name[reference.lower()], by_name, (*seen, measure.name.lower()), path)
 
 
 def _check_unique_names(fields, path: str) -> None:

@@ -13,7 +13,9 @@ from sqlglot import exp
 
 from project.errors import QueryError
 from project.metrics.scope import Scope, column_name, field_sql, is_marker
+from project.metrics.time_ranges import fold_date_arithmetic, now_literal, time_range_sql
 from project.metrics.views import Dimension, Measure
+from project.sql import sentinels
 
 Resolve = Callable[[str], exp.Expression]
 
@@ -33,6 +35,10 @@ _REBUILT = (
     exp.Is,
 )
 _VALUES = (exp.Literal, exp.Null, exp.Boolean)
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.Between)
+_TIME_RANGES = ("time_range_start", "time_range_end")
+_ON_ELEMENTS = (*_COMPARISONS, exp.In, exp.Like, exp.ILike, exp.Is)
+_ELEMENT = "_sluice_element"
 
 
 def compile_where(node: exp.Expression | None, scope: Scope) -> exp.Expression | None:
@@ -56,12 +62,20 @@ def compile_condition(node: exp.Expression, resolve: Resolve, scope: Scope | Non
         return node.copy()
     if isinstance(node, exp.Escape):
         raise QueryError("metrics sql: `ESCAPE` is not supported")
+    if (time_value := _time_value(node)) is not None:
+        return time_value
+    if scope is not None and isinstance(node, _ON_ELEMENTS):
+        unnested = _unnest_dimension(node.this, scope)
+        if unnested is not None:
+            return _any_element(node, unnested, resolve, scope)
     if isinstance(node, exp.Like):  # LIKE is case-insensitive in metrics SQL, as in Rill
         return _rebuild(node, exp.ILike, resolve, scope)
     if isinstance(node, exp.In):
         return _compile_in(node, resolve, scope)
     if isinstance(node, exp.Is) and not isinstance(node.expression, (exp.Null, exp.Boolean)):
         raise _unsupported(node)
+    if isinstance(node, _COMPARISONS) and scope is not None and _has_time_range(node):
+        return _compare_with_time_range(node, resolve, scope)
     if isinstance(node, _REBUILT):
         return _rebuild(node, type(node), resolve, scope)
     if isinstance(node, exp.Func):
@@ -79,6 +93,104 @@ def _rebuild(node: exp.Expression, cls: type[exp.Expression], resolve: Resolve, 
         else:
             args[key] = value
     return cls(**args)
+
+
+def _time_value(node: exp.Expression) -> exp.Expression | None:
+    """Date arithmetic on a literal and `now()`, folded as Rill folds them (see `time_ranges`)."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() in ("date_add", "date_sub"):
+        if len(node.expressions) != 2:
+            raise QueryError(f"metrics sql: {node.name.lower()} expects a time and an interval")
+        time, interval = node.expressions
+        if node.name.lower() == "date_add":
+            node = exp.DateAdd(this=time, expression=interval)
+        else:
+            node = exp.DateSub(this=time, expression=interval)
+    if isinstance(node, (exp.Add, exp.Sub, exp.DateAdd, exp.DateSub)) and isinstance(
+        node.expression, exp.Interval
+    ):
+        subtract = isinstance(node, (exp.Sub, exp.DateSub))
+        if not (isinstance(node.this, exp.Literal) and node.this.is_string):
+            raise _unsupported(node)
+        if sentinels.marker_indexes(node.this.name):  # a caller's date: the engine does the arithmetic
+            moved = exp.cast(node.this.copy(), "TIMESTAMP")
+            if subtract:
+                return exp.Sub(this=moved, expression=node.expression.copy())
+            return exp.Add(this=moved, expression=node.expression.copy())
+        return fold_date_arithmetic(node.this.name, node.expression, subtract)
+    if isinstance(node, exp.CurrentTimestamp) or (
+        isinstance(node, exp.Anonymous) and node.name.lower() == "now" and not node.expressions
+    ):
+        return now_literal()
+    return None
+
+
+def _unnest_dimension(node: exp.Expression, scope: Scope) -> Dimension | None:
+    if not isinstance(node, exp.Column) or is_marker(node) or node.table:
+        return None
+    field = scope.lookup(node.name)
+    return field if isinstance(field, Dimension) and field.unnest else None
+
+
+def _any_element(
+    node: exp.Expression, dimension: Dimension, resolve: Resolve, scope: Scope
+) -> exp.Expression:
+    """A filter on an unnest dimension holds for a row when it holds for any element of its list, as in
+    Rill: `EXISTS (SELECT 1 FROM UNNEST(list) AS e(v) WHERE <filter on v>)`."""
+    element = exp.column("v", table=_ELEMENT, quoted=True)
+
+    def on_element(name: str) -> exp.Expression:
+        found = scope.lookup(name)
+        return element.copy() if found == dimension else resolve(name)
+
+    condition = compile_condition(node, on_element, None)
+    alias = exp.TableAlias(
+        this=exp.to_identifier(_ELEMENT, quoted=True), columns=[exp.to_identifier("v", quoted=True)]
+    )
+    elements = exp.Unnest(expressions=[field_sql(scope.allow(dimension))], alias=alias)
+    return exp.Exists(this=exp.select(exp.Literal.number(1)).from_(elements).where(condition))
+
+
+def _is_time_range(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Anonymous) and node.name.lower() in _TIME_RANGES
+
+
+def _has_time_range(node: exp.Expression) -> bool:
+    return any(_is_time_range(value) for value in node.args.values() if isinstance(value, exp.Expression))
+
+
+def _compare_with_time_range(node: exp.Expression, resolve: Resolve, scope: Scope) -> exp.Expression:
+    """`<time dim> > time_range_start('...')`: the range is taken over the compared dimension's values."""
+    column = node.this
+    if not isinstance(column, exp.Column) or is_marker(column):
+        raise QueryError("metrics sql: time_range_start function requires a valid time dimension")
+    time_sql = resolve(column_name(column))
+    source = exp.select("*").from_(scope.table())
+    if scope.row_filter is not None:
+        source = source.where(scope.row_filter.copy())
+    source_alias = exp.Subquery(this=source, alias=exp.TableAlias(this=exp.to_identifier("_sluice_range")))
+    args = {}
+    for key, value in node.args.items():
+        if key == "this":
+            args[key] = time_sql
+        elif isinstance(value, exp.Expression) and _is_time_range(value):
+            args[key] = _time_range(value, time_sql, source_alias)
+        elif isinstance(value, exp.Expression):
+            args[key] = compile_condition(value, resolve, scope)
+        else:
+            args[key] = value
+    return type(node)(**args)
+
+
+def _time_range(call: exp.Expression, time_sql: exp.Expression, source: exp.Expression) -> exp.Expression:
+    name = call.name.lower()
+    if len(call.expressions) != 1:
+        raise QueryError("metrics sql: time_range_start/time_range_end expects exactly one arg")
+    argument = call.expressions[0]
+    if not (isinstance(argument, exp.Literal) and argument.is_string) or sentinels.marker_indexes(
+        argument.name
+    ):
+        raise QueryError(f"metrics sql: expected string for duration, got {type(argument).__name__}")
+    return time_range_sql(argument.name, name == "time_range_end", time_sql, source)
 
 
 def _compile_in(node: exp.In, resolve: Resolve, scope: Scope | None) -> exp.Expression:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from project.definitions import Api, Project, proxy_chain
+from project.definitions import Api, Project, ProxyLoopError, proxy_chain
 from project.errors import SluiceError
 from project.metrics.sql import compile_metrics_sql
 from project.openapi.document import ApiDoc
@@ -37,15 +37,20 @@ def api_docs(project: Project) -> list[ApiDoc]:
 
 def _api_doc(project: Project, name: str, api: Api) -> ApiDoc:
     """The document's view of one API; the response schema is inferred only when none is declared."""
-    block = api.definition.openapi
+    block = dict(api.definition.openapi)
+    if api.definition.display_name and not block.get("summary"):
+        block["summary"] = api.definition.display_name
     if block.get("response_schema"):
         return ApiDoc(name, block)
     return ApiDoc(name, block, _row_schema(project, _proxy_target(project, name)))
 
 
 def _proxy_target(project: Project, name: str) -> Api | None:
-    """The loaded API a chain of `api:` proxies ends at (the loader has refused loops and missing targets)."""
-    target = project.apis.get(proxy_chain(project.apis, name)[-1])
+    """The loaded API a chain of `api:` proxies ends at; None for a loop (calling it is a 400)."""
+    try:
+        target = project.apis.get(proxy_chain(project.apis, name)[-1])
+    except ProxyLoopError:
+        return None
     return target if isinstance(target, Api) else None
 
 

@@ -28,6 +28,7 @@ type response struct {
 	Out   *string `json:"out,omitempty"`
 	Error string  `json:"error,omitempty"`
 	Phase string  `json:"phase,omitempty"`
+	Micro int64   `json:"us"`
 }
 
 func functions() template.FuncMap {
@@ -108,9 +109,11 @@ func main() {
 			continue
 		}
 		done := make(chan response, 1)
+		start := time.Now()
 		go func() { done <- render(fm, req) }()
 		select {
 		case result := <-done:
+			result.Micro = time.Since(start).Microseconds()
 			encoder.Encode(result)
 		case <-time.After(10 * time.Second):
 			encoder.Encode(response{Error: "timeout", Phase: "timeout"})
