@@ -27,6 +27,7 @@ from project import errors
 from project.auth.authn import authenticator_from_settings
 from project.calls.result_cache import ResultCache
 from project.definitions import Project
+from project.engines.checks import connector_problems
 from project.engines.execution import Limits
 from project.loading.files import file_stamps
 from project.loading.loader import load_project, newly_failed_models
@@ -273,12 +274,15 @@ def check_project(settings: Settings) -> int:
 
     with tempfile.TemporaryDirectory() as state_dir:
         project = load_project(dataclasses.replace(settings, state_dir=state_dir))
+        errors = [*project.errors, *connector_problems(project)]
+        for engine in project.engines.values():
+            engine.close()
     for warning in project.warnings:
         print(f"warning: {warning}")
-    for error in project.errors:
+    for error in errors:
         print(f"error: {error}")
-    print(f"{len(project.apis)} APIs, {len(project.errors)} errors, {len(project.warnings)} warnings")
-    return 1 if project.errors else 0
+    print(f"{len(project.apis)} APIs, {len(errors)} errors, {len(project.warnings)} warnings")
+    return 1 if errors else 0
 
 
 def parse_command_line(argv: list[str], defaults: Settings) -> argparse.Namespace:
@@ -304,6 +308,12 @@ def parse_command_line(argv: list[str], defaults: Settings) -> argparse.Namespac
         type=int,
         default=defaults.max_queries,
         help="queries running at once before answering 503 (0: no limit)",
+    )
+    parser.add_argument(
+        "--connector-pool-size",
+        type=int,
+        default=defaults.connector_pool_size,
+        help="connections each PostgreSQL/MySQL/ClickHouse connector keeps per process",
     )
     parser.add_argument(
         "--duckdb-threads",
@@ -386,6 +396,7 @@ def settings_from_command_line(options: argparse.Namespace, defaults: Settings) 
         cors_origins=tuple(options.cors_origins or defaults.cors_origins),
         duckdb_threads=options.duckdb_threads,
         max_queries=options.max_queries,
+        connector_pool_size=options.connector_pool_size,
         allow_dirs=tuple(options.allow_dirs or defaults.allow_dirs),
         log_format=options.log_format,
         cache_bytes=options.cache_bytes,

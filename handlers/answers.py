@@ -28,8 +28,8 @@ def answer_call(
     app: Any, request: Request, project: Project, call: Call, caller: Caller, format_: Format
 ) -> tuple[Response, Any]:
     """The response to a resolved call, and the stream behind it (None when nothing ran)."""
-    policy = cache_policy(call.chain)
     statement = prepare_statement(project, call, caller, app.limits())
+    policy = cache_policy(call.chain, embedded=statement.engine is project.database)
     cache: ResultCache | None = app.cache if policy.enabled and cacheable(statement) else None
     key = answer_key(project, call, statement, format_.name) if cache is not None else ""
     if cache is not None:

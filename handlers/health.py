@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 from handlers.app import App
 from handlers.auth import authenticate
 from handlers.responses import json_response
+from project.engines.checks import connector_states
 from project.errors import AuthenticationError
 
 
@@ -40,8 +41,12 @@ def health(app: App, request: Request) -> Response:
         {"path": error.path, "line": error.line, "column": error.column, "error": error.message}
         for error in project.errors
     ]
-    status = "degraded" if failed else "ok"
+    connectors = connector_states(project)
+    down = any(connector["state"] != "ok" for connector in connectors)
+    status = "degraded" if failed or down else "ok"
     body: dict[str, Any] = {"status": status, "apis": len(project.apis), "errors": failed}
+    if connectors:
+        body["connectors"] = connectors
     return json_response(_for_caller(app, request, body))
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from project.calls.arguments import ArgumentSchema
 from project.engines.duckdb import Database
+from project.engines.interface import Engine
 from project.errors import ProjectError, QueryError
 from project.loading.apis import ApiDefinition
 from project.metrics.views import MetricsView
@@ -57,12 +58,24 @@ class Project:
     row_cap: int
     metrics_views: Mapping[str, MetricsView] = field(default_factory=dict)
     database: Database | None = field(default=None, compare=False)
+    engines: Mapping[str, Engine] = field(default_factory=dict, compare=False)  # by connector name
+    default_connector: str = "duckdb"  # rill.yaml `olap_connector`
     failed_models: Mapping[str, str] = field(default_factory=dict)  # model name -> its load or build error
     model_names: frozenset[str] = frozenset()
     # A digest of what answers depend on (data build, APIs, views, variables): a rebuild or reload changes it.
     fingerprint: str = ""
     # Values derived lazily from this loaded project and kept as long as it serves (e.g. the API docs).
     derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def engine_for(self, connector: str | None) -> Engine:
+        """The engine an API with this `connector:` runs on (the project's default connector when None)."""
+        name = connector or self.default_connector
+        engine = self.engines.get(name)
+        if engine is None and name == "duckdb" and self.database is not None:
+            return self.database
+        if engine is None:
+            raise QueryError(f'connector "{name}" not found')
+        return engine
 
     def data(self, args: Mapping[str, Any] | None = None, user: Mapping[str, Any] | None = None) -> dict:
         return template_data(self.env, self.environment, args, user)

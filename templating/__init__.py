@@ -48,7 +48,7 @@ def parse(
         parser = Parser(text, lookup)
         root = parser.parse()
     except Failure as failure:
-        raise source.error(failure.message, failure.pos) from None
+        raise source.error(failure) from None
     return Template(name, root, parser.templates, source)
 
 

@@ -6,7 +6,20 @@ from typing import Any
 
 from .calls import FunctionSpec
 from .lexer import Token, number_value, unquote
-from .nodes import Call, Chain, Const, Dot, Fail, Field, Logic, MethodCall, Operand, Pipeline, Variable
+from .nodes import (
+    Call,
+    Chain,
+    Const,
+    Dot,
+    Fail,
+    Field,
+    Logic,
+    MethodCall,
+    Operand,
+    Pipeline,
+    Variable,
+    unwrap,
+)
 
 
 class FunctionRef:
@@ -23,18 +36,18 @@ def term_constant(token: Token) -> Any:
     if kind == "field":
         return Field((token.value[1:],), token.pos)
     if kind == "dot":
-        return Dot()
+        return Dot(token.pos)
     if kind in ("string", "raw"):
-        return Const(unquote(token), "string", token.value)
+        return Const(unquote(token), "string", token.value, pos=token.pos)
     if kind in ("number", "char"):
         number = number_value(token)
         value = number.ideal()
         if value is None:
-            return Fail(f"{token.value} overflows int", token.pos)
-        return Const(value, "number", token.value, number)
+            return Fail(f"{token.value} overflows int", token.pos, token.value)
+        return Const(value, "number", token.value, number, token.pos)
     if kind == "bool":
-        return Const(token.value == "true", "bool", token.value)
-    return Const(None, "nil", "nil") if kind == "nil" else None
+        return Const(token.value == "true", "bool", token.value, pos=token.pos)
+    return Const(None, "nil", "nil", pos=token.pos) if kind == "nil" else None
 
 
 def argument(node: Any) -> Any:
@@ -52,8 +65,8 @@ def make_command(args: list, pos: int) -> Any:
     if isinstance(first, Const) and first.kind == "nil":
         return Operand(first, "nil is not a command", pos)
     if rest and method_receiver(first) is not None:
-        return MethodCall(method_receiver(first), last_name(first), rest, pos)
-    return Operand(first, operand_error(first), pos) if rest else first
+        return MethodCall(method_receiver(first), last_name(first), rest, first.pos, first.text)
+    return Operand(first, operand_error(first), pos, rest) if rest else first
 
 
 def last_name(node: Any) -> str:
@@ -63,7 +76,7 @@ def last_name(node: Any) -> str:
 def method_receiver(node: Any) -> Any:
     """For `.a.M`, `$x.M` or `(p).M`: the node of the value whose method M is called, else None."""
     if isinstance(node, Field):
-        return Field(node.names[:-1], node.pos) if len(node.names) > 1 else Dot()
+        return Field(node.names[:-1], node.pos) if len(node.names) > 1 else Dot(node.pos)
     if isinstance(node, Variable) and node.names:
         return Variable(node.name, node.names[:-1], node.pos)
     if isinstance(node, Chain):
@@ -83,11 +96,11 @@ def build_pipe(cmds: list, decls: list | tuple, is_assign: bool, pos: int) -> An
     later = [
         cmd
         if hasattr(cmd, "spec") or isinstance(cmd, (Operand, Logic, MethodCall))
-        else MethodCall(method_receiver(cmd), last_name(cmd), (), pos)
+        else MethodCall(method_receiver(cmd), last_name(cmd), (), cmd.pos, cmd.text)
         if method_receiver(cmd) is not None
-        else Operand(cmd, operand_error(cmd), pos)
+        else Operand(cmd, operand_error(cmd), cmd.pos)
         for cmd in cmds[1:]
     ]
     if not later and not decls:
-        return cmds[0]
+        return unwrap((cmds[0],))[0]
     return Pipeline([cmds[0], *later], tuple(decls), is_assign, pos)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import Failure, TemplateError
-from .nodes import Chain, Const, Fail, Field, Variable
+from .nodes import Chain, Const, Fail, Field, Variable, last_visited
 from .values import (
     MISSING,
     GoInt,
@@ -30,6 +30,9 @@ from .values import (
     go_type,
     unwrap_deep,
 )
+
+if TYPE_CHECKING:
+    from .render import State
 
 SPECIAL = frozenset((Tainted, NoValue, dict, list, tuple))
 # Python annotation -> Go parameter type; anything else is `interface {}`.
@@ -68,36 +71,36 @@ def assignable(annotation: str, value: Any) -> bool:
     return False
 
 
-def check_value(annotation: str, value: Any, from_field: bool, pos: int) -> Any:
+def check_value(annotation: str, value: Any, from_field: bool, pos: int, context: str | None) -> Any:
     """Go's validateType: a value as the parameter gets it, or Go's error."""
     if value is MISSING or (value is None and not from_field):
         if annotation in NIL_ZERO:
             return NIL_ZERO[annotation]()
-        raise Failure(f"invalid value; expected {GO_NAMES[annotation]}", pos)
+        raise Failure(f"invalid value; expected {GO_NAMES[annotation]}", pos, context)
     if assignable(annotation, value):
         return value
     got = "interface {}" if value is None else go_type(value)
-    raise Failure(f"wrong type for value; expected {GO_NAMES[annotation]}; got {got}", pos)
+    raise Failure(f"wrong type for value; expected {GO_NAMES[annotation]}; got {got}", pos, context)
 
 
-def literal_argument(annotation: str, node: Const, pos: int) -> Any:
+def literal_argument(annotation: str, node: Const) -> Any:
     """A literal given for a typed parameter, converted as Go's evalArg does (or a node that fails)."""
     go_name = GO_NAMES[annotation]
-    kind, number = node.kind, node.number
+    kind, number, pos = node.kind, node.number, node.pos
     if kind == "nil":
         if annotation in NIL_ZERO:
-            return Zero(NIL_ZERO[annotation])
-        return Fail(f"cannot assign nil to {go_name}", pos)
+            return Zero(NIL_ZERO[annotation], pos)
+        return Fail(f"cannot assign nil to {go_name}", pos, node.text)
     if annotation == "str" and kind == "string":
         return node
     if annotation == "bool" and kind == "bool":
         return node
     if kind == "number" and annotation == "int" and number.is_int:
-        return Const(GoInt(number.int_value), kind, node.text, number)
+        return Const(GoInt(number.int_value), kind, node.text, number, pos)
     if kind == "number" and annotation == "float" and number.is_float:
-        return Const(number.float_value, kind, node.text, number)
+        return Const(number.float_value, kind, node.text, number, pos)
     if kind == "number" and annotation == "Uint32" and number.is_uint:
-        return Const(Uint32(number.int_value & 0xFFFFFFFF), kind, node.text, number)
+        return Const(Uint32(number.int_value & 0xFFFFFFFF), kind, node.text, number, pos)
     expected = {
         "str": "string",
         "int": "integer",
@@ -106,19 +109,21 @@ def literal_argument(annotation: str, node: Const, pos: int) -> Any:
         "Uint32": "unsigned integer",
     }
     if annotation in expected:
-        return Fail(f"expected {expected[annotation]}; found {node.text}", pos)
-    return Fail(f"can't handle {node.text} for arg of type {go_name}", pos)
+        return Fail(f"expected {expected[annotation]}; found {node.text}", pos, node.text)
+    return Fail(f"can't handle {node.text} for arg of type {go_name}", pos, node.text)
 
 
 class Zero:
     """`nil` given for a map or list parameter: Go's nil map or slice, a new one at each evaluation."""
 
-    __slots__ = ("make",)
+    __slots__ = ("make", "pos")
+    text = "nil"
 
-    def __init__(self, make: Callable[[], Any]) -> None:
+    def __init__(self, make: Callable[[], Any], pos: int) -> None:
         self.make = make
+        self.pos = pos
 
-    def evaluate(self, state: Any, dot: Any) -> Any:
+    def evaluate(self, state: State, dot: Any) -> Any:
         return self.make()
 
 
@@ -130,14 +135,26 @@ def is_field(node: Any) -> bool:
 class FunctionSpec:
     """A function as templates see it: its name, arity, Go parameter types and calling convention."""
 
-    __slots__ = ("function", "max_args", "min_args", "name", "raw_args", "rest_type", "types", "wants_state")
+    __slots__ = (
+        "function",
+        "max_args",
+        "min_args",
+        "name",
+        "raw_args",
+        "rest_type",
+        "takes_receiver",
+        "types",
+        "wants_state",
+    )
 
     def __init__(self, name: str, function: Callable) -> None:
         self.name = name
         self.function = function
         self.raw_args = getattr(function, "template_raw_args", False)
         self.wants_state = getattr(function, "template_wants_state", False)
-        params = list(inspect.signature(function).parameters.values())[1 if self.wants_state else 0 :]
+        self.takes_receiver = getattr(function, "template_receiver", False)
+        skip = 1 if self.wants_state or self.takes_receiver else 0
+        params = list(inspect.signature(function).parameters.values())[skip:]
         fixed = [param for param in params if param.kind != param.VAR_POSITIONAL]
         rest = [param for param in params if param.kind == param.VAR_POSITIONAL]
         self.min_args = sum(1 for param in fixed if param.default is param.empty)
@@ -161,15 +178,25 @@ class FunctionSpec:
         for index, node in enumerate(args):
             annotation = self.annotation(index)
             if annotation and isinstance(node, Const):
-                node = literal_argument(annotation, node, pos)
+                node = literal_argument(annotation, node)
             prepared.append(node)
         return tuple(prepared), frozenset(index for index, node in enumerate(args) if is_field(node))
 
-    def call(self, state: Any, args: list, pos: int, fields: frozenset = frozenset()) -> Any:
-        """Calls the function on evaluated arguments; unwraps and re-wraps taint unless raw_args."""
+    def call(
+        self,
+        state: State | None,
+        args: list,
+        pos: int,
+        fields: frozenset = frozenset(),
+        site: Any = None,
+        receiver: Any = None,
+    ) -> Any:
+        """Calls the function on evaluated arguments; unwraps and re-wraps taint unless raw_args. `site` is
+        the calling node (errors are placed at it, or at the argument they are about); `receiver` the Go
+        value whose method this is."""
         count = len(args)
         if count < self.min_args or (self.max_args is not None and count > self.max_args):
-            self.check_arity(count, pos)
+            self.check_arity(count, pos, self.name if site is not None else None)
         source = None
         if self.raw_args:
             args = [raw_argument(arg) for arg in args]
@@ -179,36 +206,48 @@ class FunctionSpec:
                     source = plain_arguments(args, self.types or self.rest_type)
                     break
             if self.types or self.rest_type:
-                self.check_types(args, fields, pos)
-        if self.wants_state:
+                self.check_types(args, fields, pos, site)
+        if self.takes_receiver:
+            args.insert(0, receiver)
+        elif self.wants_state:
             args.insert(0, state)
         try:
             result = self.function(*args)
         except Failure:
             raise
         except TemplateError as error:
-            raise Failure(f"error calling {self.name}: {error.message}", pos) from None
+            raise Failure(f"error calling {self.name}: {error.message}", pos, site and site.text) from None
         except RecursionError:
-            raise Failure(f"error calling {self.name}: runtime error: stack overflow", pos) from None
+            message = f"error calling {self.name}: runtime error: stack overflow"
+            raise Failure(message, pos, site and site.text) from None
         except Exception as error:  # noqa: BLE001 - any failure of a function is a template error
-            raise Failure(f"error calling {self.name}: {error}", pos) from None
+            raise Failure(f"error calling {self.name}: {error}", pos, site and site.text) from None
         if source is None or type(result) is Tainted or (self.raw_args and isinstance(result, SafeText)):
             return result
         if isinstance(result, SafeText) and any(result is arg for arg in args):
             return result  # project SQL passed through (`default (as_sql_list .args.v) ...`)
         return Tainted(result, source)
 
-    def check_arity(self, count: int, pos: int) -> None:
+    def validate(self, index: int, value: Any, node: Any, from_field: bool) -> None:
+        """Go's check of one argument for a typed parameter, placed at the argument's node."""
+        annotation = self.annotation(index)
+        if annotation is None:
+            return
+        inner = value.value if type(value) is Tainted else value
+        if not assignable(annotation, inner):
+            node = last_visited(node)
+            check_value(annotation, inner, from_field, node.pos, getattr(node, "text", self.name))
+
+    def check_arity(self, count: int, pos: int, context: str | None) -> None:
         """Go's `wrong number of args` error."""
         if self.max_args is None and count < self.min_args:
-            raise Failure(
-                f"wrong number of args for {self.name}: want at least {self.min_args} got {count}", pos
-            )
+            message = f"wrong number of args for {self.name}: want at least {self.min_args} got {count}"
+            raise Failure(message, pos, context)
         if self.max_args is not None and not self.min_args <= count <= self.max_args:
             want = self.max_args if self.min_args == self.max_args else f"{self.min_args}-{self.max_args}"
-            raise Failure(f"wrong number of args for {self.name}: want {want} got {count}", pos)
+            raise Failure(f"wrong number of args for {self.name}: want {want} got {count}", pos, context)
 
-    def check_types(self, args: list, fields: frozenset, pos: int) -> None:
+    def check_types(self, args: list, fields: frozenset, pos: int, site: Any) -> None:
         """Go's rules for a value passed to a typed parameter (Go functions have typed parameters)."""
         for index, arg in enumerate(args):
             annotation = self.annotation(index)
@@ -216,7 +255,28 @@ class FunctionSpec:
                 if arg is MISSING:
                     args[index] = None
             elif not assignable(annotation, arg):
-                args[index] = check_value(annotation, arg, index in fields, pos)
+                node = argument_node(site, index)
+                context, at = (node.text, node.pos) if node is not None else (None, pos)
+                args[index] = check_value(annotation, arg, index in fields, at, context)
+
+
+def argument_node(site: Any, index: int) -> Any:
+    """The node of the index-th argument at a call site (a piped value: Go blames the last node it visited)."""
+    if site is None or not hasattr(site, "args"):
+        return None
+    if index < len(site.args):
+        return site.args[index]
+    return site.args[-1] if site.args else NamedNode(site.spec.name, site.pos)
+
+
+class NamedNode:
+    """A function name as an error's place."""
+
+    __slots__ = ("pos", "text")
+
+    def __init__(self, text: str, pos: int) -> None:
+        self.text = text
+        self.pos = pos
 
 
 def typed(annotation: Any) -> str | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from .nodes import truth
 from .printf import sprintf
-from .printing import format_value, sprint, sprintln
+from .printing import sprint, sprintln
 from .values import GoInt, Tainted, basic_kind, go_type, template_function
 
 
@@ -39,7 +39,7 @@ def not_(arg: Any) -> bool:
 def length(item: Any) -> int:
     """`len`: bytes of a string, elements of a list or map."""
     if item is None:
-        raise ValueError("len of nil pointer")
+        raise ValueError("reflect: call of reflect.Value.Type on zero Value")
     if isinstance(item, str):
         return GoInt(len(item.encode()))
     if isinstance(item, (list, tuple, dict)):
@@ -69,6 +69,8 @@ def index(item: Any, *keys: Any) -> Any:
 def index_one(item: Any, key: Any) -> Any:
     """One step of `index`, with Go's errors."""
     if isinstance(item, dict):
+        if key is None:
+            raise TypeError("value is nil; should be of type string")
         if not isinstance(key, str):
             raise TypeError(f"value has type {go_type(key)}; should be string")
         return item.get(key)
@@ -122,7 +124,7 @@ def equal(left: Any, right: Any) -> bool:
             return False
         raise ValueError("incompatible types for comparison")
     if isinstance(right, (list, tuple, dict)):
-        raise TypeError(f"non-comparable type {format_value(right)}: {go_type(right)}")
+        raise TypeError(f"non-comparable type {sprintf('%s', right)}: {go_type(right)}")
     return left == right
 
 
@@ -140,10 +142,12 @@ def ne(left: Any, right: Any) -> bool:
 def lt(left: Any, right: Any) -> bool:
     """`lt`: ordered comparison of ints, floats or strings of the same kind."""
     left_kind, right_kind = basic_kind(left), basic_kind(right)
-    if left_kind in ("nil", "other", "bool") or right_kind in ("nil", "other", "bool"):
+    if left_kind in ("nil", "other") or right_kind in ("nil", "other"):
         raise ValueError("invalid type for comparison")
     if left_kind != right_kind:
         raise ValueError("incompatible types for comparison")
+    if left_kind == "bool":
+        raise ValueError("invalid type for comparison")
     return left < right
 
 

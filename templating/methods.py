@@ -37,7 +37,7 @@ def build_table(kind: type) -> dict[str, FunctionSpec]:
         functions = {}
     specs = {}
     for name, function in functions.items():
-        function.template_wants_state = True  # type: ignore[attr-defined]
+        function.template_receiver = True  # type: ignore[attr-defined]
         specs[name] = FunctionSpec(name, function)
     return specs
 

@@ -9,7 +9,8 @@ from .building import FunctionRef, argument, build_pipe, make_command, term_cons
 from .calls import FunctionSpec
 from .errors import BreakLoop, ContinueLoop, Failure
 from .lexer import Token, tokenize, unquote
-from .nodes import Chain, Const, Dot, Fail, Field, Operand, Variable
+from .nodes import Chain, Const, Dot, Fail, Field, Operand, Paren, Variable
+from .printf import go_quote
 from .render import Action, If, Jump, Range, TemplateCall, Text
 
 OPERAND_STARTS = frozenset(
@@ -164,17 +165,20 @@ class Parser:
         return Range(build_pipe(cmds, (), False, pos), tuple(decls), is_assign, body, else_body, pos)
 
     def template(self, token: Token) -> TemplateCall:
+        name_token = self.peek_non_space()
         name = self.template_name("template clause")
         if self.next_non_space().kind == "right":
-            return TemplateCall(name, None, token.pos)
+            return TemplateCall(name, None, name_token.pos, name_token.value)
         self.index -= 1
-        return TemplateCall(name, build_pipe(*self.pipeline("template clause", "right")), token.pos)
+        pipe = build_pipe(*self.pipeline("template clause", "right"))
+        return TemplateCall(name, pipe, name_token.pos, name_token.value)
 
     def block(self, token: Token) -> TemplateCall:
+        name_token = self.peek_non_space()
         name = self.template_name("block clause")
         pipe = build_pipe(*self.pipeline("block clause", "right"))
         self.define_body(name, "block clause")
-        return TemplateCall(name, pipe, token.pos)
+        return TemplateCall(name, pipe, name_token.pos, name_token.value)
 
     def define(self) -> None:
         name = self.template_name("define clause")
@@ -213,7 +217,7 @@ class Parser:
             elif token.kind == "right" and end == "rparen":
                 raise Failure("unclosed left paren", token.pos)
             elif token.kind == "rparen":
-                raise Failure("unexpected right paren", token.pos)
+                self.unexpected(token, context)
             else:
                 self.unexpected(token, context)
 
@@ -274,16 +278,16 @@ class Parser:
         node = self.term()
         if node is None or self.tokens[self.index].kind != "field":
             return node
-        names = []
+        names, chain_pos = [], self.tokens[self.index].pos  # Go places a chain at its first `.field`
         while self.tokens[self.index].kind == "field":
             names.append(self.next().value[1:])
         if isinstance(node, Field):
-            return Field(node.names + tuple(names), node.pos)
+            return Field(node.names + tuple(names), chain_pos)
         if isinstance(node, Variable):
-            return Variable(node.name, tuple(names), node.pos)
+            return Variable(node.name, tuple(names), chain_pos)
         if isinstance(node, NOT_EXECUTABLE):
-            raise Failure(f"unexpected . after term {token.value}", token.pos)
-        return Chain(argument(node), tuple(names), token.pos)
+            raise Failure(f"unexpected . after term {go_quote(node.text)}", token.pos)
+        return Chain(argument(node), tuple(names), chain_pos)
 
     def term(self) -> Any:
         token = self.next_non_space()
@@ -298,7 +302,7 @@ class Parser:
                 raise Failure(f'undefined variable "{token.value}"', token.pos)
             return Variable(token.value, (), token.pos)
         if kind == "lparen":
-            return build_pipe(*self.pipeline("parenthesized pipeline", "rparen"))
+            return Paren(build_pipe(*self.pipeline("parenthesized pipeline", "rparen")))
         value = term_constant(token)
         if value is not None:
             return value

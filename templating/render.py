@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import BreakLoop, ContinueLoop, Failure, Source
-from .nodes import truth
+from .nodes import last_visited, truth
 from .printing import format_value, print_action
 from .values import MISSING, Tainted, child_source, find_taint, unwrap_deep
 
@@ -120,16 +120,22 @@ class If:
 class Range:
     """`{{range}}` over lists, maps (sorted keys) and integers, with `else`, `break` and `continue`."""
 
-    __slots__ = ("body", "decls", "else_body", "is_assign", "pipe", "pos")
+    __slots__ = ("body", "decls", "else_body", "is_assign", "pipe", "pos", "text")
 
     def __init__(
         self, pipe: Any, decls: tuple, is_assign: bool, body: tuple, else_body: tuple, pos: int
     ) -> None:
         self.pipe, self.decls, self.is_assign = pipe, decls, is_assign
         self.body, self.else_body, self.pos = body, else_body, pos
+        self.text = pipe.text
 
     def render(self, state: State, dot: Any) -> None:
-        items = self.items(self.pipe.evaluate(state, dot))
+        try:
+            items = self.items(self.pipe.evaluate(state, dot))
+        except Failure as failure:
+            place = last_visited(self.pipe)
+            failure.claim(place.text, place.pos)
+            raise
         if not items:
             render_nodes(self.else_body, state, dot)
             return
@@ -199,24 +205,29 @@ class Jump:
 class TemplateCall:
     """`{{template "name" pipeline}}`: renders a defined template with a new dot and `$`."""
 
-    __slots__ = ("name", "pipe", "pos")
+    __slots__ = ("name", "pipe", "pos", "text")
 
-    def __init__(self, name: str, pipe: Any, pos: int) -> None:
+    def __init__(self, name: str, pipe: Any, pos: int, quoted: str) -> None:
         self.name = name
         self.pipe = pipe
         self.pos = pos
+        self.text = f"{{{{template {quoted}{'' if pipe is None else ' ' + pipe.text}}}}}"
 
     def render(self, state: State, dot: Any) -> None:
         body = state.templates.get(self.name)
         if body is None:
-            raise Failure(f'template "{self.name}" not defined', self.pos)
+            raise Failure(f'template "{self.name}" not defined', self.pos, self.text)
         if state.depth >= MAX_DEPTH:
-            raise Failure(f"exceeded maximum template depth ({MAX_DEPTH})", self.pos)
+            raise Failure(f"exceeded maximum template depth ({MAX_DEPTH})", self.pos, self.text)
         value = MISSING if self.pipe is None else self.pipe.evaluate(state, dot)
         saved = state.vars
         state.vars, state.depth = [["$", value]], state.depth + 1
         try:
             render_nodes(body, state, value)
+        except Failure as failure:
+            if failure.executing is None:
+                failure.executing = self.name
+            raise
         finally:
             state.vars, state.depth = saved, state.depth - 1
 
@@ -236,5 +247,5 @@ class Template:
         try:
             render_nodes(self.root, state, data)
         except Failure as failure:
-            raise self.source.error(failure.message, failure.pos) from None
+            raise self.source.error(failure) from None
         return "".join(state.out)

@@ -251,7 +251,15 @@ def encrypt_aes(password: str, plaintext: str) -> str:
 def decrypt_aes(password: str, encrypted: str) -> str:
     if not encrypted:
         return ""
-    data = base64.b64decode(encrypted, validate=True)
+    try:
+        data = base64.b64decode(encrypted, validate=True)
+    except ValueError:
+        from .sprig_encoding import bad_base64_byte
+
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        raise ValueError(
+            f"illegal base64 data at input byte {bad_base64_byte(encrypted, 4, alphabet)}"
+        ) from None
     if len(data) < 16:
         raise ValueError("runtime error: slice bounds out of range")
     iv, body = data[:16], data[16:]

@@ -15,6 +15,7 @@ from typing import Any
 
 import re2
 
+from .printf import go_quote
 from .printing import float_digits
 from .sprig_lists import go_kind
 from .values import GoInt, StringList, go_type
@@ -142,9 +143,32 @@ def must_from_json(text: str) -> Any:
             text, parse_int=json_number, parse_float=json_number, parse_constant=reject_constant
         )
     except json.JSONDecodeError as error:
-        if not text.strip():
+        if error.pos >= len(text.rstrip()):
             raise ValueError("unexpected end of JSON input") from None
-        raise ValueError(f"invalid character looking for beginning of value: {error.msg}") from None
+        char = text[error.pos]
+        if error.msg == "Expecting value":
+            raise ValueError(f"invalid character {go_char(char)} looking for beginning of value") from None
+        if error.msg == "Extra data":
+            raise ValueError(f"invalid character {go_char(char)} after top-level value") from None
+        raise ValueError(
+            f"invalid character {go_char(char)} {JSON_CONTEXTS.get(error.msg, 'in JSON')}"
+        ) from None
+
+
+JSON_CONTEXTS = {
+    "Expecting property name enclosed in double quotes": "looking for beginning of object key string",
+    "Expecting ':' delimiter": "after object key",
+    "Expecting ',' delimiter": "after object key:value pair",
+}
+
+
+def go_char(char: str) -> str:
+    """encoding/json's quoteChar: `'a'`, `'\\''`, `'"'`."""
+    if char == "'":
+        return "'\\''"
+    if char == '"':
+        return "'\"'"
+    return "'" + go_quote(char)[1:-1] + "'"
 
 
 def from_json(text: str) -> Any:
@@ -204,15 +228,44 @@ def adler32sum(text: str) -> str:
     return str(zlib.adler32(text.encode()))
 
 
-def compile_regex(pattern: str) -> Any:
-    """An RE2 pattern, as Go's regexp compiles it; raises ValueError with RE2's message."""
+RE2_TO_GO = {
+    "missing )": "missing closing )",
+    "missing ]": "missing closing ]",
+    "unexpected )": "unexpected )",
+    "bad repetition operator": "invalid nested repetition operator",
+    "bad repetition argument": "invalid repeat count",
+    "bad repetition size": "invalid repeat count",
+    "bad escape sequence": "invalid escape sequence",
+    "invalid escape sequence": "invalid escape sequence",
+    "bad character class range": "invalid character class range",
+    "bad character class": "invalid character class",
+    "trailing \\": "trailing backslash at end of expression",
+    "bad named capture group": "invalid named capture",
+    "bad perl operator": "invalid or unsupported Perl syntax",
+    "invalid UTF-8": "invalid UTF-8",
+}
+
+
+def go_regex_error(message: str) -> str:
+    """RE2's parse error in Go's words (`error parsing regexp: missing closing ): ...`)."""
+    code, _, argument = message.partition(": ")
+    return f"error parsing regexp: {RE2_TO_GO.get(code, code)}: `{argument}`"
+
+
+def compile_regex(pattern: str, must: bool = True) -> Any:
+    """An RE2 pattern, as Go's regexp compiles it; raises ValueError with Go's message (`must`: the error
+    of the must* functions; otherwise Sprig's MustCompile panic text)."""
     try:
         return re2.compile(pattern, options=RE2_OPTIONS)
     except re2.error as error:
         message = error.args[0] if error.args else str(error)
         if isinstance(message, bytes):
             message = message.decode(errors="replace")
-        raise ValueError(f"error parsing regexp: {message}") from None
+        text = go_regex_error(message)
+        if not must:
+            quoted = f"`{pattern}`" if "`" not in pattern and pattern.isprintable() else go_quote(pattern)
+            text = f"regexp: Compile({quoted}): {text}"
+        raise ValueError(text) from None
 
 
 def matches(regex: Any, text: str, limit: int = -1) -> Iterator[Any]:
@@ -247,16 +300,33 @@ def must_regex_match(pattern: str, text: str) -> bool:
     return compile_regex(pattern).search(text) is not None
 
 
-def regex_find(pattern: str, text: str) -> str:
-    found = compile_regex(pattern).search(text)
+def find_regex(pattern: str, text: str, must: bool) -> str:
+    found = compile_regex(pattern, must).search(text)
     return found.group() if found else ""
 
 
-def regex_find_all(pattern: str, text: str, limit: int) -> Any:
-    """`regexFindAll "re" s n`: at most n matches (all when n < 0); nil when there are none."""
+def must_regex_find(pattern: str, text: str) -> str:
+    return find_regex(pattern, text, True)
+
+
+def regex_find(pattern: str, text: str) -> str:
+    return find_regex(pattern, text, False)
+
+
+def find_all_regex(pattern: str, text: str, limit: int, must: bool) -> Any:
+    """`regexFindAll "re" s n`: at most n matches (all when n < 0)."""
+    regex = compile_regex(pattern, must)
     if limit == 0:
         return StringList()
-    return StringList(match.group() for match in matches(compile_regex(pattern), text, limit))
+    return StringList(match.group() for match in matches(regex, text, limit))
+
+
+def must_regex_find_all(pattern: str, text: str, limit: int) -> Any:
+    return find_all_regex(pattern, text, limit, True)
+
+
+def regex_find_all(pattern: str, text: str, limit: int) -> Any:
+    return find_all_regex(pattern, text, limit, False)
 
 
 def expand(template: str, found: Any, names: dict[str, int]) -> str:
@@ -295,9 +365,9 @@ def extract_name(text: str) -> tuple[str | None, str]:
     return (text[:index], text[index:]) if index else (None, text)
 
 
-def replace_all(pattern: str, text: str, replacement: Callable[[Any], str]) -> str:
+def replace_all(pattern: str, text: str, replacement: Callable[[Any], str], must: bool) -> str:
     out, position = [], 0
-    for found in matches(compile_regex(pattern), text):
+    for found in matches(compile_regex(pattern, must), text):
         out.append(text[position : found.start()])
         out.append(replacement(found))
         position = found.end()
@@ -305,20 +375,36 @@ def replace_all(pattern: str, text: str, replacement: Callable[[Any], str]) -> s
     return "".join(out)
 
 
+def replace_regex(pattern: str, text: str, replacement: str, must: bool) -> str:
+    names = dict(compile_regex(pattern, must).groupindex)
+    return replace_all(pattern, text, lambda found: expand(replacement, found, names), must)
+
+
+def must_regex_replace_all(pattern: str, text: str, replacement: str) -> str:
+    return replace_regex(pattern, text, replacement, True)
+
+
 def regex_replace_all(pattern: str, text: str, replacement: str) -> str:
-    names = dict(compile_regex(pattern).groupindex)
-    return replace_all(pattern, text, lambda found: expand(replacement, found, names))
+    return replace_regex(pattern, text, replacement, False)
+
+
+def replace_regex_literal(pattern: str, text: str, replacement: str, must: bool) -> str:
+    return replace_all(pattern, text, lambda found: replacement, must)
+
+
+def must_regex_replace_all_literal(pattern: str, text: str, replacement: str) -> str:
+    return replace_regex_literal(pattern, text, replacement, True)
 
 
 def regex_replace_all_literal(pattern: str, text: str, replacement: str) -> str:
-    return replace_all(pattern, text, lambda found: replacement)
+    return replace_regex_literal(pattern, text, replacement, False)
 
 
-def regex_split(pattern: str, text: str, limit: int) -> StringList:
+def split_regex(pattern: str, text: str, limit: int, must: bool) -> StringList:
     """Go's Regexp.Split: the texts between matches (at most limit parts when limit > 0)."""
+    regex = compile_regex(pattern, must)
     if limit == 0:
         return StringList()
-    regex = compile_regex(pattern)
     if pattern and not text:
         return StringList([""])
     parts, start, end = StringList(), 0, 0
@@ -332,6 +418,14 @@ def regex_split(pattern: str, text: str, limit: int) -> StringList:
     if end != len(text):
         parts.append(text[start:])
     return parts
+
+
+def must_regex_split(pattern: str, text: str, limit: int) -> StringList:
+    return split_regex(pattern, text, limit, True)
+
+
+def regex_split(pattern: str, text: str, limit: int) -> StringList:
+    return split_regex(pattern, text, limit, False)
 
 
 def regex_quote_meta(text: str) -> str:
@@ -424,15 +518,15 @@ ENCODING: dict[str, Callable] = {
     "regexMatch": regex_match,
     "mustRegexMatch": must_regex_match,
     "regexFind": regex_find,
-    "mustRegexFind": regex_find,
+    "mustRegexFind": must_regex_find,
     "regexFindAll": regex_find_all,
-    "mustRegexFindAll": regex_find_all,
+    "mustRegexFindAll": must_regex_find_all,
     "regexReplaceAll": regex_replace_all,
-    "mustRegexReplaceAll": regex_replace_all,
+    "mustRegexReplaceAll": must_regex_replace_all,
     "regexReplaceAllLiteral": regex_replace_all_literal,
-    "mustRegexReplaceAllLiteral": regex_replace_all_literal,
+    "mustRegexReplaceAllLiteral": must_regex_replace_all_literal,
     "regexSplit": regex_split,
-    "mustRegexSplit": regex_split,
+    "mustRegexSplit": must_regex_split,
     "regexQuoteMeta": regex_quote_meta,
     "base": base,
     "dir": dir_,

@@ -157,7 +157,11 @@ def has(needle: Any, haystack: Any) -> bool:
 
 def chunk(size: int, items: Any) -> ListList:
     """`chunk 2 $list`: lists of size elements (the last one shorter)."""
-    found = sequence(items, "chunk")
+    if not isinstance(items, (list, tuple)):
+        if items is None:
+            raise ValueError(NIL_DEREFERENCE)
+        raise TypeError(f"Cannot chunk type {go_kind(items)}")
+    found = list(items)
     if size == 0:
         raise ValueError("runtime error: makeslice: len out of range")
     count = math.floor((len(found) - 1) / size) + 1
@@ -185,7 +189,7 @@ def slice_(items: Any, *indexes: Any) -> Any:
     start = to_int(indexes[0]) if indexes else 0
     end = to_int(indexes[1]) if len(indexes) > 1 else len(items)
     if not 0 <= start <= end <= len(items):
-        raise ValueError("reflect: slice index out of range")
+        raise ValueError("reflect.Value.Slice: slice index out of bounds")
     part = items[start:end]
     return type(items)(part) if type(items) is not tuple else list(part)
 
@@ -333,20 +337,30 @@ def dig(*args: Any) -> Any:
     if len(args) < 3:
         raise ValueError("dig needs at least three arguments")
     mapping, fallback, names = args[-1], args[-2], args[:-2]
-    for index, name in enumerate(names):
+    as_map(mapping)
+    for name in names:
         if not isinstance(name, str):
-            raise TypeError(f"interface conversion: interface {{}} is {go_type(name)}, not string")
-        if type(mapping) is not dict:
-            raise TypeError(
-                f"interface conversion: interface {{}} is {go_type(mapping) if mapping is not None else 'nil'}, "
-                "not map[string]interface {}"
-            )
-        if name not in mapping:
+            raise TypeError(f"interface conversion: interface {{}} is {conversion_type(name)}, not string")
+    for index, name in enumerate(names):
+        if name not in as_map(mapping):
             return fallback
         mapping = mapping[name]
         if index == len(names) - 1:
             return mapping
     return fallback
+
+
+def conversion_type(value: Any) -> str:
+    return "nil" if value is None else go_type(value)
+
+
+def as_map(value: Any) -> dict:
+    """Go's `value.(map[string]interface{})`, or its panic."""
+    if type(value) is not dict:
+        raise TypeError(
+            f"interface conversion: interface {{}} is {conversion_type(value)}, not map[string]interface {{}}"
+        )
+    return value
 
 
 LISTS: dict[str, Callable] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import secrets
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -271,6 +272,13 @@ def seq(*params: int) -> str:
     return ""
 
 
+def rand_int(low: int, high: int) -> GoInt:
+    """`randInt 3 7`: a random int in [low, high) (Go's rand.Intn panics for an empty range)."""
+    if high - low <= 0:
+        raise ValueError("invalid argument to Intn")
+    return GoInt(low + secrets.randbelow(high - low))
+
+
 def int64_(value: Any) -> int:
     return to_int64(value)
 
@@ -303,4 +311,5 @@ MATH: dict[str, Callable] = {
     "until": until,
     "untilStep": until_step,
     "seq": seq,
+    "randInt": rand_int,
 }

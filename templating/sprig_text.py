@@ -176,7 +176,8 @@ def go_bytes_slice(text: str, start: int | None, end: int | None) -> str:
     low = 0 if start is None else start
     high = len(data) if end is None else end
     if end is not None and not 0 <= high <= len(data):
-        raise ValueError(f"runtime error: slice bounds out of range [:{high}] with length {len(data)}")
+        length = f" with length {len(data)}" if high > 0 else ""
+        raise ValueError(f"runtime error: slice bounds out of range [:{high}]{length}")
     if not 0 <= low <= high:
         if end is None:
             raise ValueError(f"runtime error: slice bounds out of range [{low}:{len(data)}]")

@@ -12,7 +12,7 @@ from tests.conftest import PROJECTS, serving
 
 CHROMIUM = "/usr/bin/chromium"
 DOCS = "/v1/instances/default/api/docs"
-FIXTURE_APIS = {"/echo", "/inferred", "/kinds", "/prefixed", "/recent", "/search", "/via_proxy"}
+FIXTURE_APIS = {f"/{path.stem}" for path in (PROJECTS / "openapi" / "apis").glob("*.yaml")}
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",

@@ -102,22 +102,43 @@ def test_renders_like_go(template, data, expected):
 @pytest.mark.parametrize(
     "template, data, message",
     [
-        ("x\n  {{ .a ", {}, "t:2:3: unclosed action"),
-        ("{{ if .a }}x", {}, "t:1:13: unexpected EOF"),
-        ("{{ foo 1 }}", {}, 't:1:4: function "foo" not defined'),
-        ("{{ hasKey .m }}", {"m": {}}, "t:1:4: wrong number of args for hasKey: want 2 got 1"),
-        ("{{ .s.x }}", {"s": "str"}, "t:1:4: can't evaluate field x in type string"),
-        ("{{ range .s }}{{ end }}", {"s": "5"}, "range can't iterate over 5"),
-        ("{{ $x }}", {}, 't:1:4: undefined variable "$x"'),
-        ("{{ end }}", {}, "t:1:4: unexpected {{end}}"),
+        # Parse errors: Go's `template: NAME:LINE: message` (the column stays in the error's fields).
+        ("x\n  {{ .a ", {}, "template: t:2: unclosed action"),
+        ("{{ if .a }}x", {}, "template: t:1: unexpected EOF"),
+        ("{{ foo 1 }}", {}, 'template: t:1: function "foo" not defined'),
+        ("{{ $x }}", {}, 'template: t:1: undefined variable "$x"'),
+        ("{{ end }}", {}, "template: t:1: unexpected {{end}}"),
+        # Execution errors: Go's 0-based byte column and the failing node.
+        (
+            "{{ hasKey .m }}",
+            {"m": {}},
+            'template: t:1:3: executing "t" at <hasKey>: wrong number of args for hasKey: want 2 got 1',
+        ),
+        (
+            "{{ .s.x }}",
+            {"s": "str"},
+            'template: t:1:5: executing "t" at <.s.x>: can\'t evaluate field x in type interface {}',
+        ),
+        ("{{ with .s }}{{ .x }}{{ end }}", {"s": "str"}, "can't evaluate field x in type string"),
+        (
+            "é {{ range .s }}{{ end }}",
+            {"s": "5"},
+            'template: t:1:12: executing "t" at <.s>: range can\'t iterate over 5',
+        ),
         # Go: a key of a nil value (not a missing one) is an error.
         ("{{ .n.x }}", {"n": None}, "nil pointer evaluating interface {}.x"),
-        ("{{ eq 1 1.0 }}", {}, "error calling eq: incompatible types for comparison"),
+        (
+            "{{ eq 1 1.0 }}",
+            {},
+            'executing "t" at <eq 1 1.0>: error calling eq: incompatible types for comparison',
+        ),
         ("{{ index .l 5 }}", {"l": [1]}, "error calling index: index out of range: 5"),
         ("{{ break }}", {}, "{{break}} outside {{range}}"),
-        ('{{ template "nope" }}', {}, 'template "nope" not defined'),
-        ("{{ upper 1 }}", {}, "expected string; found 1"),
-        ("{{ upper .i }}", {"i": 1}, "wrong type for value; expected string; got int64"),
+        ('{{ template "nope" }}', {}, 'at <{{template "nope"}}>: template "nope" not defined'),
+        ('{{ define "d" }}{{ .x.y }}{{ end }}{{ template "d" 1 }}', {}, 'executing "d" at <.x.y>'),
+        ("{{ upper 1 }}", {}, 'executing "t" at <1>: expected string; found 1'),
+        ("{{ upper .i }}", {"i": 1}, "at <.i>: wrong type for value; expected string; got int64"),
+        ("{{ upper (first .el) }}", {"el": []}, "at <.el>: invalid value; expected string"),
         ("{{ 1 | 2 }}", {}, "non executable command in pipeline stage 2"),
         ("{{ nil }}", {}, "nil is not a command"),
         ("{{ (1 }}", {}, "unclosed left paren"),
@@ -142,7 +163,20 @@ def test_error_carries_place_and_line_offset():
         7,
         "unclosed action",
     )
-    assert str(error) == "apis/top.yaml:12:7: unclosed action"
+    assert str(error) == "template: apis/top.yaml:12: unclosed action"
+
+
+def test_execution_error_carries_gos_place():
+    template = parse("SELECT 1\nWHERE x = {{ index .l 3 }}", name="apis/top.yaml", line_offset=10)
+    with pytest.raises(TemplateError) as caught:
+        template.render({"l": []})
+    error = caught.value
+    assert (error.line, error.column) == (12, 13)
+    assert (
+        error.message
+        == 'executing "apis/top.yaml" at <index .l 3>: error calling index: index out of range: 3'
+    )
+    assert str(error) == f"template: apis/top.yaml:12:13: {error.message}"
 
 
 def collect(template, data, **options):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from templating import TemplateError, parse
+from templating import STANDARD, TemplateError, parse
 from tests.templating import generated
 from tests.templating.go_oracle import OracleUnavailable, build, run
 
@@ -49,6 +49,28 @@ def ours(case: dict) -> dict:
         return {"out": parse(case["t"], name="t").render(data)}
     except TemplateError as error:
         return {"error": str(error)}
+
+
+GO_PARAMETERS = {
+    "string": "str",
+    "int": "int",
+    "float64": "float",
+    "bool": "bool",
+    "uint32": "Uint32",
+    "map[string]interface {}": "dict",
+    "[]interface {}": "list",
+    "time.Time": "datetime",
+}
+
+
+@pytest.mark.parametrize("name", sorted(generated.signatures()))
+def test_every_sprig_function_has_gos_signature(name):
+    """Rill's function map, function by function: defined here, with Go's arity and parameter types."""
+    params, variadic = generated.signatures()[name]
+    spec = STANDARD[name]
+    assert (spec.min_args, spec.max_args) == (len(params), None if variadic else len(params))
+    assert [spec.annotation(index) for index in range(len(params))] == [GO_PARAMETERS.get(p) for p in params]
+    assert spec.rest_type == (GO_PARAMETERS.get(variadic) if variadic else None)
 
 
 def test_generated_set_is_large_enough():

@@ -19,7 +19,6 @@ from typing import Any
 from project.calls.runner import Call, Statement
 from project.definitions import Api, Project
 
-EMBEDDED = (None, "", "duckdb")
 VOLATILE = re.compile(
     r"\b(now|random|setseed|uuid|uuidv4|uuidv7|gen_random_uuid|current_timestamp|current_date|"
     r"current_time|localtimestamp|localtime|get_current_time|get_current_timestamp|"
@@ -36,11 +35,11 @@ class CachePolicy:
     ttl: float | None = None
 
 
-def cache_policy(chain: Sequence[Api]) -> CachePolicy:
+def cache_policy(chain: Sequence[Api], embedded: bool) -> CachePolicy:
     """The `cache:` settings of a call: the first API on its proxy chain that sets `enabled` decides
     (by default: on for the embedded DuckDB, whose data changes only by a build); the shortest TTL holds."""
     stated = [api.definition.cache_enabled for api in chain if api.definition.cache_enabled is not None]
-    enabled = stated[0] if stated else chain[-1].definition.connector in EMBEDDED
+    enabled = stated[0] if stated else embedded
     ttls = [api.definition.cache_ttl for api in chain if api.definition.cache_ttl is not None]
     return CachePolicy(enabled, min(ttls) if ttls else None)
 
@@ -56,6 +55,7 @@ def answer_key(project: Project, call: Call, statement: Statement, format_name: 
         project.fingerprint,
         [api.name for api in call.chain],
         format_name,
+        statement.engine.name,
         call.args,
         statement.sql,
         statement.params,

@@ -11,9 +11,10 @@ from project.definitions import Api, BrokenApi, Project, proxy_chain
 from project.encoding.formats import JSON, Format
 from project.engines.batches import BatchStream, stream_batches
 from project.engines.execution import Limits, RowStream, stream_query
+from project.engines.interface import Engine
 from project.errors import AccessDeniedError, BrokenApiError, NotFoundError, QueryError, SluiceError
 from project.loading.models import referenced_names
-from project.metrics.sql import compile_metrics_sql
+from project.metrics.sql import compile_metrics_sql, in_dialect, metrics_view_for
 from project.sql.binding import bind_sql
 from project.sql.rendering import Markers, render_sql
 from templating import Template
@@ -67,6 +68,7 @@ class Statement:
     sql: str
     params: Any
     limits: Limits
+    engine: Engine = field(compare=False)
 
 
 def run_api(
@@ -89,25 +91,33 @@ def prepare_statement(project: Project, call: Call, caller: Caller, limits: Limi
     data = project.data(args, caller.user)
     markers = Markers()
     sql = render_sql(template, data, markers)
+    engine = project.engine_for(definition.connector)
     if definition.resolver == "metrics_sql":
         applies = caller.authenticated and not definition.skip_nested_security
         policy = CallerPolicy(_database(project), data, markers) if applies else None
-        sql = _compile_metrics(project, sql, policy)
-    bound_sql, params = bind_sql(sql, markers.values, markers.sources)
+        engine = metrics_engine(project, sql, definition.connector)
+        sql = in_dialect(_compile_metrics(project, sql, policy), engine.dialect)
+    bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
     if definition.max_rows is not None:
         limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
-    return Statement(bound_sql, params, limits)
+    return Statement(bound_sql, params, limits, engine)
 
 
 def run_statement(project: Project, statement: Statement, format_: Format = JSON) -> RowStream | BatchStream:
     """Run a prepared statement and return its answer with the first batch fetched."""
-    engine, sql, params, limits = _database(project), statement.sql, statement.params, statement.limits
+    engine, sql, params, limits = statement.engine, statement.sql, statement.params, statement.limits
     try:
         if format_.arrow:
             return stream_batches(engine, sql, params, limits, format_.name)
         return stream_query(engine, sql, params, limits, lines=format_.name == "ndjson")
     except QueryError as error:
         raise _failed_model_error(project, sql, error) from None
+
+
+def metrics_engine(project: Project, metrics_sql: str, connector: str | None) -> Engine:
+    """Metrics SQL runs where its view's table lives: the view's connector, else the API's, else the default."""
+    view = metrics_view_for(metrics_sql, project.metrics_views)
+    return project.engine_for(view.connector or connector)
 
 
 def _failed_model_error(project: Project, sql: str, error: QueryError) -> SluiceError:

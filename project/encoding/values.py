@@ -2,7 +2,7 @@
 
 PostgreSQL, MySQL and ClickHouse drivers hand back Python values; encoding them by type gives every engine
 one encoding: exact integers and decimals, RFC 3339 UTC timestamps with `Z`, null for NULL and NaN, base64
-for bytes, `{months, days, micros}` for intervals. Naive datetimes are taken as UTC (sessions run in UTC).
+for bytes, milliseconds for intervals, times of day on 0001-01-01. Naive datetimes are taken as UTC (sessions run in UTC).
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ def _datetime(value: datetime) -> str:
 
 
 def _time(value: time) -> str:
-    return '"' + _trim_fraction(value.replace(tzinfo=None).isoformat()) + '"'
+    """As Rill writes a time of day: a timestamp on 0001-01-01 in UTC."""
+    return '"0001-01-01T' + _trim_fraction(value.replace(tzinfo=None).isoformat()) + 'Z"'
 
 
 def _trim_fraction(text: str) -> str:
@@ -62,8 +63,9 @@ def _trim_fraction(text: str) -> str:
 
 
 def _interval(value: timedelta) -> str:
-    micros = value.seconds * 1_000_000 + value.microseconds
-    return f'{{"months":0,"days":{value.days},"micros":{micros}}}'
+    """As Rill writes an interval: whole milliseconds, truncated toward zero."""
+    micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    return str(micros // 1000 if micros >= 0 else -(-micros // 1000))
 
 
 def _bytes(value: bytes) -> str:

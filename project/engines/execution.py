@@ -124,9 +124,12 @@ def stream_query(
         session.close()
         release()
         return RowStream(first_rows, None, _done, lines)
-    return RowStream(
-        first_rows, lambda: fetch(limits.batch_rows), lambda: (session.close(), release()), lines
-    )
+
+    def finish() -> None:
+        session.close()
+        release()
+
+    return RowStream(first_rows, lambda: fetch(limits.batch_rows), finish, lines)
 
 
 def _fetch_first(fetch: FetchJson, limits: Limits) -> tuple[list[str], bool]:

@@ -121,6 +121,10 @@ class Engine(ABC):
         (503) when all are taken, so a burst queues in front of the proxy instead of inside the engine."""
         return self._query_slots.take()
 
+    def share_query_slots(self, other: Engine) -> None:
+        """Count this engine's queries in the other's limit (one limit per process)."""
+        self._query_slots = other._query_slots
+
     @abstractmethod
     def session(self) -> Session:
         """A session for one request; EngineUnavailableError (503) when the engine cannot be reached."""

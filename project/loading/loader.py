@@ -15,9 +15,12 @@ from typing import Any
 from project.calls.arguments import compile_argument_schema
 from project.definitions import Api, BrokenApi, Project, ProxyLoopError, proxy_chain
 from project.engines.duckdb import BuiltModel, Database, build_database, fingerprint
+from project.engines.interface import Engine
+from project.engines.registry import create_engine
 from project.engines.sandbox import project_sandbox
 from project.errors import ArgumentError, ProjectError, QueryError
 from project.loading.apis import ApiDefinition, read_api
+from project.loading.connectors import DEFAULT_CONNECTOR, DRIVERS, implicit_connector, load_connectors
 from project.loading.files import file_stamps, list_files, parse_dotenv, parse_yaml, read_text
 from project.loading.models import ModelSource, dependency_order, read_model, referenced_names
 from project.metrics.views import MetricsView, check_model, parse_metrics_view
@@ -45,7 +48,12 @@ def load_project(settings: Settings) -> Project:
     environment = settings.environment
     database, failed_models, model_names = _build_models(directory, settings, env, environment, errors)
     views = _load_metrics_views(directory, model_names, errors)
-    apis, warnings = _load_apis(directory, config.get("apis") or {}, env, environment, errors)
+    default_connector = str(config.get("olap_connector") or DEFAULT_CONNECTOR)
+    engines = _create_engines(directory, settings, env, environment, database, errors)
+    apis, warnings = _load_apis(
+        directory, config.get("apis") or {}, env, environment, errors, (engines, default_connector)
+    )
+    _add_implicit_engines(engines, apis, settings, env, errors)
     return Project(
         directory,
         env,
@@ -56,10 +64,52 @@ def load_project(settings: Settings) -> Project:
         _row_cap(settings, env, errors),
         views,
         database,
+        engines,
+        default_connector,
         failed_models,
         frozenset(model_names),
         fingerprint=_answers_fingerprint(database, env, environment, apis, views),
     )
+
+
+def _create_engines(
+    directory: str,
+    settings: Settings,
+    env: Mapping[str, str],
+    environment: str,
+    database: Database,
+    errors: list[ProjectError],
+) -> dict[str, Engine]:
+    """One engine per connector (no connection made yet: an engine that is down fails its requests, not
+    the load); a connector whose driver is not installed is a load error naming the extra to install."""
+    engines: dict[str, Engine] = {DEFAULT_CONNECTOR: database}
+    for name, connector in load_connectors(directory, env, environment, errors).items():
+        try:
+            engines[name] = create_engine(connector, settings, database)
+        except ProjectError as error:
+            errors.append(ProjectError(f'connector "{name}": {error.message}', path=connector.path))
+    return engines
+
+
+def _add_implicit_engines(
+    engines: dict[str, Engine],
+    apis: Mapping[str, Api | BrokenApi],
+    settings: Settings,
+    env: Mapping[str, str],
+    errors: list,
+) -> None:
+    """A connector named after its driver needs no file: defaults and `connector.<driver>.*` variables."""
+    used = {
+        api.definition.connector for api in apis.values() if isinstance(api, Api) and api.definition.connector
+    }
+    for name in sorted(used - set(engines)):
+        config = implicit_connector(name, env)
+        if config is None:
+            continue
+        try:
+            engines[name] = create_engine(config, settings, engines[DEFAULT_CONNECTOR])
+        except ProjectError as error:
+            errors.append(ProjectError(f'connector "{name}": {error.message}'))
 
 
 def newly_failed_models(previous: Project, current: Project) -> dict[str, str]:
@@ -251,12 +301,18 @@ def _data_files(directory: str) -> list[tuple[str, int, int]]:
 
 
 def _load_apis(
-    directory: str, defaults: Mapping, env: Mapping[str, str], environment: str, errors: list[ProjectError]
+    directory: str,
+    defaults: Mapping,
+    env: Mapping[str, str],
+    environment: str,
+    errors: list[ProjectError],
+    connectors: tuple[Mapping[str, Engine], str],
 ) -> tuple[dict[str, Api | BrokenApi], list[str]]:
     apis: dict[str, Api | BrokenApi] = {}
     warnings: list[str] = []
+    defaults = defaults if isinstance(defaults, dict) else {}
     for path in list_files(directory, "apis", (".yaml", ".yml")):
-        api = _load_api(directory, path, defaults if isinstance(defaults, dict) else {}, env, environment)
+        api = _load_api(directory, path, defaults, env, environment, connectors)
         name = api.name if isinstance(api, Api) else os.path.splitext(os.path.basename(path))[0]
         if name in apis:
             api = BrokenApi(ProjectError(f"API {name!r} is defined twice", path=path))
@@ -268,10 +324,16 @@ def _load_apis(
 
 
 def _load_api(
-    directory: str, path: str, defaults: Mapping, env: Mapping[str, str], environment: str
+    directory: str,
+    path: str,
+    defaults: Mapping,
+    env: Mapping[str, str],
+    environment: str,
+    connectors: tuple[Mapping[str, Engine], str],
 ) -> Api | BrokenApi:
     try:
         definition = read_api(directory, path, defaults)
+        dialect = _dialect(definition, *connectors)
         validate_openapi_block(definition.openapi, path)
         arguments = compile_argument_schema(definition.openapi, path=path)
         access = definition.access
@@ -282,20 +344,33 @@ def _load_api(
         template = compile_template(
             definition.text, definition.template_path, definition.line_offset, definition.column_offset
         )
-        _check_static_statement(template, definition, template_data(env, environment))
+        _check_static_statement(template, definition, template_data(env, environment), dialect)
         return Api(definition, template, arguments=arguments, access=access)
     except ProjectError as error:
         return BrokenApi(error)
 
 
-def _check_static_statement(template: Template, definition: ApiDefinition, data: Mapping[str, Any]) -> None:
+def _dialect(definition: ApiDefinition, engines: Mapping[str, Engine], default: str) -> str:
+    """The sqlglot dialect of the API's connector; a connector that does not exist is the API's load error."""
+    name = definition.connector or default
+    engine = engines.get(name)
+    if engine is not None:
+        return engine.dialect
+    if name in DRIVERS:  # a connector named after its driver needs no file
+        return name
+    raise ProjectError(f'connector "{name}" not found', path=definition.path)
+
+
+def _check_static_statement(
+    template: Template, definition: ApiDefinition, data: Mapping[str, Any], dialect: str
+) -> None:
     """Refuse at load time a statement that is not a read-only query with no arguments given."""
     if definition.resolver != "sql":
         return
     try:
         markers = Markers()
         shape = render_sql(template, data, markers)
-        compile_shape(shape, "duckdb", tuple(markers.sources))
+        compile_shape(shape, dialect, tuple(markers.sources))
     except QueryError as error:
         if error.message.startswith(("only read-only", "expected exactly one")):
             raise ProjectError(error.message, path=definition.path) from None

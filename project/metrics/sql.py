@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import ClassVar, Protocol
 
 import sqlglot
@@ -66,6 +67,37 @@ class _MetricsSQLOutput(DuckDB):
             if expression.args.get("nulls_first") is False and not text.endswith(" NULLS LAST"):
                 return f"{text} NULLS LAST"
             return text
+
+
+def metrics_view_for(sql: str, views: Mapping[str, MetricsView]) -> MetricsView:
+    """The metrics view that rendered metrics SQL reads (QueryError as compiling would raise)."""
+    return _view(_parse(sql), views)
+
+
+@lru_cache(maxsize=1024)
+def in_dialect(compiled_sql: str, dialect: str) -> str:
+    """Compiled metrics SQL (DuckDB's) written in another engine's dialect; markers stay where they are."""
+    if dialect == "duckdb":
+        return compiled_sql
+    with _quiet_sqlglot():
+        tree = sqlglot.parse_one(compiled_sql, read="duckdb")
+        for select in tree.find_all(exp.Select):
+            _expand_positional_group_by(select)
+        return tree.sql(dialect=dialect)
+
+
+def _expand_positional_group_by(select: exp.Select) -> None:
+    """`GROUP BY 1` as the selected expression itself: older engines (ClickHouse 18.16) lack positions."""
+    group = select.args.get("group")
+    if group is None:
+        return
+    expanded = []
+    for item in group.expressions:
+        if isinstance(item, exp.Literal) and item.is_int and 0 < int(item.this) <= len(select.expressions):
+            target = select.expressions[int(item.this) - 1]
+            item = (target.this if isinstance(target, exp.Alias) else target).copy()
+        expanded.append(item)
+    group.set("expressions", expanded)
 
 
 def compile_metrics_sql(sql: str, views: Mapping[str, MetricsView], policy: Policy | None) -> str:

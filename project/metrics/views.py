@@ -86,6 +86,7 @@ class MetricsView:
     dimensions: tuple[Dimension, ...]
     measures: tuple[Measure, ...]
     security: Security | None = None
+    connector: str | None = None  # the engine holding the model/table (None: the project's default)
 
     def dimension(self, name: str) -> Dimension | None:
         """The dimension called `name` (exact case first, then case-insensitive), or None."""
@@ -126,12 +127,14 @@ def parse_metrics_view(name: str, document: dict, path: str) -> MetricsView:
         dimensions=dimensions,
         measures=measures,
         security=_security(document.get("security"), (*dimensions, *measures), path),
+        connector=str(document["connector"]) if document.get("connector") else None,
     )
 
 
 def check_model(view: MetricsView, known_models: set[str]) -> None:
-    """Raise ProjectError when the view's model (or table) is not one the project knows."""
-    if view.model not in known_models:
+    """Raise ProjectError when the view's model (or table) is not one the project knows (a table on
+    another connector is that engine's to know)."""
+    if view.connector is None and view.model not in known_models:
         raise ProjectError(
             f'model "{view.model}" used by metrics view "{view.name}" not found', path=view.path
         )

@@ -11,9 +11,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from project.calls.runner import metrics_engine
 from project.definitions import Api, Project, ProxyLoopError, proxy_chain
+from project.engines.interface import Column
 from project.errors import SluiceError
-from project.metrics.sql import compile_metrics_sql
+from project.metrics.sql import compile_metrics_sql, in_dialect
 from project.openapi.document import ApiDoc
 from project.openapi.schema_inference import response_schema_for_columns
 from project.sql.binding import bind_sql
@@ -70,20 +72,32 @@ def _row_schema(project: Project, api: Api | None) -> Mapping[str, Any] | None:
 
 def infer_row_schema(project: Project, api: Api) -> dict:
     """Describe the API's query, rendered with no caller arguments, and turn its columns into a row schema."""
-    definition, database = api.definition, project.database
-    if api.template is None or database is None:
+    columns = describe_api(project, api)
+    return nullable(response_schema_for_columns([c.name for c in columns], [c.type for c in columns]))
+
+
+def describe_api(project: Project, api: Api) -> list[Column]:
+    """The result columns of the API's query, rendered with no caller arguments, as its engine describes
+    them (without fetching rows); the engine's refusal is a QueryError (`--check` reports it)."""
+    definition = api.definition
+    if api.template is None:
         raise ValueError("the API has no query to describe")
     markers = Markers()
     sql = render_sql(api.template, project.data(_neutral_arguments(api), {}), markers)
+    engine = project.engine_for(definition.connector)
     if definition.resolver == "metrics_sql":
-        sql = compile_metrics_sql(sql, project.metrics_views, None)
-    bound_sql, params = bind_sql(sql, markers.values, markers.sources)
-    session = database.session()
+        engine = metrics_engine(project, sql, definition.connector)
+        sql = in_dialect(compile_metrics_sql(sql, project.metrics_views, None), engine.dialect)
+    bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
+    session = engine.session()
     try:
-        columns = session.describe(bound_sql, params)
+        return session.describe(bound_sql, params)
+    except SluiceError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the driver's error, as the engine's domain error
+        raise session.translate_error(error, 0) from None
     finally:
         session.close()
-    return nullable(response_schema_for_columns([c.name for c in columns], [c.type for c in columns]))
 
 
 def nullable(schema: dict) -> dict:

@@ -1,0 +1,302 @@
+"""The same HTTP test table on DuckDB, PostgreSQL, MariaDB and a two-shard ClickHouse cluster (issue 16).
+
+Every engine serves the same APIs over the same data set (tests/engine_fixtures.py): point lookups, quoted
+strings (backslash included: an escape character in MariaDB and ClickHouse strings), aggregates, optional
+filters, sort names and directions, types, the row cap, timeouts and the injection corpus with the data
+checked unchanged afterwards. Real servers; no engine is mocked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from decimal import Decimal
+
+import pytest
+from werkzeug.test import Client
+
+from project.encoding.values import encode_value
+from project.settings import Settings
+from server import create_app
+from tests import engine_servers as servers
+from tests.conftest import assert_error
+from tests.engine_fixtures import (
+    COLUMNS,
+    ENGINES,
+    MY_PASSWORD,
+    PG_PASSWORD,
+    dataset,
+    engine_servers,  # noqa: F401 - a fixture
+    engine_variables,
+    write_project,
+)
+from tests.test_injection import PAYLOAD_IDS, PAYLOADS
+
+BASE = "/v1/instances/default/api/"
+QUERIES = {
+    "lookup": "SELECT id, name, category, price, qty, ratio, created, day, note FROM items WHERE id = {{ .args.id }}",
+    "by_name": "SELECT id, name FROM items WHERE name = '{{ .args.name }}' ORDER BY id",
+    "search": "SELECT id FROM items WHERE name LIKE '%{{ .args.q }}%' ORDER BY id",
+    "totals": "SELECT category, count(*) AS n, sum(qty) AS total_qty, sum(price) AS total_price FROM items"
+    " GROUP BY category ORDER BY category",
+    "filtered": "SELECT id FROM items WHERE 1 = 1{{ if .args.category }} AND category = '{{ .args.category }}'"
+    "{{ end }}{{ if .args.min_qty }} AND qty >= {{ .args.min_qty }}{{ end }} ORDER BY id"
+    " LIMIT {{ default 100 .args.limit }}",
+    "sorted": "SELECT id FROM items ORDER BY {{ .args.col }} {{ .args.dir }}, id LIMIT 3",
+    "capped": "SELECT id FROM items ORDER BY id",
+    "value": "SELECT id FROM items WHERE id = {{ .args.v }} ORDER BY id",
+    "literal": "SELECT id FROM items WHERE name = '{{ .args.v }}' ORDER BY id",
+    "ident": "SELECT id FROM items ORDER BY {{ .args.v }}, id",
+}
+SLOW = {
+    "duckdb": "SELECT sum(a.range * b.range) AS s FROM range(200000000) a, range(1000) b",
+    "pg": "SELECT pg_sleep(5) AS s",
+    "my": "SELECT SLEEP(5) AS s",
+    "ch": "SELECT sleep(3) AS s",
+}
+
+
+METRICS_VIEW = """type: metrics_view
+{connector}table: items
+dimensions:
+  - name: category
+    column: category
+measures:
+  - name: rows
+    expression: count(*)
+  - name: total_qty
+    expression: sum(qty)
+"""
+METRICS_SQL = (
+    "SELECT category, rows, total_qty FROM {engine}_items"
+    "{{{{ if .args.c }}}} WHERE category = '{{{{ .args.c }}}}'{{{{ end }}}} ORDER BY category"
+)
+
+
+def metrics_files() -> dict[str, str]:
+    """One metrics view per engine over its `items` table (ClickHouse: the Distributed table)."""
+    return {
+        f"{engine}_items": METRICS_VIEW.format(
+            connector="" if engine == "duckdb" else f"connector: {engine}\n"
+        )
+        for engine in ENGINES
+    }
+
+
+def api_files() -> dict[str, str]:
+    apis = {}
+    for engine in ENGINES:
+        apis[f"{engine}_metrics"] = (
+            f"type: api\nmetrics_sql: {json.dumps(METRICS_SQL.format(engine=engine))}\n"
+        )
+        connector = f"connector: {engine}\n"
+        for name, sql in QUERIES.items():
+            cap = "max_rows: 5\n" if name == "capped" else ""
+            apis[f"{engine}_{name}"] = f"type: api\n{connector}{cap}sql: {json.dumps(sql)}\n"
+        apis[f"{engine}_slow"] = f"type: api\n{connector}sql: {json.dumps(SLOW[engine])}\n"
+    return apis
+
+
+@pytest.fixture(scope="module")
+def project_dir(tmp_path_factory):
+    project = tmp_path_factory.mktemp("connectors-project")
+    write_project(project, api_files())
+    (project / "metrics").mkdir()
+    for name, text in metrics_files().items():
+        (project / "metrics" / f"{name}.yaml").write_text(text)
+    return project
+
+
+def make_client(project_dir, started, tmp_path_factory, **settings) -> Client:
+    state = tmp_path_factory.mktemp("state")
+    variables = engine_variables(started)
+    app = create_app(
+        Settings(project_dir=str(project_dir), state_dir=str(state), env_overrides=variables, **settings)
+    )
+    return Client(app)
+
+
+@pytest.fixture(scope="module")
+def client(project_dir, engine_servers, tmp_path_factory):  # noqa: F811 - the fixture by name
+    return make_client(project_dir, engine_servers, tmp_path_factory)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, engine_servers):  # noqa: F811
+    """Each engine in turn; one that is not installed here is skipped with the reason."""
+    started = engine_servers.get(request.param)
+    if isinstance(started, servers.Unavailable):
+        if os.environ.get("CI") == "true":  # CI installs every engine: a missing one is a failure there
+            pytest.fail(str(started))
+        pytest.skip(str(started))
+    return request.param
+
+
+def call(client: Client, engine: str, api: str, **args):
+    return client.get(BASE + f"{engine}_{api}", query_string=args)
+
+
+def rows_of(response) -> list[dict]:
+    assert response.status_code == 200, response.get_data(as_text=True)[:400]
+    return json.loads(response.get_data(as_text=True), parse_float=Decimal)
+
+
+def expected_row(row: tuple, columns=COLUMNS) -> dict:
+    """The dataset row as Sluice's JSON encodes it, read back the way the tests read answers."""
+    record = dict(zip(COLUMNS, row))
+    return {name: json.loads(encode_value(record[name]), parse_float=Decimal) for name in columns}
+
+
+DATA = dataset()
+BY_ID = {row[0]: row for row in DATA}
+
+
+@pytest.mark.parametrize("row_id", [1, 2, 7, 8, 12, 40])
+def test_point_lookup_gives_every_type_as_duckdb_encodes_it(client, engine, row_id):
+    assert rows_of(call(client, engine, "lookup", id=str(row_id))) == [expected_row(BY_ID[row_id])]
+
+
+@pytest.mark.parametrize("name", sorted({row[1] for row in DATA[:8]}) + ["nobody", "", "back\\\\slash"])
+def test_quoted_strings_are_values(client, engine, name):
+    expected = [{"id": row[0], "name": row[1]} for row in DATA if row[1] == name]
+    assert rows_of(call(client, engine, "by_name", name=name)) == expected
+
+
+@pytest.mark.parametrize("text", ["item1", "O'B", "% off", 'hi"', "café", "zzz"])
+def test_like_patterns_keep_their_percent_signs(client, engine, text):
+    expected = [{"id": row[0]} for row in DATA if text in row[1]]
+    assert rows_of(call(client, engine, "search", q=text)) == expected
+
+
+def test_aggregates_are_exact(client, engine):
+    expected = []
+    for category in "abc":
+        rows = [row for row in DATA if row[2] == category]
+        expected.append(
+            {
+                "category": category,
+                "n": len(rows),
+                "total_qty": sum(row[4] for row in rows),
+                "total_price": sum(row[3] for row in rows),
+            }
+        )
+    assert rows_of(call(client, engine, "totals")) == expected
+
+
+@pytest.mark.parametrize(
+    "args, keep",
+    [
+        ({}, lambda row: True),
+        ({"category": "a"}, lambda row: row[2] == "a"),
+        ({"min_qty": "30000000"}, lambda row: row[4] >= 30000000),
+        ({"category": "b", "min_qty": "10000000"}, lambda row: row[2] == "b" and row[4] >= 10000000),
+        ({"limit": "3"}, lambda row: row[0] <= 3),
+    ],
+)
+def test_optional_filters(client, engine, args, keep):
+    assert rows_of(call(client, engine, "filtered", **args)) == [{"id": row[0]} for row in DATA if keep(row)]
+
+
+@pytest.mark.parametrize(
+    "col, direction, expected",
+    [("id", "desc", [40, 39, 38]), ("qty", "asc", [1, 2, 3]), ("qty", "DESC", [40, 39, 38])],
+)
+def test_sort_names_and_directions(client, engine, col, direction, expected):
+    assert rows_of(call(client, engine, "sorted", col=col, dir=direction)) == [{"id": i} for i in expected]
+
+
+@pytest.mark.parametrize("category", [None, "a", "c", "x' OR '1'='1"])
+def test_metrics_sql_runs_on_the_views_engine(client, engine, category):
+    args = {"c": category} if category else {}
+    expected = [
+        {
+            "category": c,
+            "rows": sum(1 for row in DATA if row[2] == c),
+            "total_qty": sum(row[4] for row in DATA if row[2] == c),
+        }
+        for c in "abc"
+        if category in (None, c)
+    ]
+    assert rows_of(call(client, engine, "metrics", **args)) == expected
+
+
+def test_row_cap_is_a_400_not_a_truncation(client, engine):
+    assert_error(call(client, engine, "capped"), 400, "result cap exceeded")
+
+
+def test_a_value_that_is_not_a_name_cannot_sort(client, engine):
+    assert_error(call(client, engine, "sorted", col="id; DROP TABLE items", dir="asc"), 400, "plain name")
+
+
+def test_slow_query_times_out_on_the_engine_as_504(project_dir, engine_servers, tmp_path_factory, engine):  # noqa: F811
+    slow = make_client(project_dir, engine_servers, tmp_path_factory, query_timeout=1.0)
+    assert_error(call(slow, engine, "slow"), 504, "timed out")
+    assert rows_of(call(slow, engine, "lookup", id="3"))[0]["id"] == 3  # the connection pool still works
+
+
+# --- injection corpus: every payload in a literal, a value and a name position ---------------------------
+
+
+def data_digest(engine: str, started) -> tuple:
+    """Row count and sums straight from the engine (not through Sluice)."""
+    sql = "SELECT count(*), sum(id), sum(qty) FROM items"
+    if engine == "pg":
+        import psycopg
+
+        with psycopg.connect(
+            host="127.0.0.1", port=started["pg"].port, user="postgres", dbname="sluice"
+        ) as c:
+            return tuple(c.execute(sql).fetchone())
+    if engine == "my":
+        import pymysql
+
+        connection = pymysql.connect(
+            unix_socket=str(started["my"].extra["socket"]), user="root", database="sluice"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            row = cursor.fetchone()
+        connection.close()
+        return tuple(int(value) for value in row)
+    if engine == "ch":
+        from clickhouse_driver import Client as ClickHouse
+
+        return tuple(int(v) for v in ClickHouse("127.0.0.1", port=started["ch"][0].port).execute(sql)[0])
+    return (len(DATA), sum(row[0] for row in DATA), sum(row[4] for row in DATA))
+
+
+@pytest.fixture(scope="module")
+def digests(engine_servers):  # noqa: F811
+    return {
+        engine: data_digest(engine, engine_servers)
+        for engine in ENGINES
+        if not isinstance(engine_servers.get(engine), servers.Unavailable)
+    }
+
+
+@pytest.mark.parametrize("payload", [payload for _, payload in PAYLOADS], ids=PAYLOAD_IDS)
+def test_injection_payloads_are_only_ever_data(client, engine, payload):
+    if engine == "duckdb":
+        pytest.skip("tests/test_injection.py runs the corpus on DuckDB in every place")
+    literal = call(client, engine, "literal", v=payload)
+    if not ("\x00" in payload and literal.status_code == 400):  # PostgreSQL text cannot hold NUL: a 400
+        assert rows_of(literal) == [{"id": row[0]} for row in DATA if row[1] == payload], payload
+    for place in ("value", "ident"):
+        response = call(client, engine, place, v=payload)
+        assert response.status_code in (200, 400), (place, payload, response.get_data(as_text=True)[:300])
+        if response.status_code == 200:
+            ids = [row["id"] for row in json.loads(response.get_data())]
+            assert len(ids) <= 1 if place == "value" else sorted(ids) == [row[0] for row in DATA], (
+                place,
+                payload,
+            )
+
+
+def test_the_data_is_unchanged_after_the_corpus(engine_servers, digests, engine):  # noqa: F811
+    assert data_digest(engine, engine_servers) == digests[engine]
+    assert digests[engine] == (len(DATA), sum(row[0] for row in DATA), sum(row[4] for row in DATA))
+
+
+def test_secrets_are_not_in_the_health_or_errors(client):
+    body = client.get("/v1/health").get_data(as_text=True)
+    assert PG_PASSWORD not in body and MY_PASSWORD not in body
