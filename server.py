@@ -11,7 +11,6 @@ import dataclasses
 import logging
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -29,10 +28,10 @@ from project.calls.result_cache import ResultCache
 from project.definitions import Project
 from project.engines.checks import connector_problems
 from project.engines.execution import Limits
-from project.loading.files import file_stamps
 from project.loading.loader import load_project, newly_failed_models
 from project.settings import Settings, is_loopback, settings_from_env
 from serving.logs import configure_logging
+from serving.reloading import Watcher
 from serving.requests import REQUEST_ID_HEADER, SentBody, log_request, new_record
 
 log = logging.getLogger("sluice")
@@ -99,6 +98,7 @@ ERROR_STATUS: list[tuple[type[errors.SluiceError], int]] = [
 ]
 
 RELOAD_CHECK_SECONDS = 1.0
+RETIRE_AFTER_SECONDS = 1.0
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
@@ -111,49 +111,87 @@ class Sluice:
         self.cache = (
             ResultCache(settings.cache_bytes, settings.cache_dir) if settings.cache_bytes > 0 else None
         )
-        self._project = load_project(settings)
-        log_project(self._project, "loaded")
-        self._sources_stamp = file_stamps(settings.project_dir) if settings.reload else None
-        self._next_check = 0.0
-        self._reload_lock = threading.Lock()
+        self._retiring: list[tuple[float, Project]] = []  # swapped out, closed once their requests are done
+        self.held_back: tuple[errors.ProjectError, ...] = ()  # why the last reload was not swapped in
+        self.watcher: Watcher | None = None
+        if settings.reload:  # stamps taken before loading: an edit made while it loads is noticed
+            self.watcher = Watcher(settings.project_dir, RELOAD_CHECK_SECONDS, self.reload, self._retire_old)
+        started = time.perf_counter()
+        self._project = load_project(settings)  # a project that cannot load at all stops the start
+        log_project(self._project, "loaded", time.perf_counter() - started)
+        if self.watcher is not None:
+            self.watcher.start()
+            os.register_at_fork(after_in_child=self.watcher.start)  # gunicorn --preload forks after this
 
     def current_project(self) -> Project:
         return self._project
 
     def project(self) -> Project:
-        """The loaded project, reloaded first when its files changed (if reloading is on)."""
-        if self.settings.reload and time.monotonic() >= self._next_check:
-            self._reload_if_changed()
+        """The project serving now; a reload replaces it in one assignment, so a request sees one or the other."""
         return self._project
 
     def limits(self) -> Limits:
-        return Limits(self._project.row_cap, self.settings.batch_rows, self.settings.query_timeout)
+        return Limits(self.project().row_cap, self.settings.batch_rows, self.settings.query_timeout)
 
-    def _reload_if_changed(self) -> None:
-        with self._reload_lock:
-            self._next_check = time.monotonic() + RELOAD_CHECK_SECONDS
-            stamp = file_stamps(self.settings.project_dir)
-            if stamp == self._sources_stamp:
-                return
-            self._sources_stamp = stamp
-            try:
-                project = load_project(self.settings)
-                if self._keeps_previous(project):
-                    return
-                self._project = project
-                log_project(self._project, "reloaded")
-            except errors.ProjectError as error:
-                log.error("project reload failed, still serving the previous one: %s", error)
-            except Exception:  # a failed build (disk full, permissions) must not fail requests
-                log.exception("project reload failed, still serving the previous one")
+    def reload(self) -> None:
+        """Build the project again beside the serving one (requests keep using it at full speed), swap the
+        new one in when complete, and close what the old one held once its last requests are answered.
+        A reload that fails outright keeps the previous project serving."""
+        log.info("project files changed: building beside the serving project")
+        project = self._load()
+        if project is None or self._keeps_previous(project):
+            return
+        self.held_back = ()
+        old, self._project = self._project, project
+        if old.database is not None and old.database is not project.database:
+            self._retiring.append((time.monotonic(), old))
+
+    def close(self) -> None:
+        """Stop watching and close the databases (the process is ending, or an embedder is done)."""
+        if self.watcher is not None:
+            self.watcher.stop()
+        for project in [project for _, project in self._retiring] + [self._project]:
+            if project.database is not None:
+                project.database.retire()
+        self._retiring.clear()
+
+    def _load(self) -> Project | None:
+        """The project loaded again, or None (logged) when it cannot load at all."""
+        started = time.perf_counter()
+        try:
+            project = load_project(self.settings)
+        except errors.ProjectError as error:
+            log.error("project reload failed, still serving the previous one: %s", error)
+            return None
+        except Exception:  # a failed build (disk full, permissions) must not fail requests
+            log.exception("project reload failed, still serving the previous one")
+            return None
+        log_project(project, "reloaded", time.perf_counter() - started)
+        return project
+
+    def _retire_old(self) -> None:
+        """Requests take their cursor within moments of taking the project: after RETIRE_AFTER_SECONDS, an
+        old database only waits for the cursors still streaming (Database.retire)."""
+        now = time.monotonic()
+        for entry in [entry for entry in self._retiring if now - entry[0] >= RETIRE_AFTER_SECONDS]:
+            self._retiring.remove(entry)
+            if entry[1].database is not None:
+                entry[1].database.retire()
 
     def _keeps_previous(self, project: Project) -> bool:
-        """A reload in which a model that serves now fails to build leaves the last good build serving."""
-        failed = newly_failed_models(self._project, project)
+        """A reload in which a model that serves now fails to build leaves the last good build serving;
+        health lists the failures (`held_back`) until a reload succeeds."""
+        failed = newly_failed_models(self.current_project(), project)
         if not failed:
             return False
         for name, message in failed.items():
             log.error("project reload kept the previous build: model %r failed to build: %s", name, message)
+        self.held_back = tuple(
+            errors.ProjectError(
+                f"model {name!r} failed to build; the previous build keeps serving: {message}"
+            )
+            for name, message in failed.items()
+        )
         if project.database is not None:
             project.database.close()
         return True
@@ -197,16 +235,18 @@ class Sluice:
         return SentBody(response(environ, start_response), lambda sent: log_request(record, status, sent))
 
 
-def log_project(project: Project, verb: str) -> None:
+def log_project(project: Project, verb: str, seconds: float) -> None:
     """The load result in one line, then one line per failed file naming it and its error."""
     level = logging.WARNING if project.errors else logging.INFO
     log.log(
         level,
-        "project %s: %d APIs, %d errors, %d warnings",
+        "project %s in %.2f s: %d APIs, %d errors, %d warnings",
         verb,
+        seconds,
         len(project.apis),
         len(project.errors),
         len(project.warnings),
+        extra={"seconds": round(seconds, 3)},
     )
     for error in project.errors:
         log.error("load error: %s", error, extra={"file": error.path, "line": error.line, "kind": "load"})

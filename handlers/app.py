@@ -7,6 +7,7 @@ from typing import Protocol
 from project.auth.authn import Authenticator
 from project.definitions import Project
 from project.engines.execution import Limits
+from project.errors import ProjectError
 from project.settings import Settings
 
 
@@ -15,9 +16,10 @@ class App(Protocol):
 
     settings: Settings
     authenticator: Authenticator | None
+    held_back: tuple[ProjectError, ...]  # why the last reload was not swapped in (shown by health)
 
     def project(self) -> Project:
-        """The project to answer from (reloaded first when its files changed and reloading is on)."""
+        """The project to answer from (a background reload swaps a new one in when complete)."""
         ...
 
     def current_project(self) -> Project:

@@ -39,7 +39,7 @@ def health(app: App, request: Request) -> Response:
     project = app.current_project()
     failed = [
         {"path": error.path, "line": error.line, "column": error.column, "error": error.message}
-        for error in project.errors
+        for error in (*project.errors, *app.held_back)
     ]
     connectors = connector_states(project)
     down = any(connector["state"] != "ok" for connector in connectors)

@@ -9,7 +9,6 @@ import json
 import resource
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 from werkzeug.test import Client
 
 from project.settings import Settings
-from server import RELOAD_CHECK_SECONDS, create_app
+from server import create_app
 from tests.conftest import BASE_URL, ROOT, assert_error, free_port, start, stop
 
 BIG_ROWS = 300_000
@@ -214,9 +213,12 @@ def test_a_reload_whose_model_fails_keeps_the_last_good_build_serving(tmp_path, 
     client = Client(app)
     assert json.loads(client.get(BASE_URL + "numbers").get_data()) == [{"n": 1}]
     (project / "models" / "numbers.sql").write_text("SELECT no_such_column FROM range(3)\n")
-    time.sleep(RELOAD_CHECK_SECONDS + 0.2)
+    app.watcher.check()  # what the watcher's thread does each second (waits for a check it has begun)
     assert json.loads(client.get(BASE_URL + "numbers").get_data()) == [{"n": 1}]
     assert "model 'numbers' failed to build" in caplog.text
+    health = json.loads(client.get("/v1/health").get_data())
+    assert health["status"] == "degraded" and "keeps serving" in health["errors"][0]["error"]
     (project / "models" / "numbers.sql").write_text("SELECT 2 AS n -- fixed\n")
-    time.sleep(RELOAD_CHECK_SECONDS + 0.2)
+    app.watcher.check()
     assert json.loads(client.get(BASE_URL + "numbers").get_data()) == [{"n": 2}]
+    assert json.loads(client.get("/v1/health").get_data())["status"] == "ok"

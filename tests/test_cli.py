@@ -4,13 +4,12 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 from werkzeug.test import Client
 
 from project.settings import Settings, settings_from_env
-from server import RELOAD_CHECK_SECONDS, create_app, parse_command_line, settings_from_command_line
+from server import create_app, parse_command_line, settings_from_command_line
 from tests.conftest import EXAMPLE, PROJECTS, ROOT
 
 
@@ -74,13 +73,12 @@ def test_check_reports_a_model_cycle():
 def test_edits_are_served_after_a_reload_and_a_broken_file_breaks_only_itself(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(PROJECTS / "basic", project)
-    client = Client(
-        create_app(Settings(project_dir=str(project), state_dir=str(tmp_path / "state"), reload=True))
-    )
+    app = create_app(Settings(project_dir=str(project), state_dir=str(tmp_path / "state"), reload=True))
+    client = Client(app)
     assert json.loads(client.get("/v1/instances/default/api/echo?x=1").get_data()) == [{"x": "1"}]
     (project / "apis" / "echo.yaml").write_text("type: api\nsql: SELECT 'changed {{ .args.x }}' AS x\n")
     (project / "apis" / "by_domain.yaml").write_text("type: api\nsql: SELECT {{ broken\n")
-    time.sleep(RELOAD_CHECK_SECONDS + 0.2)
+    app.watcher.check()  # what the watcher's thread does each second (waits for a check it has begun)
     assert json.loads(client.get("/v1/instances/default/api/echo?x=1").get_data()) == [{"x": "changed 1"}]
     assert client.get("/v1/instances/default/api/by_domain").status_code == 500
     assert client.get("/v1/instances/default/api/limited?n=1").status_code == 200

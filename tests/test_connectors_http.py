@@ -104,6 +104,13 @@ def project_dir(tmp_path_factory):
     (project / "metrics").mkdir()
     for name, text in metrics_files().items():
         (project / "metrics" / f"{name}.yaml").write_text(text)
+    for engine in ENGINES[1:]:  # models read from each engine into DuckDB, and APIs over them on DuckDB
+        (project / "models" / f"{engine}_ingested.yaml").write_text(
+            f"type: model\nconnector: {engine}\nsql: SELECT id, name, price, qty, created, note FROM items WHERE id <= 10\n"
+        )
+        (project / "apis" / f"{engine}_ingested.yaml").write_text(
+            f"type: api\nsql: SELECT * FROM {engine}_ingested ORDER BY id\n"
+        )
     return project
 
 
@@ -218,6 +225,24 @@ def test_metrics_sql_runs_on_the_views_engine(client, engine, category):
         if category in (None, c)
     ]
     assert rows_of(call(client, engine, "metrics", **args)) == expected
+
+
+def test_models_ingest_from_a_connector_into_duckdb(client, engine):
+    if engine == "duckdb":
+        pytest.skip("the DuckDB model is the data set itself")
+    columns = ("id", "name", "price", "qty", "created", "note")
+    assert rows_of(call(client, engine, "ingested")) == [expected_row(row, columns) for row in DATA[:10]]
+
+
+def test_openapi_schemas_come_from_each_engines_columns(client, engine):
+    document = json.loads(client.get(BASE + "openapi").get_data())
+    operation = document["paths"][f"/{engine}_lookup"]["get"]
+    row = operation["responses"]["200"]["content"]["application/json"]["schema"]["items"]
+    properties = row["properties"]
+    assert list(properties) == list(COLUMNS)
+    assert "integer" in properties["id"]["type"] and "integer" in properties["qty"]["type"]
+    assert "string" in properties["name"]["type"] and "number" in properties["ratio"]["type"]
+    assert properties["created"]["format"] == "date-time" and properties["day"]["format"] == "date"
 
 
 def test_row_cap_is_a_400_not_a_truncation(client, engine):

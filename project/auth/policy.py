@@ -58,7 +58,7 @@ def rule_holds(database: Database, rule: Any, data: Mapping[str, Any]) -> bool:
         try:
             row = cursor.execute(sql, params).fetchone()
         finally:
-            cursor.close()
+            database.close_cursor(cursor)
     except (SluiceError, duckdb.Error) as error:
         log.debug("security rule failed: %s", getattr(error, "message", error))
         raise RuleError("a security rule could not be evaluated for the caller") from None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from project.auth.policy import CallerPolicy, rule_allows
+from project.calls import resource_status
 from project.definitions import Api, BrokenApi, Project, proxy_chain
 from project.encoding.formats import JSON, Format
 from project.engines.batches import BatchStream, stream_batches
@@ -87,6 +88,8 @@ def run_api(
 def prepare_statement(project: Project, call: Call, caller: Caller, limits: Limits) -> Statement:
     """Render and bind the call's query for this caller (the text shows every value it depends on)."""
     api, args = call.api, call.args
+    if api.definition.resolver == "resource_status":
+        return _resource_status(project, api, caller, limits)
     definition, template = api.definition, _query_template(api)
     data = project.data(args, caller.user)
     markers = Markers()
@@ -158,6 +161,12 @@ def resolve_call(project: Project, name: str, args: Mapping[str, Any], caller: C
             return Call(api, merged, tuple(chain))
         merged = {**merged, **api.definition.proxy_args}
     raise NotFoundError(f'api with name "{name}" not found')  # unreachable: a chain ends at a non-proxy
+
+
+def _resource_status(project: Project, api: Api, caller: Caller, limits: Limits) -> Statement:
+    resource_status.check_caller(caller.authenticated, caller.user)
+    sql, params = resource_status.rows_sql(resource_status.resource_rows(project, api.definition.where_error))
+    return Statement(sql, params, limits, _database(project))
 
 
 def _query_template(api: Api) -> Template:

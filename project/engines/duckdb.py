@@ -28,6 +28,7 @@ from project.sql.paths import absolute_file_paths, may_read_files
 
 DESCRIBE_CACHE_SIZE = 1024
 RESOLVED_CACHE_SIZE = 256
+RESOLVED_CACHE_MAX_TEXT = 16 * 1024
 
 
 @dataclass
@@ -40,6 +41,14 @@ class Described:
     small: bool = False
 
 
+class IngestError(Exception):
+    """A connector's model could not be read from its engine (the message is safe to show)."""
+
+
+# Runs a connector model's SQL on its engine and hands the answer, as Arrow batches, to `store`.
+Ingest = Callable[["BuiltModel", Callable[[Any], None]], None]
+
+
 @dataclass(frozen=True)
 class BuiltModel:
     """A model ready to build: rendered SQL and whether it becomes a table."""
@@ -48,6 +57,7 @@ class BuiltModel:
     path: str
     sql: str
     materialize: bool
+    connector: str | None = None  # run on this connector's engine, its rows stored in DuckDB
 
 
 def fingerprint(
@@ -58,7 +68,7 @@ def fingerprint(
     digest = hashlib.sha256(duckdb.__version__.encode())
     digest.update(sandbox.describe().encode())
     for model in models:
-        digest.update(f"{model.name}\0{model.materialize}\0{model.sql}\0".encode())
+        digest.update(f"{model.name}\0{model.materialize}\0{model.connector}\0{model.sql}\0".encode())
     for path, size, mtime in data_files:
         digest.update(f"{path}\0{size}\0{mtime}\0".encode())
     return digest.hexdigest()[:20]
@@ -75,7 +85,7 @@ STORAGE_FAILURES = (
 
 
 def build_database(
-    state_dir: str, sandbox: Sandbox, models: Sequence[BuiltModel], key: str
+    state_dir: str, sandbox: Sandbox, models: Sequence[BuiltModel], key: str, ingest: Ingest | None = None
 ) -> tuple[str, dict[str, str]]:
     """The database file for this fingerprint, built now if no complete build exists, and per-model errors.
 
@@ -90,18 +100,18 @@ def build_database(
         with open(os.path.join(state_dir, "build.lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not os.path.exists(target):
-                _build_into(target, sandbox, models)
+                _build_into(target, sandbox, models, ingest)
                 _remove_stale_builds(state_dir, keep=target)
     except OSError as error:
         raise BuildError(f"cannot build the database in {state_dir}: {error.strerror or error}") from None
     return target, _read_errors(target + ".errors")
 
 
-def _build_into(target: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> None:
+def _build_into(target: str, sandbox: Sandbox, models: Sequence[BuiltModel], ingest: Ingest | None) -> None:
     temporary = target + ".building"
     _remove(temporary, temporary + ".wal", temporary + ".errors")
     try:
-        errors = _run_models(temporary, sandbox, models)
+        errors = _run_models(temporary, sandbox, models, ingest)
         _write_errors(temporary + ".errors", errors)
         os.replace(temporary + ".errors", target + ".errors")
         os.replace(temporary, target)
@@ -109,7 +119,9 @@ def _build_into(target: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> 
         _remove(temporary, temporary + ".wal", temporary + ".errors")
 
 
-def _run_models(path: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> dict[str, str]:
+def _run_models(
+    path: str, sandbox: Sandbox, models: Sequence[BuiltModel], ingest: Ingest | None
+) -> dict[str, str]:
     """Create each model's table or view on a sandboxed connection; the models' errors by name."""
     errors: dict[str, str] = {}
     connection = duckdb.connect(path)
@@ -119,7 +131,12 @@ def _run_models(path: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> di
             kind = "TABLE" if model.materialize else "VIEW"
             name = '"' + model.name.replace('"', '""') + '"'
             try:
-                connection.execute(f"CREATE OR REPLACE {kind} {name} AS\n{model.sql}\n")
+                if model.connector is not None and ingest is not None:
+                    ingest(model, lambda reader, name=name: _store(connection, name, reader))
+                else:
+                    connection.execute(f"CREATE OR REPLACE {kind} {name} AS\n{model.sql}\n")
+            except IngestError as error:
+                errors[model.name] = str(error)
             except duckdb.Error as error:
                 if _is_build_failure(error):
                     raise BuildError(f"building model {model.name!r} failed: {error}") from None
@@ -130,6 +147,15 @@ def _run_models(path: str, sandbox: Sandbox, models: Sequence[BuiltModel]) -> di
     finally:
         connection.close()
     return errors
+
+
+def _store(connection: duckdb.DuckDBPyConnection, name: str, reader: Any) -> None:
+    """A table from a stream of Arrow record batches (rows of another engine)."""
+    connection.register("_sluice_ingest", reader)
+    try:
+        connection.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _sluice_ingest")
+    finally:
+        connection.unregister("_sluice_ingest")
 
 
 def _is_build_failure(error: duckdb.Error) -> bool:
@@ -203,6 +229,9 @@ class Database(Engine):
         apply_sandbox(self._connection, sandbox)
         self._lock = threading.Lock()
         self._described: OrderedDict[tuple, Described] = OrderedDict()
+        self._open_cursors = 0
+        self._retired = False
+        self.closed = False
         self._root = sandbox.root
         self._resolved: OrderedDict[str, str] = OrderedDict()
 
@@ -215,18 +244,38 @@ class Database(Engine):
             known = self._resolved.get(sql)
         if known is None:
             known = absolute_file_paths(sql, self._root)
-            with self._lock:
-                self._resolved[sql] = known
-                if len(self._resolved) > RESOLVED_CACHE_SIZE:
-                    self._resolved.popitem(last=False)
+            if len(sql) <= RESOLVED_CACHE_MAX_TEXT:  # the cache stays small whatever callers send
+                with self._lock:
+                    self._resolved[sql] = known
+                    if len(self._resolved) > RESOLVED_CACHE_SIZE:
+                        self._resolved.popitem(last=False)
         return known
 
     def session(self) -> DuckDBSession:
         return DuckDBSession(self)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own for one query; give it back with `close_cursor`."""
         with self._lock:
-            return self._connection.cursor()
+            cursor = self._connection.cursor()
+            self._open_cursors += 1
+            return cursor
+
+    def close_cursor(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        cursor.close()
+        with self._lock:
+            self._open_cursors -= 1
+            last = self._retired and self._open_cursors == 0
+        if last:
+            self.close()
+
+    def retire(self) -> None:
+        """No longer served: close now, or when the last cursor still answering a request is given back."""
+        with self._lock:
+            self._retired = True
+            idle = self._open_cursors == 0
+        if idle:
+            self.close()
 
     def describe(self, cursor: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> Described:
         """Result column names and types of a query, without running it; cached by SQL and parameter types."""
@@ -244,4 +293,10 @@ class Database(Engine):
         return described
 
     def close(self) -> None:
+        """Close the connection and end the watchdog's thread (once)."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+        self.watchdog.stop()
         self._connection.close()

@@ -82,7 +82,7 @@ class DuckDBSession(Session):
         self._cursor.interrupt()
 
     def close(self) -> None:
-        self._cursor.close()
+        self._database.close_cursor(self._cursor)
 
     def translate_error(self, error: BaseException, timeout: float) -> BaseException:
         if isinstance(error, duckdb.InterruptException):

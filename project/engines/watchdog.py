@@ -20,6 +20,7 @@ class Watchdog:
         self._tokens = itertools.count()
         self._owner_pid: int | None = None
         self._wakes_at = math.inf  # when the thread wakes next: only an earlier deadline needs to wake it
+        self._stopped = False
 
     def watch(self, seconds: float, on_timeout: Callable[[], None]) -> int:
         """Call `on_timeout` once `seconds` have passed, unless cancelled first; returns the cancel token."""
@@ -37,6 +38,13 @@ class Watchdog:
         with self._condition:
             self._deadlines.pop(token, None)
 
+    def stop(self) -> None:
+        """End the thread (the database it guards is closed); pending deadlines are dropped."""
+        with self._condition:
+            self._stopped = True
+            self._deadlines.clear()
+            self._condition.notify()
+
     def _ensure_thread(self) -> None:
         # A forked worker (gunicorn --preload) inherits no threads: start one in each process.
         if self._owner_pid != os.getpid():
@@ -46,6 +54,8 @@ class Watchdog:
     def _run(self) -> None:
         while True:
             with self._condition:
+                if self._stopped:
+                    return
                 due = self._pop_due()
                 if not due:
                     self._wakes_at = min(

@@ -11,8 +11,9 @@ from typing import Any
 from project.errors import ProjectError
 from project.loading.files import Document, parse_yaml, read_text
 
-RESOLVERS = ("sql", "metrics_sql", "api")
-UNSERVED_RESOLVERS = ("metrics", "glob", "resource_status", "ai")
+RESOLVERS = ("sql", "metrics_sql", "api", "resource_status")
+UNSERVED_RESOLVERS = ("metrics", "glob", "ai")
+TEMPLATE_RESOLVERS = ("sql", "metrics_sql")  # the resolvers whose value is a templated query
 KNOWN_KEYS = frozenset(
     RESOLVERS
     + (
@@ -52,6 +53,7 @@ class ApiDefinition:
     skip_nested_security: bool = False
     max_rows: int | None = None
     display_name: str | None = None  # the operation's summary in the OpenAPI document (Rill's display_name)
+    where_error: bool = False  # resource_status: only the resources in error
     cache_enabled: bool | None = None  # None: the default (on for the embedded DuckDB)
     cache_ttl: float | None = None  # seconds an answer stays fresh; None: until the data changes
     warnings: tuple[str, ...] = ()
@@ -74,7 +76,9 @@ def read_api(project_dir: str, relative_path: str, defaults: Mapping[str, Any]) 
         text=_query_text(data, resolver),
         template_path=data.get("_sql_file", relative_path),
         line_offset=_line_offset(document, data, resolver),
-        column_offset=0 if "_sql_file" in data else document.template_indent(resolver),
+        column_offset=0
+        if "_sql_file" in data or resolver not in TEMPLATE_RESOLVERS
+        else document.template_indent(resolver),
         connector=_optional_str(data.get("connector")),
         proxy_to=str(data["api"]) if resolver == "api" else None,
         proxy_args=_mapping(data.get("args"), "args", relative_path),
@@ -83,6 +87,7 @@ def read_api(project_dir: str, relative_path: str, defaults: Mapping[str, Any]) 
         skip_nested_security=data.get("skip_nested_security") is True,
         max_rows=_max_rows(data.get("max_rows"), relative_path),
         display_name=_optional_str(data.get("display_name")),
+        where_error=resolver == "resource_status" and data[resolver].get("where_error") is True,
         **_cache(data.get("cache"), relative_path),
         warnings=tuple(
             f"{relative_path}: unknown key {key!r} ignored" for key in document.data if key not in KNOWN_KEYS
@@ -116,13 +121,16 @@ def _resolver(data: Mapping[str, Any], path: str) -> str:
         )
     if len(present) > 1:
         raise ProjectError("the API definition specifies more than one resolver", path=path)
-    if not isinstance(data[present[0]], str):
-        raise ProjectError(f"{present[0]}: must be a string", path=path)
+    expected = dict if present[0] == "resource_status" else str
+    if not isinstance(data[present[0]], expected):
+        raise ProjectError(
+            f"{present[0]}: must be a {'mapping' if expected is dict else 'string'}", path=path
+        )
     return present[0]
 
 
 def _query_text(data: Mapping[str, Any], resolver: str) -> str:
-    if resolver == "api":
+    if resolver not in TEMPLATE_RESOLVERS:
         return ""
     return trim_sql(data[resolver])
 
@@ -134,7 +142,7 @@ def trim_sql(text: str) -> str:
 
 
 def _line_offset(document: Document, data: Mapping[str, Any], resolver: str) -> int:
-    if "_sql_file" in data:
+    if "_sql_file" in data or resolver not in TEMPLATE_RESOLVERS:
         return 0
     leading = len(data.get(resolver, "")) - len(str(data.get(resolver, "")).lstrip("\n"))
     return document.template_offset(resolver) + leading

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from project.errors import ProjectError
-from project.loading.files import list_files, parse_yaml, read_text
+from project.loading.files import parse_yaml, read_text
 from project.sql.rendering import compile_template, render_text
 
 DRIVERS = ("duckdb", "postgres", "mysql", "clickhouse")
@@ -39,11 +39,12 @@ class ConnectorConfig:
 
 
 def load_connectors(
-    directory: str, env: Mapping[str, str], environment: str, errors: list[ProjectError]
+    directory: str, paths: list[str], env: Mapping[str, str], environment: str, errors: list[ProjectError]
 ) -> dict[str, ConnectorConfig]:
-    """Every `connectors/*.yaml`, plus the connectors that variables alone configure."""
+    """Every connector file (`type: connector`, or a file in connectors/), plus the connectors that
+    variables alone configure."""
     configs: dict[str, ConnectorConfig] = {}
-    for path in list_files(directory, "connectors", (".yaml", ".yml")):
+    for path in paths:
         try:
             config = read_connector(directory, path, env, environment)
         except ProjectError as error:

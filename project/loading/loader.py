@@ -15,13 +15,15 @@ from typing import Any
 from project.calls.arguments import compile_argument_schema
 from project.definitions import Api, BrokenApi, Project, ProxyLoopError, proxy_chain
 from project.engines.duckdb import BuiltModel, Database, build_database, fingerprint
+from project.engines.ingest import ingest_from
 from project.engines.interface import Engine
 from project.engines.registry import create_engine
 from project.engines.sandbox import project_sandbox
 from project.errors import ArgumentError, ProjectError, QueryError
 from project.loading.apis import ApiDefinition, read_api
 from project.loading.connectors import DEFAULT_CONNECTOR, DRIVERS, implicit_connector, load_connectors
-from project.loading.files import file_stamps, list_files, parse_dotenv, parse_yaml, read_text
+from project.loading.discovery import discover
+from project.loading.files import file_stamps, parse_dotenv, parse_yaml, read_text
 from project.loading.models import ModelSource, dependency_order, read_model, referenced_names
 from project.metrics.views import MetricsView, check_model, parse_metrics_view
 from project.openapi.document import validate_openapi_block
@@ -34,7 +36,6 @@ from templating import Template
 ADDRESS = re.compile(r" at 0x[0-9a-f]+")
 DEFAULT_ROW_CAP = 10_000
 ROW_LIMIT_VARIABLE = "rill.interactive_sql_row_limit"
-SOURCE_FOLDERS = ("apis", "models", "sources", "metrics", "dashboards", "connectors")
 
 
 def load_project(settings: Settings) -> Project:
@@ -46,13 +47,24 @@ def load_project(settings: Settings) -> Project:
     config = _read_config(directory, errors)
     env = _variables(directory, config, settings, errors)
     environment = settings.environment
-    database, failed_models, model_names = _build_models(directory, settings, env, environment, errors)
-    views = _load_metrics_views(directory, model_names, errors)
-    default_connector = str(config.get("olap_connector") or DEFAULT_CONNECTOR)
-    engines = _create_engines(directory, settings, env, environment, database, errors)
-    apis, warnings = _load_apis(
-        directory, config.get("apis") or {}, env, environment, errors, (engines, default_connector)
+    files = discover(directory, _ignore_paths(config), errors)
+    connectors = _create_engines(directory, files.of("connector"), settings, env, environment, errors)
+    database, failed_models, model_names = _build_models(
+        directory, settings, env, environment, errors, files.of("model", "source"), connectors
     )
+    engines = _with_database(connectors, database)
+    views = _load_metrics_views(directory, files.of("metrics_view"), model_names, errors)
+    default_connector = str(config.get("olap_connector") or DEFAULT_CONNECTOR)
+    apis, warnings = _load_apis(
+        directory,
+        files.of("api"),
+        config.get("apis") or {},
+        env,
+        environment,
+        errors,
+        (engines, default_connector),
+    )
+    warnings = [*files.warnings, *warnings]
     _add_implicit_engines(engines, apis, settings, env, errors)
     return Project(
         directory,
@@ -74,20 +86,31 @@ def load_project(settings: Settings) -> Project:
 
 def _create_engines(
     directory: str,
+    paths: list[str],
     settings: Settings,
     env: Mapping[str, str],
     environment: str,
-    database: Database,
     errors: list[ProjectError],
-) -> dict[str, Engine]:
+) -> dict[str, Engine | None]:
     """One engine per connector (no connection made yet: an engine that is down fails its requests, not
-    the load); a connector whose driver is not installed is a load error naming the extra to install."""
-    engines: dict[str, Engine] = {DEFAULT_CONNECTOR: database}
-    for name, connector in load_connectors(directory, env, environment, errors).items():
+    the load; None for a `duckdb` connector); a connector whose driver is not installed is a load error
+    naming the extra to install."""
+    engines: dict[str, Engine | None] = {}
+    for name, connector in load_connectors(directory, paths, env, environment, errors).items():
         try:
-            engines[name] = create_engine(connector, settings, database)
+            engines[name] = create_engine(connector, settings)
         except ProjectError as error:
             errors.append(ProjectError(f'connector "{name}": {error.message}', path=connector.path))
+    return engines
+
+
+def _with_database(connectors: Mapping[str, Engine | None], database: Database) -> dict[str, Engine]:
+    """Every connector's engine, `duckdb` ones being the project's database; one query limit for all."""
+    engines: dict[str, Engine] = {DEFAULT_CONNECTOR: database}
+    for name, engine in connectors.items():
+        if engine is not None:
+            engine.share_query_slots(database)  # --max-queries counts every engine's queries together
+        engines[name] = engine or database
     return engines
 
 
@@ -107,9 +130,13 @@ def _add_implicit_engines(
         if config is None:
             continue
         try:
-            engines[name] = create_engine(config, settings, engines[DEFAULT_CONNECTOR])
+            engine = create_engine(config, settings)
         except ProjectError as error:
             errors.append(ProjectError(f'connector "{name}": {error.message}'))
+            continue
+        if engine is not None:
+            engine.share_query_slots(engines[DEFAULT_CONNECTOR])
+            engines[name] = engine
 
 
 def newly_failed_models(previous: Project, current: Project) -> dict[str, str]:
@@ -121,6 +148,11 @@ def newly_failed_models(previous: Project, current: Project) -> dict[str, str]:
         for name, message in current.failed_models.items()
         if name not in had and name in previous.model_names
     }
+
+
+def _ignore_paths(config: Mapping) -> list[str]:
+    value = config.get("ignore_paths") or []
+    return [str(item) for item in value] if isinstance(value, list) else []
 
 
 def _answers_fingerprint(
@@ -188,27 +220,39 @@ def _row_cap(settings: Settings, env: Mapping[str, str], errors: list) -> int:
 
 
 def _build_models(
-    directory: str, settings: Settings, env: Mapping[str, str], environment: str, errors: list[ProjectError]
+    directory: str,
+    settings: Settings,
+    env: Mapping[str, str],
+    environment: str,
+    errors: list[ProjectError],
+    model_paths: list[str],
+    connectors: Mapping[str, Engine | None],
 ) -> tuple[Database, dict[str, str], set[str]]:
     """Check and build the models: the served database, the models that failed with their errors, and
-    every model's name."""
-    sources = _read_models(directory, errors)
+    every model's name. A model with `connector:` runs on that engine and is materialized in DuckDB."""
+    sources = _read_models(directory, model_paths, errors)
     failed: dict[str, str] = {}  # model name -> why it is not in the database
     rendered = _render_models(sources, template_data(env, environment), errors, failed)
-    checked = _check_models(directory, rendered, errors, failed)
+    checked = _check_models(directory, rendered, errors, failed, connectors)
     dependencies = {name: referenced_names(sql, set(rendered) - {name}) for name, (_, sql) in checked.items()}
     order, cycles = dependency_order(dependencies)
     for name, message in cycles.items():
         errors.append(ProjectError(message, path=checked[name][0].path))
         failed[name] = message
     built = [
-        BuiltModel(name, checked[name][0].path, checked[name][1], checked[name][0].materialize)
+        BuiltModel(
+            name,
+            checked[name][0].path,
+            checked[name][1],
+            checked[name][0].materialize,
+            checked[name][0].connector,
+        )
         for name in order
     ]
     state_dir = settings.resolved_state_dir
     sandbox = project_sandbox(directory, settings.allow_dirs, excluded=[state_dir])
     key = fingerprint(built, _data_files(directory), sandbox)
-    path, build_errors = build_database(state_dir, sandbox, built, key)
+    path, build_errors = build_database(state_dir, sandbox, built, key, ingest_from(connectors))
     paths = {model.name: model.path for model in built}
     errors.extend(
         ProjectError(f"model {name!r} failed to build: {message}", path=paths.get(name))
@@ -224,34 +268,43 @@ def _check_models(
     rendered: Mapping[str, tuple[ModelSource, str]],
     errors: list[ProjectError],
     failed: dict[str, str],
+    connectors: Mapping[str, Engine | None],
 ) -> dict[str, tuple[ModelSource, str]]:
     """Models follow the APIs' rules: one read-only query each (the build writes its result), reading
-    files by paths made absolute under the project folder."""
+    files by paths made absolute under the project folder; a connector's model in that engine's dialect."""
     checked = {}
     for name, (model, sql) in rendered.items():
         try:
-            compiled = compile_shape(absolute_file_paths(sql, directory), "duckdb")
+            engine = _model_engine(model, connectors)
+            if engine is None:
+                compiled = compile_shape(absolute_file_paths(sql, directory), "duckdb")
+                checked[name] = (model, compiled.bind((), ())[0].strip())
+            else:
+                compiled = compile_shape(sql, engine.dialect)
+                checked[name] = (model, compiled.bind((), (), engine.style)[0].strip())
         except (QueryError, ArgumentError) as error:
             errors.append(ProjectError(f"model {name!r}: {error.message}", path=model.path))
             failed[name] = error.message
-            continue
-        checked[name] = (model, compiled.bind((), ())[0].strip())
     return checked
 
 
+def _model_engine(model: ModelSource, connectors: Mapping[str, Engine | None]) -> Engine | None:
+    """The engine a model's SQL runs on; None for DuckDB itself."""
+    if model.connector is None or model.connector == DEFAULT_CONNECTOR:
+        return None
+    if model.connector not in connectors:
+        raise QueryError(f'connector "{model.connector}" not found')
+    return connectors[model.connector]
+
+
 def _load_metrics_views(
-    directory: str, model_names: set[str], errors: list[ProjectError]
+    directory: str, paths: list[str], model_names: set[str], errors: list[ProjectError]
 ) -> dict[str, MetricsView]:
-    """metrics/*.yaml (and dashboards/*.yaml in older projects) with `type: metrics_view`."""
+    """Every metrics view file (`type: metrics_view`, or a file in metrics/ or dashboards/)."""
     views: dict[str, MetricsView] = {}
-    paths = list_files(directory, "metrics", (".yaml", ".yml")) + list_files(
-        directory, "dashboards", (".yaml", ".yml")
-    )
     for path in paths:
         try:
             document = parse_yaml(read_text(os.path.join(directory, path), path), path)
-            if document.data.get("type", document.data.get("kind")) not in ("metrics_view", None):
-                continue
             view = parse_metrics_view(os.path.splitext(os.path.basename(path))[0], dict(document.data), path)
             check_model(view, model_names)
         except ProjectError as error:
@@ -261,11 +314,8 @@ def _load_metrics_views(
     return views
 
 
-def _read_models(directory: str, errors: list[ProjectError]) -> dict[str, ModelSource]:
+def _read_models(directory: str, paths: list[str], errors: list[ProjectError]) -> dict[str, ModelSource]:
     models: dict[str, ModelSource] = {}
-    paths = list_files(directory, "models", (".sql", ".yaml", ".yml")) + list_files(
-        directory, "sources", (".yaml", ".yml")
-    )
     for path in paths:
         try:
             model = read_model(directory, path)
@@ -302,6 +352,7 @@ def _data_files(directory: str) -> list[tuple[str, int, int]]:
 
 def _load_apis(
     directory: str,
+    paths: list[str],
     defaults: Mapping,
     env: Mapping[str, str],
     environment: str,
@@ -311,7 +362,7 @@ def _load_apis(
     apis: dict[str, Api | BrokenApi] = {}
     warnings: list[str] = []
     defaults = defaults if isinstance(defaults, dict) else {}
-    for path in list_files(directory, "apis", (".yaml", ".yml")):
+    for path in paths:
         api = _load_api(directory, path, defaults, env, environment, connectors)
         name = api.name if isinstance(api, Api) else os.path.splitext(os.path.basename(path))[0]
         if name in apis:
@@ -339,7 +390,7 @@ def _load_api(
         access = definition.access
         if isinstance(access, str):
             access = compile_template(access, path)
-        if definition.resolver == "api":
+        if definition.resolver in ("api", "resource_status"):
             return Api(definition, arguments=arguments, access=access)
         template = compile_template(
             definition.text, definition.template_path, definition.line_offset, definition.column_offset

@@ -33,6 +33,7 @@ class ModelSource:
     sql: str
     materialize: bool
     line_offset: int = 0
+    connector: str | None = None  # a model read from another engine, materialized in DuckDB
 
 
 def read_model(project_dir: str, relative_path: str) -> ModelSource:
@@ -45,6 +46,8 @@ def read_model(project_dir: str, relative_path: str) -> ModelSource:
     document = parse_yaml(text, relative_path)
     data = document.data
     kind = data.get("type", data.get("kind", "source" if relative_path.startswith("sources") else "model"))
+    if kind not in ("model", "source") and relative_path.startswith("sources"):
+        kind, data = "source", _legacy_source(str(kind), data, relative_path)
     if kind not in ("model", "source"):
         raise ProjectError(f"expected type: model or source here, not {kind!r}", path=relative_path)
     name = str(data.get("name") or stem)
@@ -53,8 +56,9 @@ def read_model(project_dir: str, relative_path: str) -> ModelSource:
             name,
             relative_path,
             data["sql"].strip(),
-            _materialize(data, kind),
+            _materialize(data, kind) or bool(data.get("connector")),
             document.template_offset("sql"),
+            str(data["connector"]) if data.get("connector") else None,
         )
     if data.get("path") or data.get("uri"):
         return ModelSource(
@@ -64,6 +68,21 @@ def read_model(project_dir: str, relative_path: str) -> ModelSource:
             _materialize(data, "source"),
         )
     raise ProjectError("a model needs sql: (or a source needs path:)", path=relative_path)
+
+
+LEGACY_SOURCE_CONNECTORS = ("local_file", "duckdb")
+
+
+def _legacy_source(connector: str, data: Mapping, path: str) -> dict:
+    """Rill's old sources say `type: <connector>`; Rill reads that as `connector: <connector>`. Sluice reads
+    the connectors whose data is on this machine: local files (`path:`) and DuckDB SQL (`sql:`)."""
+    if connector not in LEGACY_SOURCE_CONNECTORS:
+        raise ProjectError(
+            f'the "{connector}" source connector is not supported by Sluice '
+            f"(sources may read {', '.join(LEGACY_SOURCE_CONNECTORS)}; or use a model with sql:)",
+            path=path,
+        )
+    return {**data, "type": "source", "connector": connector}
 
 
 def _materialize(data: Mapping, kind: str) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 from project.calls.runner import metrics_engine
 from project.definitions import Api, Project, ProxyLoopError, proxy_chain
-from project.engines.interface import Column
+from project.engines.interface import Column, Engine
 from project.errors import SluiceError
 from project.metrics.sql import compile_metrics_sql, in_dialect
 from project.openapi.document import ApiDoc
@@ -89,9 +89,26 @@ def describe_api(project: Project, api: Api) -> list[Column]:
         engine = metrics_engine(project, sql, definition.connector)
         sql = in_dialect(compile_metrics_sql(sql, project.metrics_views, None), engine.dialect)
     bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
+    try:
+        return _describe(engine, bound_sql, params)
+    except SluiceError:
+        if not params:
+            raise
+        # Arguments left out render as text ("<no value>") that a strict engine will not compare with a
+        # number; NULL (or 0, for ClickHouse 18.16) in each value position has the same result columns.
+        for neutral in (None, 0):
+            values = {key: neutral for key in params} if isinstance(params, dict) else [neutral] * len(params)
+            try:
+                return _describe(engine, bound_sql, values)
+            except SluiceError:
+                continue
+        raise
+
+
+def _describe(engine: Engine, sql: str, params: Any) -> list[Column]:
     session = engine.session()
     try:
-        return session.describe(bound_sql, params)
+        return session.describe(sql, params)
     except SluiceError:
         raise
     except Exception as error:  # noqa: BLE001 - the driver's error, as the engine's domain error

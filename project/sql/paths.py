@@ -22,11 +22,8 @@ NOT_PATH_FUNCTIONS = frozenset({"query", "query_table", "json_execute_serialized
 PATH_FUNCTIONS = FILE_FUNCTIONS - NOT_PATH_FUNCTIONS
 URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 FILE_EXTENSION = re.compile(r"\.(csv|tsv|txt|parquet|json|jsonl|ndjson|xlsx|gz|zst)$", re.IGNORECASE)
-# Where a read can start: a file function's call, or a quoted name right after FROM or JOIN. Other SQL is
-# returned without parsing (a read this misses keeps its relative path, which the sandbox then refuses).
-MAY_READ_FILES = re.compile(
-    r"\b(?:" + "|".join(sorted(PATH_FUNCTIONS)) + r")\s*\(|\b(?:from|join)\s*['\"]", re.IGNORECASE
-)
+# Words that every path function's name contains: a cheap test before any parsing.
+PATH_FUNCTION_WORDS = ("read", "glob", "parquet", "sniff", "iceberg", "delta")
 
 
 def absolute_file_paths(sql: str, base_dir: str) -> str:
@@ -50,8 +47,23 @@ def absolute_file_paths(sql: str, base_dir: str) -> str:
 
 
 def may_read_files(sql: str) -> bool:
-    """A cheap pre-check (a regular expression, no parsing) that the SQL may read a file."""
-    return MAY_READ_FILES.search(sql) is not None
+    """A cheap test (no parsing) that the SQL may read a file: it quotes something, and it calls a file
+    function or has a quoted name after FROM or JOIN. A read it misses keeps its relative path, which the
+    sandbox then resolves against the working directory: refused unless that is the project folder."""
+    if "'" not in sql and '"' not in sql:
+        return False
+    lowered = sql.lower()
+    return any(word in lowered for word in PATH_FUNCTION_WORDS) or _quoted_after(lowered, ("from", "join"))
+
+
+def _quoted_after(lowered: str, keywords: tuple[str, ...]) -> bool:
+    for keyword in keywords:
+        at = lowered.find(keyword)
+        while at != -1:
+            if lowered[at + len(keyword) : at + len(keyword) + 64].lstrip()[:1] in ("'", '"'):
+                return True
+            at = lowered.find(keyword, at + len(keyword))
+    return False
 
 
 def _relative_paths(statement: exp.Expr) -> Iterator[tuple[int, int, str]]:

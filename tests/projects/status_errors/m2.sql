@@ -1,0 +1,2 @@
+-- @materialize: true
+SELECT error('booom!') AS v

@@ -1,0 +1,1 @@
+SELECT 314 AS v

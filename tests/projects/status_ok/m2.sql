@@ -1,0 +1,1 @@
+SELECT 159 AS v
