@@ -350,6 +350,12 @@ def parse_command_line(argv: list[str], defaults: Settings) -> argparse.Namespac
         help="queries running at once before answering 503 (0: no limit)",
     )
     parser.add_argument(
+        "--max-list-items",
+        type=int,
+        default=defaults.max_list_items,
+        help="items a list or object in a caller's arguments may hold; more is a 400",
+    )
+    parser.add_argument(
         "--connector-pool-size",
         type=int,
         default=defaults.connector_pool_size,
@@ -436,6 +442,7 @@ def settings_from_command_line(options: argparse.Namespace, defaults: Settings) 
         cors_origins=tuple(options.cors_origins or defaults.cors_origins),
         duckdb_threads=options.duckdb_threads,
         max_queries=options.max_queries,
+        max_list_items=options.max_list_items,
         connector_pool_size=options.connector_pool_size,
         allow_dirs=tuple(options.allow_dirs or defaults.allow_dirs),
         log_format=options.log_format,

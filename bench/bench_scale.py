@@ -83,6 +83,7 @@ def write_project(folder: Path, rows: int, ch_port: int) -> None:
 
 
 def serve(folder: Path, state: Path, port: int) -> subprocess.Popen:
+    """gunicorn with 2 workers over the project; waits until it answers (the first worker builds DuckDB)."""
     env = {
         **os.environ,
         "SLUICE_PROJECT": str(folder),
@@ -111,14 +112,16 @@ def serve(folder: Path, state: Path, port: int) -> subprocess.Popen:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/ping", timeout=2):
                 return process
         except OSError:
             time.sleep(0.5)
-    raise RuntimeError("the server did not start")
+    process.terminate()
+    tail = (state / "server.log").read_text(errors="replace")[-3000:]
+    raise RuntimeError(f"the server did not start:\n{tail}")
 
 
 def load(url_for, seconds: float, clients: int) -> tuple[float, float, float]:

@@ -8,13 +8,14 @@ finish within the cache's entry bound.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from werkzeug.http import dump_options_header
 from werkzeug.wrappers import Request, Response
 
 from handlers.compression import compress_body, compress_stream, wants_gzip
+from handlers.connection import cut
 from project.calls.cache_keys import CachePolicy, answer_key, cache_policy, cacheable, etag_for, matches
 from project.calls.result_cache import CachedAnswer, ResultCache
 from project.calls.runner import Call, Caller, prepare_statement, run_statement
@@ -25,7 +26,13 @@ GZIP_ETAG_SUFFIX = "-gzip"
 
 
 def answer_call(
-    app: Any, request: Request, project: Project, call: Call, caller: Caller, format_: Format
+    app: Any,
+    request: Request,
+    project: Project,
+    call: Call,
+    caller: Caller,
+    format_: Format,
+    client_gone: Callable[[], bool] | None = None,
 ) -> tuple[Response, Any]:
     """The response to a resolved call, and the stream behind it (None when nothing ran)."""
     statement = prepare_statement(project, call, caller, app.limits())
@@ -39,7 +46,7 @@ def answer_call(
             return _finish(app, request, Response(status=304), format_, policy, etag, None), None
         if entry is not None:
             return _finish(app, request, Response(), format_, policy, entry.etag, entry.body), None
-    stream = run_statement(project, statement, format_)
+    stream = run_statement(project, statement, format_, client_gone)
     whole = stream.whole()
     etag = None
     if cache is not None:
@@ -80,7 +87,7 @@ def _finish(
     gzip = app.settings.gzip and not format_.compressed and wants_gzip(request)
     if response.status_code != 304:
         response.content_type = format_.content_type
-        _set_body(response, whole, stream, gzip)
+        _set_body(response, whole, stream, gzip, request.environ)
     if etag is not None:
         compressed = response.headers.get("Content-Encoding") == "gzip"
         response.headers["ETag"] = _gzip_etag(etag) if compressed else etag
@@ -91,17 +98,30 @@ def _finish(
     return response
 
 
-def _set_body(response: Response, whole: bytes | None, stream: Any, gzip: bool) -> None:
+def _set_body(
+    response: Response, whole: bytes | None, stream: Any, gzip: bool, environ: dict[str, Any]
+) -> None:
     if whole is not None:
         if gzip:
             compress_body(response, whole)
         else:
             response.set_data(whole)
         return
-    response.response = compress_stream(stream) if gzip else stream
+    body = _cut_on_failure(stream, environ)
+    response.response = compress_stream(body) if gzip else body
     if gzip:
         response.headers["Content-Encoding"] = "gzip"
     response.call_on_close(stream.close)
+
+
+def _cut_on_failure(stream: Iterable[bytes], environ: dict[str, Any]) -> Iterator[bytes]:
+    """The answer's bytes; a failure once the status is out cuts the connection, so no client takes
+    the answer for whole (Werkzeug's server would otherwise end the chunks cleanly after its 500 page)."""
+    try:
+        yield from stream
+    except Exception:
+        cut(environ)
+        raise
 
 
 def download_name(response: Response, name: str, format_: Format) -> None:

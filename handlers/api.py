@@ -10,8 +10,10 @@ from handlers.answers import answer_call, answer_stream, download_name
 from handlers.app import App
 from handlers.arguments import query_lists, read_body
 from handlers.auth import authenticate, check_cloud_names
+from handlers.connection import hang_up_check
 from project.calls.builtin import BUILTIN_APIS, check_builtin_caller, run_builtin
 from project.calls.runner import Caller, caller_arguments, find_api, resolve_call
+from project.calls.sizes import check_sizes
 from project.encoding.formats import JSON, MEDIA_TYPES, Format, offered, split_suffix
 from project.errors import NotAcceptableError, NotFoundError
 from project.settings import is_loopback
@@ -46,9 +48,11 @@ def _answer(app: App, request: Request, caller: Caller, name: str, body: dict[st
         stream = _run_builtin(app, request, caller, name, body, format_)
         response = answer_stream(app, request, stream, format_)
     else:
-        args = caller_arguments(find_api(project, name), body, query_lists(request))
+        max_items = app.settings.max_list_items
+        args = caller_arguments(find_api(project, name), body, query_lists(request), max_items)
         call = resolve_call(project, name, args, caller)
-        response, stream = answer_call(app, request, project, call, caller, format_)
+        gone = hang_up_check(request.environ)
+        response, stream = answer_call(app, request, project, call, caller, format_, gone)
     if stream is not None:
         record.rows = stream.rows_sent
     download_name(response, name, format_)
@@ -58,6 +62,7 @@ def _answer(app: App, request: Request, caller: Caller, name: str, body: dict[st
 def _run_builtin(app: App, request: Request, caller: Caller, name: str, body: dict, format_: Format):
     local = is_loopback(app.settings.host) and is_loopback(request.remote_addr or "")
     check_builtin_caller(caller.authenticated, caller.user, local)
+    check_sizes(body, query_lists(request), app.settings.max_list_items)
     args = {**body, **{key: values[0] for key, values in query_lists(request).items() if values}}
     project = app.project()
     data = project.data(args, caller.user) if caller.authenticated else None

@@ -32,6 +32,10 @@ class QueryError(SluiceError):
     """A request whose query cannot run: template error at request time, SQL error, metrics SQL error."""
 
 
+class UnknownNameError(QueryError):
+    """The query names a table, view, column or function the engine does not know (DuckDB's Catalog Error)."""
+
+
 class ArgumentError(SluiceError):
     """A caller's arguments are wrong: bad body, a value that would change the query, schema violations."""
 

@@ -33,6 +33,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     duckdb_threads: int | None = None  # None: DuckDB's default (one per core)
     max_queries: int = 64  # queries running at once in one process; more is a 503 (0: no limit)
+    max_list_items: int = 10_000  # items in one list or object of a caller's arguments; more is a 400
     connector_pool_size: int = 4  # connections each PostgreSQL/MySQL/ClickHouse connector keeps per process
     allow_dirs: tuple[str, ...] = ()  # folders outside the project that SQL may read files from
     log_format: str = "text"  # "text" (one plain line per record) or "json" (one object per line)
@@ -85,6 +86,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SLUICE_RELOAD": ("reload", parse_flag),
     "SLUICE_DUCKDB_THREADS": ("duckdb_threads", int),
     "SLUICE_MAX_QUERIES": ("max_queries", int),
+    "SLUICE_MAX_LIST_ITEMS": ("max_list_items", int),
     "SLUICE_CONNECTOR_POOL_SIZE": ("connector_pool_size", int),
     "SLUICE_ALLOW_DIRS": ("allow_dirs", parse_paths),
     "SLUICE_LOG_FORMAT": ("log_format", str),

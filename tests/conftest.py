@@ -14,15 +14,32 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from werkzeug.test import Client
 
+from project.auth.policy import CallerPolicy
+from project.loading.loader import load_project
+from project.metrics.sql import compile_metrics_sql
+from project.metrics.views import parse_metrics_view
 from project.settings import Settings
+from project.sql.rendering import Markers
 from server import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECTS = Path(__file__).resolve().parent / "projects"
 EXAMPLE = ROOT / "examples" / "adbids"
 BASE_URL = "/v1/instances/default/api/"
+# The APIs of tests/projects/openapi that load and so appear in its document and docs page.
+OPENAPI_FIXTURE_APIS = {
+    "/echo",
+    "/inferred",
+    "/kinds",
+    "/prefixed",
+    "/recent",
+    "/search",
+    "/titled",
+    "/via_proxy",
+}
 
 
 @pytest.fixture(scope="session")
@@ -104,3 +121,55 @@ def serving(project: Path, tmp_path, *options: str) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)
+
+
+# Metrics SQL: tests/projects/metrics, its users and cases, compiled under the server's own policy and binder.
+METRICS_PROJECT = PROJECTS / "metrics"
+METRICS_CASES = Path(__file__).resolve().parent / "metrics_cases"
+
+
+def metrics_cases(name: str) -> list:
+    return yaml.safe_load((METRICS_CASES / name).read_text())
+
+
+USERS = {
+    "admin": {"admin": True, "domain": "example.com", "publisher": ""},
+    "yahoo": {"admin": False, "domain": "yahoo.com", "publisher": "yahoo"},
+    "google": {"admin": False, "domain": "google.com", "publisher": "Google"},
+    "stranger": {"admin": False, "domain": "example.org", "publisher": "Yahoo"},
+}
+
+
+def load_view(name: str = "ad_bids_metrics"):
+    path = METRICS_PROJECT / "metrics" / f"{name}.yaml"
+    return parse_metrics_view(name, yaml.safe_load(path.read_text()), str(path))
+
+
+VIEWS = {"ad_bids_metrics": load_view()}
+
+
+@pytest.fixture(scope="session")
+def metrics_project(tmp_path_factory):
+    """The fixture project loaded as the server loads it: its built database runs the rules and queries."""
+    state = tmp_path_factory.mktemp("metrics-state")
+    return load_project(Settings(project_dir=str(METRICS_PROJECT), state_dir=str(state)))
+
+
+def printed(value) -> str:
+    """A value as a template prints it into a marker (Go's text for booleans)."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def caller_markers(args: list | None) -> Markers:
+    """The markers a template would have emitted for these caller values, in order."""
+    markers = Markers()
+    for value in args or []:
+        markers.emit(printed(value), "args")
+    return markers
+
+
+def compile_for(project, sql: str, markers: Markers, user: str | None, views=VIEWS) -> str:
+    """Metrics SQL compiled under the server's own policy for this user (None: no policy applies)."""
+    data = project.data({}, USERS[user]) if user else {}
+    policy = CallerPolicy(project.database, data, markers) if user else None
+    return compile_metrics_sql(sql, views, policy)

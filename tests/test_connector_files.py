@@ -127,3 +127,21 @@ def test_a_missing_driver_names_the_extra_to_install(extra):
     with pytest.raises(MissingDriverError) as raised:
         require("sluice_no_such_driver_module", extra)
     assert f"pip install 'sluice[{extra}]'" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    "dialect, sql",
+    [
+        ("clickhouse", "SELECT * FROM url('__sluice_arg_0__', CSV, 'a String')"),
+        ("clickhouse", "SELECT * FROM remote('__sluice_arg_0__', default, items)"),
+        ("clickhouse", "SELECT * FROM file('__sluice_arg_0__', CSV, 'a String')"),
+        ("postgres", "SELECT pg_read_file('__sluice_arg_0__')"),
+        ("mysql", "SELECT LOAD_FILE('__sluice_arg_0__')"),
+    ],
+)
+def test_caller_values_cannot_choose_what_other_engines_read(dialect, sql):
+    from project.errors import ArgumentError
+    from project.sql.binding import compile_shape
+
+    with pytest.raises(ArgumentError, match="file and table functions take no caller values"):
+        compile_shape(sql, dialect, ("args.v",))

@@ -16,6 +16,7 @@ import pytest
 from werkzeug.test import Client
 
 from project.encoding.values import encode_value
+from project.errors import QueryError
 from project.settings import Settings
 from server import create_app
 from tests import engine_servers as servers
@@ -243,6 +244,29 @@ def test_openapi_schemas_come_from_each_engines_columns(client, engine):
     assert "integer" in properties["id"]["type"] and "integer" in properties["qty"]["type"]
     assert "string" in properties["name"]["type"] and "number" in properties["ratio"]["type"]
     assert properties["created"]["format"] == "date-time" and properties["day"]["format"] == "date"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE TABLE stolen (a int)",
+        "INSERT INTO items (id) VALUES (999)",
+        "DELETE FROM items",
+        "DROP TABLE items",
+    ],
+)
+def test_sessions_are_read_only_on_the_engine_itself(client, engine, statement, digests, engine_servers):  # noqa: F811
+    """Past the statement checker (straight to a session), the engine itself refuses to write."""
+    engine_object = client.application.current_project().engines[engine]
+    session = engine_object.session()
+    try:
+        with pytest.raises(Exception) as raised:
+            session.execute(statement, engine_object.style.params([])).fetch_rows(1)
+        translated = session.translate_error(raised.value, 0)
+    finally:
+        session.close()
+    assert isinstance(translated, QueryError), translated
+    assert data_digest(engine, engine_servers) == digests[engine]
 
 
 def test_row_cap_is_a_400_not_a_truncation(client, engine):

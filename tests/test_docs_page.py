@@ -8,11 +8,10 @@ import subprocess
 
 import pytest
 
-from tests.conftest import PROJECTS, serving
+from tests.conftest import OPENAPI_FIXTURE_APIS, PROJECTS, serving
 
 CHROMIUM = "/usr/bin/chromium"
 DOCS = "/v1/instances/default/api/docs"
-FIXTURE_APIS = {f"/{path.stem}" for path in (PROJECTS / "openapi" / "apis").glob("*.yaml")}
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -83,7 +82,7 @@ def rendered_dom(url: str, profile: str) -> str:
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)")
 def test_a_browser_lists_every_api(live_server, tmp_path):
     dom = rendered_dom(live_server + DOCS, str(tmp_path / "profile"))
-    assert set(re.findall(r'data-path="([^"]+)"', dom)) == FIXTURE_APIS
+    assert set(re.findall(r'data-path="([^"]+)"', dom)) == OPENAPI_FIXTURE_APIS
     assert "Rill project API" in dom
     for summary in (
         "The most recent events",

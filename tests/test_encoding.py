@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from project.encoding.bulk import json_rows_sql
+from project.sql.quoting import quote_literal
 
 CASES = [
     # (SQL expression, the JSON text of its value)
@@ -98,7 +99,7 @@ def test_doubles_round_trip_or_become_null(number):
 @settings(max_examples=200, deadline=None)
 @given(st.text())
 def test_any_text_round_trips(text):
-    literal = "'" + text.replace("'", "''") + "'"
+    literal = quote_literal(text)
     if "\x00" in text:
         return  # DuckDB strings cannot hold NUL
     assert json.loads(encode(f"{literal} AS v")) == {"v": text}

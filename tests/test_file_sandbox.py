@@ -223,3 +223,15 @@ def test_allowed_directories_from_the_environment_split_like_path():
     value = os.pathsep.join(["/srv/a", "", "/srv/b"])
     assert settings_from_env({"SLUICE_ALLOW_DIRS": value}).allow_dirs == ("/srv/a", "/srv/b")
     assert settings_from_env({}).allow_dirs == ()
+
+
+@pytest.mark.parametrize(
+    "read", ["glob('state/*')", "read_text('state/build.lock')", "read_blob('state/*.duckdb')"]
+)
+def test_a_state_dir_inside_the_project_is_excluded_even_when_not_hidden(tmp_path, read):
+    project = tmp_path / "project"
+    (project / "apis").mkdir(parents=True)
+    (project / "apis" / "peek.yaml").write_text(f"type: api\nsql: SELECT count(*) AS n FROM {read}\n")
+    client = Client(create_app(Settings(project_dir=str(project), state_dir=str(project / "state"))))
+    body = assert_error(client.get(BASE_URL + "peek"), 400, "Permission Error")
+    assert str(project / "state") in body["error"]

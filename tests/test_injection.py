@@ -1,6 +1,7 @@
 """Injection corpus (SPEC §5): every payload in every place an argument can go gives the honest answer or a 400.
 
 Payloads are data (tests/injection/payloads.yaml); the places are the APIs of tests/projects/injection/.
+Each payload is also an argument *name* (query-string key, JSON key at depth, `.user` attribute name).
 No payload may get a 500, extra rows, or change the data.
 """
 
@@ -94,6 +95,59 @@ def test_query_string_values_are_text_too(client, rows, category, payload):
     assert json.loads(response.get_data()) == [
         {"id": id_} for id_ in ids(rows, lambda row: row["name"] == payload)
     ]
+
+
+# Argument names are caller data too (issue 10 §1): every payload as a key of the query string, of a JSON
+# object at depth, and as a `.user` attribute name.
+
+
+@pytest.mark.parametrize("category, payload", PAYLOADS, ids=PAYLOAD_IDS)
+def test_a_query_string_key_is_only_text(client, category, payload):
+    if len(payload) > 4096:
+        pytest.skip("a URL carries a few KB; the long keys travel in bodies")
+    response = client.get(BASE + "key_literal", query_string={payload: "1"})
+    assert json.loads(response.get_data()) == [{"k": payload}]
+
+
+@pytest.mark.parametrize("category, payload", PAYLOADS, ids=PAYLOAD_IDS)
+def test_a_json_key_at_depth_is_only_text(client, rows, category, payload):
+    for place, expected in (
+        ("key_depth", ids(rows, lambda row: row["name"] == payload)),
+        ("key_through_functions", ids(rows, lambda row: row["name"] in (payload, payload.strip()))),
+    ):
+        body = {"f": {"g": {payload: 1}}} if place == "key_depth" else {"f": {payload: 1}}
+        response = client.post(BASE + place, json=body)
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        assert ids(json.loads(response.get_data())) == expected
+
+
+@pytest.mark.parametrize("place", ["value", "order_by"])
+@pytest.mark.parametrize("category, payload", PAYLOADS, ids=PAYLOAD_IDS)
+def test_a_json_key_elsewhere_gives_the_honest_answer_or_400(client, rows, place, category, payload):
+    honest, bound = GUARDED_PLACES[place]
+    expected = honest(payload, rows)
+    response = client.post(BASE + "key_" + place, json={"f": {payload: 1}})
+    if expected is not None:
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    if response.status_code == 200:
+        answer = ids(json.loads(response.get_data()))
+        assert answer == expected if expected is not None else bound(answer, ids(rows)), answer
+    else:
+        assert_error(response, 400, "")
+
+
+@pytest.mark.parametrize("category, payload", PAYLOADS, ids=PAYLOAD_IDS)
+def test_user_attribute_names_and_values_are_data(items_database, category, payload):
+    template = compile_template(
+        "SELECT id FROM items WHERE owner = '{{ range $k, $v := .user }}{{ $k }}{{ end }}'"
+        " OR owner = '{{ range $k, $v := .user }}{{ $v }}{{ end }}' ORDER BY id",
+        "t",
+    )
+    markers = Markers()
+    shape = render_sql(template, template_data({}, "dev", user={payload: payload}), markers)
+    sql, params = bind_sql(shape, markers.values, markers.sources)
+    assert (sql, params) == ("SELECT id FROM items WHERE owner = ? OR owner = ? ORDER BY id", [payload] * 2)
+    assert items_database.execute(sql, params).fetchall() == []  # no payload is an owner's address
 
 
 def test_in_list_from_a_json_list(client, rows):

@@ -5,14 +5,15 @@ from __future__ import annotations
 import duckdb
 import pytest
 import sqlglot
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
 from project.metrics.sql import compile_metrics_sql
 from project.metrics.views import parse_metrics_view
 from project.sql import sentinels
-from tests.test_metrics_sql import QUERY_CASES, USERS, VIEWS, UserPolicy
+from project.sql.quoting import quote_identifier as quoted
+from tests.conftest import caller_markers, compile_for, metrics_cases
 
 NAMES = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20).filter(
     lambda name: name.strip() == name and not sentinels.marker_indexes(name)
@@ -35,15 +36,10 @@ VALUE_PARENTS = (
 )
 
 
-def quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 @settings(max_examples=60, deadline=None)
 @given(dimension=NAMES, measure=NAMES)
 def test_any_field_name_comes_out_exactly(dimension, measure):
-    if dimension.lower() == measure.lower():
-        return
+    assume(dimension.lower() != measure.lower())
     document = {
         "model": "t",
         "dimensions": [{"name": dimension, "column": "c"}],
@@ -78,14 +74,17 @@ def marker_places(sql: str) -> list[str]:
     return places
 
 
-MARKER_CASES = [case for case in QUERY_CASES if (case.get("args") or case.get("user")) and "rows" in case]
+MARKER_CASES = [
+    case
+    for case in metrics_cases("queries.yaml")
+    if (case.get("args") or case.get("user")) and "rows" in case
+]
 
 
 @pytest.mark.parametrize("case", MARKER_CASES, ids=[case["sql"][:60] for case in MARKER_CASES])
-def test_markers_stay_in_value_positions(case):
-    values = list(case.get("args", []))
-    policy = UserPolicy(USERS[case["user"]], values) if case.get("user") else None
-    compiled = compile_metrics_sql(case["sql"], VIEWS, policy)
+def test_markers_stay_in_value_positions(metrics_project, case):
+    markers = caller_markers(case.get("args"))
+    compiled = compile_for(metrics_project, case["sql"], markers, case.get("user"))
     places = marker_places(compiled)
     assert places and all(place in ("literal", "value") for place in places)
-    assert set(sentinels.marker_indexes(compiled)) == set(range(len(values)))
+    assert set(sentinels.marker_indexes(compiled)) == set(range(len(markers.values)))

@@ -14,11 +14,10 @@ from werkzeug.test import Client
 from project.openapi.api_docs import api_docs
 from project.settings import Settings
 from server import create_app
-from tests.conftest import PROJECTS, assert_error
+from tests.conftest import OPENAPI_FIXTURE_APIS, PROJECTS, assert_error
 
 DOCUMENT = "/v1/instances/default/api/openapi"
 CLOUD_DOCUMENT = "/v1/organizations/acme/projects/ads/runtime/api/openapi"
-FIXTURE_APIS = {"/echo", "/inferred", "/kinds", "/prefixed", "/recent", "/search", "/titled", "/via_proxy"}
 EXAMPLE_APIS = {"/bid", "/bids", "/google_top", "/publisher_daily", "/publishers", "/top_publishers"}
 SECRET = "s" * 32
 
@@ -34,7 +33,7 @@ def row_schema(doc: dict, api: str) -> dict:
     return operation["responses"]["200"]["content"]["application/json"]["schema"]["items"]
 
 
-@pytest.mark.parametrize(("project", "paths"), [("openapi", FIXTURE_APIS), ("example", EXAMPLE_APIS)])
+@pytest.mark.parametrize(("project", "paths"), [("openapi", OPENAPI_FIXTURE_APIS), ("example", EXAMPLE_APIS)])
 def test_document_is_valid_openapi(project_client, project, paths):
     response = project_client(project).get(DOCUMENT)
     assert response.headers["Content-Type"] == "application/json"
@@ -238,7 +237,7 @@ def test_document_needs_a_token_when_auth_is_on(tmp_path, path):
     token = jwt.encode({"sub": "u1", "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
     doc = document(client, path, headers={"Authorization": f"Bearer {token}"})
     validate(doc)
-    assert set(doc["paths"]) == FIXTURE_APIS
+    assert set(doc["paths"]) == OPENAPI_FIXTURE_APIS
     assert doc["security"] == [{"bearerAuth": []}]
     assert doc["components"]["securitySchemes"] == {"bearerAuth": {"type": "http", "scheme": "bearer"}}
     assert doc["paths"]["/recent"]["get"]["responses"]["401"]["description"] == "No or invalid bearer token"

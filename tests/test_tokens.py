@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from project.auth.authn import Authenticator
 from project.auth.tokens import (
     SERVICE_PREFIX,
     USER_PREFIX,
@@ -25,11 +26,17 @@ def store(tmp_path) -> TokenStore:
     return TokenStore(str(tmp_path / ".sluice" / "tokens.json"))
 
 
+def attributes_of(store: TokenStore, token: str) -> dict | None:
+    """What the server's authenticator reads for a token: the attributes of a live token, or None."""
+    record = store.lookup(token)
+    return None if record is None else dict(record.attributes)
+
+
 def test_user_token_round_trip(store):
     token, record = store.issue_user_token("API Testing", "ana@example.com", admin=True)
     assert token.startswith(USER_PREFIX) and len(token) >= len(USER_PREFIX) + 43
     assert record.kind == "user" and record.name == "API Testing"
-    assert store.verify(token) == {
+    assert attributes_of(store, token) == {
         "email": "ana@example.com",
         "domain": "example.com",
         "name": "API Testing",
@@ -55,12 +62,18 @@ def test_service_attributes(store, role, custom, expected):
     token, record = store.create_service("svc", role, custom)
     assert token.startswith(SERVICE_PREFIX)
     assert record.kind == "service"
-    assert store.verify(token) == expected
+    assert attributes_of(store, token) == expected
 
 
 def test_user_without_email_has_empty_email_and_domain(store):
     token, _ = store.issue_user_token("dev")
-    assert store.verify(token) == {"email": "", "domain": "", "name": "dev", "admin": False, "groups": []}
+    assert attributes_of(store, token) == {
+        "email": "",
+        "domain": "",
+        "name": "dev",
+        "admin": False,
+        "groups": [],
+    }
 
 
 @pytest.mark.parametrize(
@@ -76,20 +89,20 @@ def test_user_without_email_has_empty_email_and_domain(store):
 )
 def test_unknown_tokens_do_not_verify(store, presented):
     store.issue_user_token("dev")
-    assert store.verify(presented) is None
+    assert attributes_of(store, presented) is None
 
 
 def test_a_token_with_one_character_changed_does_not_verify(store):
     token, _ = store.issue_user_token("dev")
     altered = token[:-1] + ("A" if token[-1] != "A" else "B")
-    assert store.verify(altered) is None
+    assert attributes_of(store, altered) is None
 
 
 def test_revoke_stops_verification_and_keeps_the_record(store):
     token, record = store.create_service("svc")
     revoked = store.revoke(record.id)
     assert revoked.revoked is True
-    assert store.verify(token) is None
+    assert attributes_of(store, token) is None
     assert [r.revoked for r in store.list_tokens("service")] == [True]
 
 
@@ -97,15 +110,15 @@ def test_revoke_seen_by_another_store_on_the_same_file(store):
     """The server's store reloads when a CLI process rewrites the file."""
     server_store = TokenStore(store.path)
     token, record = store.issue_user_token("dev")
-    assert server_store.verify(token) is not None
+    assert attributes_of(server_store, token) is not None
     store.revoke(record.id)
-    assert server_store.verify(token) is None
+    assert attributes_of(server_store, token) is None
 
 
 def test_edit_merges_attributes_and_null_removes(store):
     token, record = store.create_service("svc", attributes={"customer_id": "acme", "region": "eu"})
     store.edit_attributes(record.id, {"customer_id": "globex", "region": None, "tier": 2})
-    assert store.verify(token) == {"name": "svc", "admin": False, "customer_id": "globex", "tier": 2}
+    assert attributes_of(store, token) == {"name": "svc", "admin": False, "customer_id": "globex", "tier": 2}
 
 
 def _issue(store: TokenStore, kind: str) -> str:
@@ -175,7 +188,7 @@ def test_concurrent_writers_lose_no_record(store):
 
 
 def test_missing_file_verifies_nothing_and_lists_nothing(store):
-    assert store.verify(USER_PREFIX + "x" * 43) is None
+    assert attributes_of(store, USER_PREFIX + "x" * 43) is None
     assert store.list_tokens() == []
 
 
@@ -183,16 +196,17 @@ def test_corrupt_file_fails_closed_on_verify_and_loudly_on_write(store, caplog):
     token, _ = store.issue_user_token("dev")
     with open(store.path, "w", encoding="utf-8") as file:
         file.write("{not json")
-    assert TokenStore(store.path).verify(token) is None
+    assert attributes_of(TokenStore(store.path), token) is None
     assert "token file unusable" in caplog.text and token not in caplog.text
     with pytest.raises(TokenStoreError, match="not valid JSON"):
         store.issue_user_token("other")
 
 
-def test_verify_returns_a_copy(store):
+def test_the_authenticator_hands_out_a_copy(store):
     token, _ = store.issue_user_token("dev")
-    store.verify(token)["groups"].append("admins")
-    assert store.verify(token)["groups"] == []
+    authenticator = Authenticator(store, None)
+    authenticator.authenticate(f"Bearer {token}")["groups"].append("admins")
+    assert authenticator.authenticate(f"Bearer {token}")["groups"] == []
 
 
 def test_listed_records_carry_no_hash(store):

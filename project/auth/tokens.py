@@ -166,11 +166,6 @@ class TokenStore:
             return None
         return record
 
-    def verify(self, token: str) -> dict[str, Any] | None:
-        """The attributes of a live token (a copy the caller may change), or None."""
-        record = self.lookup(token)
-        return copy.deepcopy(record.attributes) if record else None
-
     def _current_index(self) -> dict[str, TokenRecord]:
         """The hash index, reloaded only when the file's mtime, size or inode changed."""
         signature = self._file_signature()

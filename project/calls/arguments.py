@@ -60,11 +60,6 @@ class ArgumentSchema:
         """The declared arguments, by name."""
         return self.schema.get("properties", {})
 
-    @property
-    def array_args(self) -> frozenset[str]:
-        """Names of arguments whose declared type is array: a repeated query key keeps all its values."""
-        return frozenset(name for name, rule in self.properties.items() if "array" in _types_of(rule))
-
     def coerce_and_validate(self, query: Mapping[str, list[str]], body: Mapping[str, Any]) -> dict[str, Any]:
         """Query laid over body, query strings coerced, defaults filled, then validated; raises ArgumentError."""
         args = dict(body)
@@ -171,9 +166,10 @@ def _coerce_value(text: str, rule: Any) -> Any:
 
 def _to_integer(text: str) -> int:
     """Integer query value: optional sign and digits only."""
-    if not _INTEGER.match(text.strip()):
+    stripped = text.strip()  # Python's whitespace, which is more than int() skips (e.g. "\x1f")
+    if not _INTEGER.match(stripped):
         raise _CoercionError("must be an integer")
-    return int(text)
+    return int(stripped)
 
 
 def _to_number(text: str) -> int | float:

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from project.auth.policy import CallerPolicy, rule_allows
 from project.calls import resource_status
+from project.calls.sizes import check_sizes
 from project.definitions import Api, BrokenApi, Project, proxy_chain
 from project.encoding.formats import JSON, Format
 from project.engines.batches import BatchStream, stream_batches
 from project.engines.execution import Limits, RowStream, stream_query
 from project.engines.interface import Engine
-from project.errors import AccessDeniedError, BrokenApiError, NotFoundError, QueryError, SluiceError
+from project.errors import (
+    AccessDeniedError,
+    BrokenApiError,
+    NotFoundError,
+    QueryError,
+    SluiceError,
+    UnknownNameError,
+)
 from project.loading.models import referenced_names
 from project.metrics.sql import compile_metrics_sql, in_dialect, metrics_view_for
 from project.sql.binding import bind_sql
@@ -43,10 +51,16 @@ def find_api(project: Project, name: str) -> Api:
     return api
 
 
-def caller_arguments(api: Api, body: Mapping[str, Any], query: Mapping[str, list[str]]) -> dict[str, Any]:
-    """Query parameters over the body; typed and validated when the API declares a schema (SPEC §3.2)."""
+def caller_arguments(
+    api: Api, body: Mapping[str, Any], query: Mapping[str, list[str]], max_items: int = 10_000
+) -> dict[str, Any]:
+    """Query parameters over the body; typed and validated when the API declares a schema (SPEC §3.2).
+    No list or object may hold more than `max_items` items (a 400, checked first)."""
+    check_sizes(body, query, max_items)
     if api.arguments is not None:
-        return api.arguments.coerce_and_validate(query, body)
+        merged = api.arguments.coerce_and_validate(query, body)
+        check_sizes(merged, {}, max_items)  # `?ids=1,2,3` became a list
+        return merged
     merged = dict(body)
     merged.update({key: values[0] for key, values in query.items() if values})
     return merged
@@ -79,10 +93,12 @@ def run_api(
     caller: Caller,
     limits: Limits,
     format_: Format = JSON,
+    client_gone: Callable[[], bool] | None = None,
 ) -> RowStream | BatchStream:
-    """Run an API for these arguments and return its answer in a format, with the first batch fetched."""
+    """Run an API for these arguments and return its answer in a format, with the first batch fetched.
+    `client_gone` tells whether the caller hung up (the query is then interrupted)."""
     call = resolve_call(project, name, args, caller)
-    return run_statement(project, prepare_statement(project, call, caller, limits), format_)
+    return run_statement(project, prepare_statement(project, call, caller, limits), format_, client_gone)
 
 
 def prepare_statement(project: Project, call: Call, caller: Caller, limits: Limits) -> Statement:
@@ -90,10 +106,37 @@ def prepare_statement(project: Project, call: Call, caller: Caller, limits: Limi
     api, args = call.api, call.args
     if api.definition.resolver == "resource_status":
         return _resource_status(project, api, caller, limits)
-    definition, template = api.definition, _query_template(api)
-    data = project.data(args, caller.user)
+    engine, bound_sql, params = bound_statement(project, api, project.data(args, caller.user), caller)
+    if api.definition.max_rows is not None:
+        limits = Limits(api.definition.max_rows, limits.batch_rows, limits.timeout)
+    return Statement(bound_sql, params, limits, engine)
+
+
+def run_statement(
+    project: Project,
+    statement: Statement,
+    format_: Format = JSON,
+    client_gone: Callable[[], bool] | None = None,
+) -> RowStream | BatchStream:
+    """Run a prepared statement and return its answer with the first batch fetched."""
+    engine, sql, params, limits = statement.engine, statement.sql, statement.params, statement.limits
+    try:
+        if format_.arrow:
+            return stream_batches(engine, sql, params, limits, format_.name, client_gone)
+        return stream_query(engine, sql, params, limits, format_.name == "ndjson", client_gone)
+    except QueryError as error:
+        raise _failed_model_error(project, sql, error) from None
+
+
+def bound_statement(
+    project: Project, api: Api, data: Mapping[str, Any], caller: Caller = ANONYMOUS
+) -> tuple[Engine, str, list[Any]]:
+    """The engine the API's query runs on and the query for this template data: rendered (caller values
+    become markers), compiled from metrics SQL (under the caller's policy where security applies) into the
+    engine's dialect, and bound (markers -> the driver's parameters)."""
+    definition = api.definition
     markers = Markers()
-    sql = render_sql(template, data, markers)
+    sql = render_sql(_query_template(api), data, markers)
     engine = project.engine_for(definition.connector)
     if definition.resolver == "metrics_sql":
         applies = caller.authenticated and not definition.skip_nested_security
@@ -101,20 +144,7 @@ def prepare_statement(project: Project, call: Call, caller: Caller, limits: Limi
         engine = metrics_engine(project, sql, definition.connector)
         sql = in_dialect(_compile_metrics(project, sql, policy), engine.dialect)
     bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
-    if definition.max_rows is not None:
-        limits = Limits(definition.max_rows, limits.batch_rows, limits.timeout)
-    return Statement(bound_sql, params, limits, engine)
-
-
-def run_statement(project: Project, statement: Statement, format_: Format = JSON) -> RowStream | BatchStream:
-    """Run a prepared statement and return its answer with the first batch fetched."""
-    engine, sql, params, limits = statement.engine, statement.sql, statement.params, statement.limits
-    try:
-        if format_.arrow:
-            return stream_batches(engine, sql, params, limits, format_.name)
-        return stream_query(engine, sql, params, limits, lines=format_.name == "ndjson")
-    except QueryError as error:
-        raise _failed_model_error(project, sql, error) from None
+    return engine, bound_sql, params
 
 
 def metrics_engine(project: Project, metrics_sql: str, connector: str | None) -> Engine:
@@ -126,7 +156,7 @@ def metrics_engine(project: Project, metrics_sql: str, connector: str | None) ->
 def _failed_model_error(project: Project, sql: str, error: QueryError) -> SluiceError:
     """A query over a model that failed to build fails by the project's fault (500 naming the model and
     its error), not the caller's (400 "Table ... does not exist")."""
-    if not project.failed_models or not error.message.startswith("Catalog Error"):
+    if not project.failed_models or not isinstance(error, UnknownNameError):
         return error
     names = sorted(referenced_names(sql, set(project.failed_models)))
     if not names:

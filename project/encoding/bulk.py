@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from project.sql.quoting import quote_identifier, quote_literal
+
 PASS_THROUGH = frozenset(
     {
         "tinyint",
@@ -37,10 +39,6 @@ TIMESTAMPS = frozenset({"timestamp", "timestamp_s", "timestamp_ms", "timestamp w
 TIMES = frozenset({"time", "time_ns", "time with time zone"})
 MILLIS_PER_DAY = 86_400_000
 FLOATS = frozenset({"float", "double"})
-
-
-def quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def json_rows_sql(inner_sql: str, names: Sequence[str], types: Sequence[Any]) -> str:
@@ -152,7 +150,3 @@ def _map_sql(expression: str, column_type: Any, depth: int) -> str:
         f"map_from_entries(list_transform(map_entries({expression}), "
         f"lambda {entry}: {{'key': {key}, 'value': {value}}}))"
     )
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from project.encoding.bulk import TIMESTAMPS, quote_identifier, value_sql
+from project.encoding.bulk import TIMESTAMPS, value_sql
+from project.sql.quoting import quote_identifier
 
 CSV_NATIVE = frozenset(
     {

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from project.encoding.arrow_files import BatchWriter
 from project.engines.execution import Limits
+from project.engines.guard import QueryGuard
 from project.engines.interface import Engine
 from project.errors import ResultCapError, SluiceError
 
@@ -53,8 +54,9 @@ class BatchStream:
                 yield self._writer.write(batch)
             yield self._writer.finish()
             self.completed = True
-        except Exception as error:  # noqa: BLE001 - the status is sent: log it, end the stream visibly cut
-            log.error("query failed while streaming; the answer was cut short: %s", error)
+        except Exception as error:
+            log.error("query failed while streaming, the answer is cut short: %s", error)
+            raise  # the status is sent: only a cut connection tells the caller the answer is not whole
         finally:
             self.close()
 
@@ -75,38 +77,40 @@ def _done() -> None:
 
 
 def stream_batches(
-    engine: Engine, sql: str, params: Sequence[Any] | dict, limits: Limits, format_name: str
+    engine: Engine,
+    sql: str,
+    params: Sequence[Any] | dict,
+    limits: Limits,
+    format_name: str,
+    client_gone: Callable[[], bool] | None = None,
 ) -> BatchStream:
-    """Run the query for a pyarrow-written format and fetch its first batches; raise QueryError and friends."""
+    """Run the query for a pyarrow-written format and fetch its first batches; raise QueryError and friends.
+    The timeout covers the whole stream; a caller that hangs up (`client_gone`) interrupts the query."""
     release = engine.take_query_slot()
     try:
         session = engine.session()
     except BaseException:
         release()
         raise
-    deadline = engine.watchdog.watch(limits.timeout, session.interrupt) if limits.timeout > 0 else None
+    guard = QueryGuard(engine.watchdog, session, limits.timeout, client_gone)
+
+    def finish() -> None:
+        guard.cancel()
+        session.close()
+        release()
+
     try:
         reader = session.arrow_reader(sql, params, format_name, ARROW_BATCH_ROWS)
         first, finished = _read_first(reader, limits)
         writer = BatchWriter(format_name, reader.schema)
     except BaseException as error:
-        session.close()
-        release()
+        finish()
         if isinstance(error, SluiceError):
             raise
         raise session.translate_error(error, limits.timeout) from None
-    finally:
-        if deadline is not None:
-            engine.watchdog.cancel(deadline)
     if finished:
-        session.close()
-        release()
+        finish()
         return BatchStream(writer, first, None, _done)
-
-    def finish() -> None:
-        session.close()
-        release()
-
     return BatchStream(writer, first, reader, finish)
 
 

@@ -8,6 +8,7 @@ Models are built and queries served on connections limited to the project's sand
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import threading
@@ -25,6 +26,7 @@ from project.engines.sandbox import Sandbox, apply_sandbox
 from project.errors import BuildError
 from project.sql.binding import DUCKDB_STYLE
 from project.sql.paths import absolute_file_paths, may_read_files
+from project.sql.quoting import quote_identifier
 
 DESCRIBE_CACHE_SIZE = 1024
 RESOLVED_CACHE_SIZE = 256
@@ -51,12 +53,18 @@ Ingest = Callable[["BuiltModel", Callable[[Any], None]], None]
 
 @dataclass(frozen=True)
 class BuiltModel:
-    """A model ready to build: rendered SQL and whether it becomes a table."""
+    """A model ready to build: rendered SQL and whether it becomes a table; a partitioned model's table is
+    built from each partition's SQL in turn, appended or merged on `unique_key`."""
 
     name: str
     path: str
     sql: str
     materialize: bool
+    partitions: tuple[str, ...] = ()
+    strategy: str = "append"
+    unique_key: tuple[str, ...] = ()
+    pre_exec: str = ""
+    post_exec: str = ""
     connector: str | None = None  # run on this connector's engine, its rows stored in DuckDB
 
 
@@ -69,6 +77,8 @@ def fingerprint(
     digest.update(sandbox.describe().encode())
     for model in models:
         digest.update(f"{model.name}\0{model.materialize}\0{model.connector}\0{model.sql}\0".encode())
+        parts = (*model.partitions, model.strategy, *model.unique_key, model.pre_exec, model.post_exec)
+        digest.update("\0".join(parts).encode())
     for path, size, mtime in data_files:
         digest.update(f"{path}\0{size}\0{mtime}\0".encode())
     return digest.hexdigest()[:20]
@@ -128,13 +138,11 @@ def _run_models(
     try:
         apply_sandbox(connection, sandbox)
         for model in models:
-            kind = "TABLE" if model.materialize else "VIEW"
-            name = '"' + model.name.replace('"', '""') + '"'
             try:
                 if model.connector is not None and ingest is not None:
-                    ingest(model, lambda reader, name=name: _store(connection, name, reader))
+                    ingest(model, functools.partial(_store, connection, quote_identifier(model.name)))
                 else:
-                    connection.execute(f"CREATE OR REPLACE {kind} {name} AS\n{model.sql}\n")
+                    _build_model(connection, model)
             except IngestError as error:
                 errors[model.name] = str(error)
             except duckdb.Error as error:
@@ -147,6 +155,28 @@ def _run_models(
     finally:
         connection.close()
     return errors
+
+
+def _build_model(connection: duckdb.DuckDBPyConnection, model: BuiltModel) -> None:
+    """pre_exec, the model's table or view (partition by partition for a partitioned one), post_exec."""
+    if model.pre_exec:
+        connection.execute(model.pre_exec).fetchall()
+    name = quote_identifier(model.name)
+    if not model.partitions:
+        kind = "TABLE" if model.materialize else "VIEW"
+        connection.execute(f"CREATE OR REPLACE {kind} {name} AS\n{model.sql}\n")
+    else:
+        connection.execute(f"CREATE OR REPLACE TABLE {name} AS\n{model.partitions[0]}\n")
+        for part in model.partitions[1:]:
+            if model.strategy == "merge":
+                same_key = " AND ".join(
+                    f"{name}.{quote_identifier(key)} = _new.{quote_identifier(key)}"
+                    for key in model.unique_key
+                )
+                connection.execute(f"DELETE FROM {name} USING ({part}) AS _new WHERE {same_key}")
+            connection.execute(f"INSERT INTO {name} BY NAME\n{part}\n")
+    if model.post_exec:
+        connection.execute(model.post_exec).fetchall()
 
 
 def _store(connection: duckdb.DuckDBPyConnection, name: str, reader: Any) -> None:

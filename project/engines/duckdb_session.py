@@ -15,7 +15,7 @@ import duckdb
 from project.encoding.bulk import json_rows_sql
 from project.encoding.columns import arrow_columns_sql
 from project.engines.interface import Column, FetchJson, Result, Session
-from project.errors import QueryError, QueryTimeoutError
+from project.errors import QueryError, QueryTimeoutError, UnknownNameError
 
 if TYPE_CHECKING:
     from project.engines.duckdb import Database, Described
@@ -93,7 +93,8 @@ class DuckDBSession(Session):
             message = str(error)
             if self._wrapped:  # the JSON wrapper puts the query on its second line: count as the author does
                 message = WRAPPED_LINE.sub(lambda match: f"LINE {int(match.group(1)) - 1}:", message)
-            return QueryError(message)
+            kind = UnknownNameError if isinstance(error, duckdb.CatalogException) else QueryError
+            return kind(message)
         return error
 
 

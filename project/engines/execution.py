@@ -2,6 +2,8 @@
 
 The first batch is fetched before anything is returned, so every error that can still become an HTTP
 status does; later batches are fetched as the caller reads, so memory does not grow with the result.
+An error after the first batch is raised from the stream: the server must then cut the connection
+(handlers.api does), since the status already said 200.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from project.engines.interface import Engine, FetchJson
+from project.engines.guard import QueryGuard
+from project.engines.interface import Engine, FetchJson, Session
 from project.errors import ResultCapError, SluiceError
 
 log = logging.getLogger("sluice.query")
@@ -52,8 +55,9 @@ class RowStream:
             self._rows = len(first)
             yield from (_lines(first, self._more()) if self._lines else _array(first, self._more()))
             self.completed = True
-        except Exception as error:  # noqa: BLE001 - the status is sent: log it, end the stream visibly cut
-            log.error("query failed while streaming; the answer was cut short: %s", error)
+        except Exception as error:
+            log.error("query failed while streaming, the answer is cut short: %s", error)
+            raise  # the status is sent: only a cut connection tells the caller the answer is not whole
         finally:
             self.close()
 
@@ -97,39 +101,48 @@ def _done() -> None:
 
 
 def stream_query(
-    engine: Engine, sql: str, params: Sequence[Any] | dict, limits: Limits, lines: bool = False
+    engine: Engine,
+    sql: str,
+    params: Sequence[Any] | dict,
+    limits: Limits,
+    lines: bool = False,
+    client_gone: Callable[[], bool] | None = None,
 ) -> RowStream:
     """Run the query and fetch its first batch (or cap + 1 rows); raise QueryError and friends.
-    `lines`: the rows as NDJSON instead of a JSON array."""
+    `lines`: the rows as NDJSON instead of a JSON array. `client_gone`: whether the caller hung up (the
+    query is then interrupted). The timeout covers the whole stream."""
     release = engine.take_query_slot()
     try:
         session = engine.session()
     except BaseException:
         release()
         raise
-    deadline = engine.watchdog.watch(limits.timeout, session.interrupt) if limits.timeout > 0 else None
+    guard = QueryGuard(engine.watchdog, session, limits.timeout, client_gone)
+
+    def finish() -> None:
+        guard.cancel()
+        session.close()
+        release()
+
     try:
         _, fetch = session.json_rows(sql, params)
         first_rows, finished = _fetch_first(fetch, limits)
     except BaseException as error:
-        session.close()
-        release()
+        finish()
         if isinstance(error, SluiceError):
             raise
         raise session.translate_error(error, limits.timeout) from None
-    finally:
-        if deadline is not None:
-            engine.watchdog.cancel(deadline)
     if finished:
-        session.close()
-        release()
+        finish()
         return RowStream(first_rows, None, _done, lines)
+    return RowStream(first_rows, lambda: _fetch_more(session, fetch, limits), finish, lines)
 
-    def finish() -> None:
-        session.close()
-        release()
 
-    return RowStream(first_rows, lambda: fetch(limits.batch_rows), finish, lines)
+def _fetch_more(session: Session, fetch: FetchJson, limits: Limits) -> list[str]:
+    try:
+        return fetch(limits.batch_rows)
+    except Exception as error:  # noqa: BLE001 - reported in the caller's terms, as before the first batch
+        raise session.translate_error(error, limits.timeout) from None
 
 
 def _fetch_first(fetch: FetchJson, limits: Limits) -> tuple[list[str], bool]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from project.encoding.bulk import quote_literal
 from project.errors import ProjectError
+from project.sql.quoting import quote_literal
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def _visible(folder: str, shut: set[str]) -> tuple[list[str], list[str], bool]:
     """(folders allowed whole, single files, whether all of `folder` may be read) below `folder`."""
     directories: list[str] = []
     paths: list[str] = []
-    whole = True
+    whole = not any(path.startswith(os.path.join(folder, "")) for path in shut)  # may not exist yet
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError:

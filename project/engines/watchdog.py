@@ -1,4 +1,5 @@
-"""Query deadlines: one thread per process interrupts queries that run past their timeout.
+"""Query deadlines: one thread per process interrupts queries that run past their timeout, or whose
+caller has gone (a poll that checks the connection now and then).
 
 Starting a timer thread per request costs about a millisecond; registering a deadline here costs microseconds.
 """
@@ -6,11 +7,14 @@ Starting a timer thread per request costs about a millisecond; registering a dea
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import os
 import threading
 import time
 from collections.abc import Callable
+
+log = logging.getLogger("sluice.watchdog")
 
 
 class Watchdog:
@@ -18,6 +22,7 @@ class Watchdog:
         self._condition = threading.Condition()
         self._deadlines: dict[int, tuple[float, Callable[[], None]]] = {}
         self._tokens = itertools.count()
+        self._polls: set[int] = set()  # poll tokens not cancelled yet
         self._owner_pid: int | None = None
         self._wakes_at = math.inf  # when the thread wakes next: only an earlier deadline needs to wake it
         self._stopped = False
@@ -25,18 +30,42 @@ class Watchdog:
     def watch(self, seconds: float, on_timeout: Callable[[], None]) -> int:
         """Call `on_timeout` once `seconds` have passed, unless cancelled first; returns the cancel token."""
         token = next(self._tokens)
-        deadline = time.monotonic() + seconds
+        self._schedule(token, seconds, on_timeout)
+        return token
+
+    def poll(self, seconds: float, condition: Callable[[], bool], action: Callable[[], None]) -> int:
+        """Every `seconds`, ask `condition`; the first time it holds, call `action` and stop polling.
+        Returns the cancel token."""
+        token = next(self._tokens)
+
+        def check() -> None:
+            if condition():
+                action()
+            else:
+                self._schedule(token, seconds, check, only_if_live=True)
+
         with self._condition:
-            self._deadlines[token] = (deadline, on_timeout)
-            self._ensure_thread()
-            if deadline < self._wakes_at:
-                self._wakes_at = deadline
-                self._condition.notify()
+            self._polls.add(token)
+        self._schedule(token, seconds, check)
         return token
 
     def cancel(self, token: int) -> None:
         with self._condition:
             self._deadlines.pop(token, None)
+            self._polls.discard(token)
+
+    def _schedule(
+        self, token: int, seconds: float, callback: Callable[[], None], only_if_live: bool = False
+    ) -> None:
+        deadline = time.monotonic() + seconds
+        with self._condition:
+            if only_if_live and token not in self._polls:
+                return  # cancelled while its check ran
+            self._deadlines[token] = (deadline, callback)
+            self._ensure_thread()
+            if deadline < self._wakes_at:
+                self._wakes_at = deadline
+                self._condition.notify()
 
     def stop(self) -> None:
         """End the thread (the database it guards is closed); pending deadlines are dropped."""
@@ -64,10 +93,18 @@ class Watchdog:
                     wait = None if self._wakes_at == math.inf else max(self._wakes_at - time.monotonic(), 0)
                     self._condition.wait(wait)
                     continue
-            for on_timeout in due:
-                on_timeout()
+            for callback in due:
+                _call(callback)
 
     def _pop_due(self) -> list[Callable[[], None]]:
         now = time.monotonic()
         due = [token for token, (deadline, _) in self._deadlines.items() if deadline <= now]
         return [self._deadlines.pop(token)[1] for token in due]
+
+
+def _call(callback: Callable[[], None]) -> None:
+    """Run one callback; its failure (interrupting a query that just ended) must not stop the thread."""
+    try:
+        callback()
+    except Exception:  # the thread serves every other deadline of the process
+        log.debug("watchdog callback failed", exc_info=True)

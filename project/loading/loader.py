@@ -18,19 +18,21 @@ from project.engines.duckdb import BuiltModel, Database, build_database, fingerp
 from project.engines.ingest import ingest_from
 from project.engines.interface import Engine
 from project.engines.registry import create_engine
-from project.engines.sandbox import project_sandbox
+from project.engines.sandbox import Sandbox, project_sandbox
 from project.errors import ArgumentError, ProjectError, QueryError
 from project.loading.apis import ApiDefinition, read_api
 from project.loading.connectors import DEFAULT_CONNECTOR, DRIVERS, implicit_connector, load_connectors
 from project.loading.discovery import discover
 from project.loading.files import file_stamps, parse_dotenv, parse_yaml, read_text
 from project.loading.models import ModelSource, dependency_order, read_model, referenced_names
+from project.loading.partitions import checked_model_sql, render_partitions
 from project.metrics.views import MetricsView, check_model, parse_metrics_view
 from project.openapi.document import validate_openapi_block
 from project.settings import Settings
 from project.sql.binding import compile_shape
 from project.sql.paths import absolute_file_paths
 from project.sql.rendering import Markers, compile_template, render_sql, render_text, template_data
+from project.sql.statements import StatementError
 from templating import Template
 
 ADDRESS = re.compile(r" at 0x[0-9a-f]+")
@@ -232,25 +234,20 @@ def _build_models(
     every model's name. A model with `connector:` runs on that engine and is materialized in DuckDB."""
     sources = _read_models(directory, model_paths, errors)
     failed: dict[str, str] = {}  # model name -> why it is not in the database
-    rendered = _render_models(sources, template_data(env, environment), errors, failed)
+    state_dir = settings.resolved_state_dir
+    sandbox = project_sandbox(directory, settings.allow_dirs, excluded=[state_dir])
+    data = template_data(env, environment)
+    parts = _render_partitions(sources, data, directory, sandbox, errors, failed)
+    rendered = _render_models(sources, data, errors, failed, parts)
     checked = _check_models(directory, rendered, errors, failed, connectors)
+    built_parts = _check_partitions(directory, parts, checked, errors, failed)
+    execs = _check_execs(directory, checked, errors, failed)
     dependencies = {name: referenced_names(sql, set(rendered) - {name}) for name, (_, sql) in checked.items()}
     order, cycles = dependency_order(dependencies)
     for name, message in cycles.items():
         errors.append(ProjectError(message, path=checked[name][0].path))
         failed[name] = message
-    built = [
-        BuiltModel(
-            name,
-            checked[name][0].path,
-            checked[name][1],
-            checked[name][0].materialize,
-            checked[name][0].connector,
-        )
-        for name in order
-    ]
-    state_dir = settings.resolved_state_dir
-    sandbox = project_sandbox(directory, settings.allow_dirs, excluded=[state_dir])
+    built = [_built_model(name, *checked[name], built_parts.get(name), execs[name]) for name in order]
     key = fingerprint(built, _data_files(directory), sandbox)
     path, build_errors = build_database(state_dir, sandbox, built, key, ingest_from(connectors))
     paths = {model.name: model.path for model in built}
@@ -331,11 +328,105 @@ def _read_models(directory: str, paths: list[str], errors: list[ProjectError]) -
     return models
 
 
+def _render_partitions(
+    models: Mapping[str, ModelSource],
+    data: Mapping[str, Any],
+    directory: str,
+    sandbox: Sandbox,
+    errors: list[ProjectError],
+    failed: dict,
+) -> dict[str, list[str]]:
+    """Each partitioned model's SQL, rendered once per partition."""
+    parts = {}
+    for name, model in models.items():
+        if model.partitions is None:
+            continue
+        try:
+            parts[name] = render_partitions(model, data, directory, sandbox)
+        except ProjectError as error:
+            errors.append(error)
+            failed[name] = str(error)
+        if name in parts and not parts[name]:
+            del parts[name]
+            message = "partitions: found no partitions"
+            errors.append(ProjectError(f"model {name!r}: {message}", path=model.path))
+            failed[name] = message
+    return parts
+
+
+def _check_partitions(
+    directory: str,
+    parts: Mapping[str, list[str]],
+    checked: Mapping[str, tuple[ModelSource, str]],
+    errors: list[ProjectError],
+    failed: dict[str, str],
+) -> dict[str, tuple[str, ...]]:
+    """Every partition's SQL under the model rules (their union was checked as the model's SQL)."""
+    built: dict[str, tuple[str, ...]] = {}
+    for name, texts in parts.items():
+        if name not in checked:
+            continue
+        try:
+            built[name] = tuple(checked_model_sql(text, directory) for text in texts)
+        except (QueryError, ArgumentError) as error:
+            errors.append(ProjectError(f"model {name!r}: {error.message}", path=checked[name][0].path))
+            failed[name] = error.message
+    return built
+
+
+def _check_execs(
+    directory: str,
+    checked: dict[str, tuple[ModelSource, str]],
+    errors: list[ProjectError],
+    failed: dict[str, str],
+) -> dict[str, tuple[str, str]]:
+    """pre_exec/post_exec under the model rules; a model whose statements break them is not built."""
+    execs = {}
+    for name, (model, _) in list(checked.items()):
+        try:
+            execs[name] = tuple(
+                checked_model_sql(sql, directory) if sql else "" for sql in (model.pre_exec, model.post_exec)
+            )
+        except (QueryError, ArgumentError) as error:
+            errors.append(
+                ProjectError(f"model {name!r}: pre_exec/post_exec: {error.message}", path=model.path)
+            )
+            failed[name] = error.message
+            del checked[name]
+    return execs  # type: ignore[return-value]
+
+
+def _built_model(
+    name: str, model: ModelSource, sql: str, parts: tuple[str, ...] | None, execs: tuple[str, str]
+) -> BuiltModel:
+    return BuiltModel(
+        name,
+        model.path,
+        sql,
+        model.materialize,
+        partitions=parts or (),
+        strategy=model.strategy,
+        unique_key=model.unique_key,
+        pre_exec=execs[0],
+        post_exec=execs[1],
+        connector=model.connector,
+    )
+
+
 def _render_models(
-    models: Mapping[str, ModelSource], data: Mapping[str, Any], errors: list[ProjectError], failed: dict
+    models: Mapping[str, ModelSource],
+    data: Mapping[str, Any],
+    errors: list[ProjectError],
+    failed: dict,
+    parts: Mapping[str, list[str]],
 ) -> dict[str, tuple[ModelSource, str]]:
+    """Each model's SQL; a partitioned model's is the union of its partitions (checked and ordered as one)."""
     rendered = {}
     for name, model in models.items():
+        if model.partitions is not None:
+            if name in parts:
+                rendered[name] = (model, "\nUNION ALL BY NAME\n".join(f"({text})" for text in parts[name]))
+            continue
         try:
             template = compile_template(model.sql, model.path, model.line_offset)
             rendered[name] = (model, render_text(template, data, model.path))
@@ -422,9 +513,8 @@ def _check_static_statement(
         markers = Markers()
         shape = render_sql(template, data, markers)
         compile_shape(shape, dialect, tuple(markers.sources))
-    except QueryError as error:
-        if error.message.startswith(("only read-only", "expected exactly one")):
-            raise ProjectError(error.message, path=definition.path) from None
+    except StatementError as error:
+        raise ProjectError(error.message, path=definition.path) from None
     except Exception:  # noqa: BLE001 - the shape may only be valid with real arguments; requests will tell
         return
 

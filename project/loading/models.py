@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -33,6 +34,11 @@ class ModelSource:
     sql: str
     materialize: bool
     line_offset: int = 0
+    partitions: Mapping[str, Any] | None = None  # Rill's `partitions:`: {"sql": ...} or {"glob": ...}
+    strategy: str = "append"  # output.incremental_strategy of a partitioned model: append or merge
+    unique_key: tuple[str, ...] = ()
+    pre_exec: str = ""
+    post_exec: str = ""
     connector: str | None = None  # a model read from another engine, materialized in DuckDB
 
 
@@ -52,12 +58,19 @@ def read_model(project_dir: str, relative_path: str) -> ModelSource:
         raise ProjectError(f"expected type: model or source here, not {kind!r}", path=relative_path)
     name = str(data.get("name") or stem)
     if isinstance(data.get("sql"), str):
+        partitions = read_partitions(data, relative_path)
+        strategy, unique_key = _output(data, partitions is not None, relative_path)
         return ModelSource(
             name,
             relative_path,
             data["sql"].strip(),
-            _materialize(data, kind) or bool(data.get("connector")),
+            _materialize(data, kind) or partitions is not None or bool(data.get("connector")),
             document.template_offset("sql"),
+            partitions,
+            strategy,
+            unique_key,
+            _exec_text(data, "pre_exec", relative_path),
+            _exec_text(data, "post_exec", relative_path),
             str(data["connector"]) if data.get("connector") else None,
         )
     if data.get("path") or data.get("uri"):
@@ -68,6 +81,49 @@ def read_model(project_dir: str, relative_path: str) -> ModelSource:
             _materialize(data, "source"),
         )
     raise ProjectError("a model needs sql: (or a source needs path:)", path=relative_path)
+
+
+def read_partitions(data: Mapping, path: str) -> Mapping[str, Any] | None:
+    """`partitions: {sql: ...}` or `partitions: {glob: <pattern> | {path: <pattern>, partition: file|directory}}`."""
+    value = data.get("partitions")
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or len([key for key in ("sql", "glob") if value.get(key)]) != 1:
+        raise ProjectError("partitions: needs exactly one of sql: or glob:", path=path)
+    if value.get("connector") not in (None, "duckdb"):
+        raise ProjectError("partitions: only DuckDB runs partition queries in Sluice", path=path)
+    return dict(value)
+
+
+def _output(data: Mapping, partitioned: bool, path: str) -> tuple[str, tuple[str, ...]]:
+    output = data.get("output") or {}
+    if not isinstance(output, Mapping):
+        raise ProjectError("output: must be a mapping", path=path)
+    strategy = str(output.get("incremental_strategy") or "append")
+    if strategy not in ("append", "merge"):
+        raise ProjectError(
+            f'output.incremental_strategy must be append or merge, not "{strategy}"', path=path
+        )
+    keys = output.get("unique_key") or []
+    unique_key = tuple(str(key) for key in (keys if isinstance(keys, list) else [keys]))
+    if strategy == "merge" and not unique_key:
+        raise ProjectError('output.incremental_strategy "merge" needs output.unique_key', path=path)
+    if strategy == "merge" and not partitioned and not data.get("incremental"):
+        raise ProjectError(
+            'output.incremental_strategy "merge" needs partitions: or incremental: true', path=path
+        )
+    return strategy, unique_key
+
+
+def _exec_text(data: Mapping, key: str, path: str) -> str:
+    """pre_exec/post_exec: Sluice runs them on the model's sandboxed connection, under the model rules (one
+    read-only query), so the setup statements Rill allows there (ATTACH, SET, ...) are load errors."""
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ProjectError(f"{key}: must be SQL text", path=path)
+    return value.strip()
 
 
 LEGACY_SOURCE_CONNECTORS = ("local_file", "duckdb")

@@ -7,7 +7,7 @@ for each name it meets, so every use of a hidden field is refused in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
 import sqlglot
 from sqlglot import exp
@@ -17,10 +17,20 @@ from project.errors import AccessDeniedError, QueryError
 from project.metrics.views import ALL_FIELDS, Dimension, Measure, MetricsView, expression_tree
 from project.sql import sentinels
 
-if TYPE_CHECKING:
-    from project.metrics.sql import Policy
-
 FORBIDDEN = "action not allowed"
+FieldT = TypeVar("FieldT", bound=Dimension | Measure)
+
+
+class Policy(Protocol):
+    """The current caller's view of security templates; the server implements it per request."""
+
+    def check(self, condition: str) -> bool:
+        """Evaluate an `access` or `if` template for the caller: True when it holds."""
+        ...
+
+    def render(self, template: str) -> str:
+        """Render a `row_filter` template for the caller into SQL text (caller values as markers)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -38,7 +48,7 @@ class Scope:
             return Dimension(self.view.timeseries, self.view.timeseries, column=self.view.timeseries)
         return found
 
-    def allow(self, field: Dimension | Measure) -> Dimension | Measure:
+    def allow(self, field: FieldT) -> FieldT:
         """Return the field, or raise Rill's `action not allowed` when the caller's policy hides it."""
         if field.name.lower() in self.hidden and field.name != self.view.timeseries:
             kind = "dimension" if isinstance(field, Dimension) else "measure"
@@ -113,11 +123,12 @@ def _row_filter(template: str | None, policy: Policy) -> exp.Expression | None:
         statements = sqlglot.parse(f"SELECT 1 WHERE {text}", dialect="duckdb")
     except SqlglotError as error:
         raise QueryError(f"invalid 'security': 'row_filter' is not valid SQL: {error}") from None
-    where = statements[0].args.get("where") if len(statements) == 1 else None
-    if where is None or len(statements[0].expressions) != 1 or _has_more_clauses(statements[0]):
+    select = statements[0] if len(statements) == 1 else None
+    where = select.args.get("where") if select is not None else None
+    if select is None or where is None or len(select.expressions) != 1 or _has_more_clauses(select):
         raise QueryError("invalid 'security': 'row_filter' must be one SQL boolean expression")
     return exp.Paren(this=where.this)
 
 
-def _has_more_clauses(select: exp.Expression) -> bool:
+def _has_more_clauses(select: exp.Expr) -> bool:
     return any(select.args.get(key) for key in ("group", "having", "order", "limit", "offset", "qualify"))

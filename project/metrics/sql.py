@@ -11,17 +11,19 @@ import contextlib
 import logging
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.errors import ParseError, SqlglotError
+from sqlglot.generators.duckdb import DuckDBGenerator
+from sqlglot.parsers.duckdb import DuckDBParser
 
 from project.errors import QueryError
 from project.metrics.derived import measure_field, measures_query
 from project.metrics.fields import Field, unnest_alias
-from project.metrics.scope import Scope, column_name, field_sql, is_marker, resolve_scope
+from project.metrics.scope import Policy, Scope, column_name, field_sql, is_marker, resolve_scope
 from project.metrics.views import Dimension, Measure, MetricsView
 from project.metrics.where import compile_condition
 from project.sql import sentinels
@@ -37,22 +39,10 @@ _REFUSED_CLAUSES = {
 }
 
 
-class Policy(Protocol):
-    """The current caller's view of security templates; the server implements it per request."""
-
-    def check(self, condition: str) -> bool:
-        """Evaluate an `access` or `if` template for the caller: True when it holds."""
-        ...
-
-    def render(self, template: str) -> str:
-        """Render a `row_filter` template for the caller into SQL text (caller values as markers)."""
-        ...
-
-
 class _MetricsSQLInput(DuckDB):
     """DuckDB syntax, but `date_trunc(...)` stays an anonymous call so its arguments are seen as written."""
 
-    class Parser(DuckDB.Parser):
+    class Parser(DuckDBParser):
         FUNCTIONS: ClassVar[dict] = {
             name: build for name, build in DuckDB.Parser.FUNCTIONS.items() if name != "DATE_TRUNC"
         }
@@ -61,7 +51,7 @@ class _MetricsSQLInput(DuckDB):
 class _MetricsSQLOutput(DuckDB):
     """DuckDB, printing `NULLS LAST` explicitly (as Rill does) instead of relying on DuckDB's default."""
 
-    class Generator(DuckDB.Generator):
+    class Generator(DuckDBGenerator):
         def ordered_sql(self, expression: exp.Ordered) -> str:
             text = super().ordered_sql(expression)
             if expression.args.get("nulls_first") is False and not text.endswith(" NULLS LAST"):
@@ -272,7 +262,7 @@ def _outer_query(
 def _output_field(fields: list[Field], name: str) -> Field | None:
     exact = [field for field in fields if field.name == name]
     folded = [field for field in fields if field.name.lower() == name.lower()]
-    return (exact or folded or [None])[0]
+    return (exact or folded)[0] if exact or folded else None
 
 
 def _order(query: exp.Select, select: exp.Select, fields: list[Field]) -> exp.Select:

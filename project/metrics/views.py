@@ -98,7 +98,9 @@ class MetricsView:
 
     def field_names(self) -> tuple[str, ...]:
         """All dimension and measure names, in file order."""
-        return tuple(field.name for field in (*self.dimensions, *self.measures))
+        return tuple(
+            [dimension.name for dimension in self.dimensions] + [measure.name for measure in self.measures]
+        )
 
 
 def _find(fields, name):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 from sqlglot import exp
 
@@ -41,7 +42,7 @@ _ON_ELEMENTS = (*_COMPARISONS, exp.In, exp.Like, exp.ILike, exp.Is)
 _ELEMENT = "_sluice_element"
 
 
-def compile_where(node: exp.Expression | None, scope: Scope) -> exp.Expression | None:
+def compile_where(node: exp.Expression | None, scope: Scope) -> exp.Expr | None:
     """The WHERE condition over the model: the query's filter on dimensions AND the caller's row filter."""
     condition = (
         compile_condition(node, functools.partial(_where_name, scope=scope), scope)
@@ -84,7 +85,7 @@ def compile_condition(node: exp.Expression, resolve: Resolve, scope: Scope | Non
 
 
 def _rebuild(node: exp.Expression, cls: type[exp.Expression], resolve: Resolve, scope) -> exp.Expression:
-    args = {}
+    args: dict[str, Any] = {}
     for key, value in node.args.items():
         if isinstance(value, exp.Expression):
             args[key] = compile_condition(value, resolve, scope)
@@ -168,7 +169,7 @@ def _compare_with_time_range(node: exp.Expression, resolve: Resolve, scope: Scop
     if scope.row_filter is not None:
         source = source.where(scope.row_filter.copy())
     source_alias = exp.Subquery(this=source, alias=exp.TableAlias(this=exp.to_identifier("_sluice_range")))
-    args = {}
+    args: dict[str, Any] = {}
     for key, value in node.args.items():
         if key == "this":
             args[key] = time_sql

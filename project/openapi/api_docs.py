@@ -11,15 +11,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from project.calls.runner import metrics_engine
+from project.calls.runner import bound_statement
 from project.definitions import Api, Project, ProxyLoopError, proxy_chain
 from project.engines.interface import Column, Engine
 from project.errors import SluiceError
-from project.metrics.sql import compile_metrics_sql, in_dialect
 from project.openapi.document import ApiDoc
 from project.openapi.schema_inference import response_schema_for_columns
-from project.sql.binding import bind_sql
-from project.sql.rendering import Markers, render_sql
 
 log = logging.getLogger("sluice.api_docs")
 
@@ -79,16 +76,7 @@ def infer_row_schema(project: Project, api: Api) -> dict:
 def describe_api(project: Project, api: Api) -> list[Column]:
     """The result columns of the API's query, rendered with no caller arguments, as its engine describes
     them (without fetching rows); the engine's refusal is a QueryError (`--check` reports it)."""
-    definition = api.definition
-    if api.template is None:
-        raise ValueError("the API has no query to describe")
-    markers = Markers()
-    sql = render_sql(api.template, project.data(_neutral_arguments(api), {}), markers)
-    engine = project.engine_for(definition.connector)
-    if definition.resolver == "metrics_sql":
-        engine = metrics_engine(project, sql, definition.connector)
-        sql = in_dialect(compile_metrics_sql(sql, project.metrics_views, None), engine.dialect)
-    bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
+    engine, bound_sql, params = bound_statement(project, api, project.data(_neutral_arguments(api), {}))
     try:
         return _describe(engine, bound_sql, params)
     except SluiceError:

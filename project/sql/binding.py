@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property
 from typing import Any
 
 import sqlglot
@@ -23,7 +23,11 @@ from sqlglot.tokens import Token, TokenType
 
 from project.errors import ArgumentError, QueryError, SluiceError
 from project.sql import sentinels
+from project.sql.lists import Folded, Member, fold_lists
+from project.sql.quoting import quote_identifier
+from project.sql.shape_cache import ByteBoundedCache
 from project.sql.statements import (
+    StatementError,
     check_leading_keyword,
     check_read_only,
     explicit_ascending,
@@ -32,7 +36,9 @@ from project.sql.statements import (
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
-SHAPE_CACHE_SIZE = 2048
+SHAPE_CACHE_BYTES = 64 * 1024 * 1024  # checked shapes kept per process (see _footprint for the estimate)
+ENTRY_BYTES = 600  # a cache entry's fixed cost: key tuple, compiled object, bookkeeping
+SLOT_BYTES = 400  # one slot: its dataclass, its pieces tuple and the index ints
 FILE_FUNCTIONS = frozenset(
     {
         "read_csv",
@@ -69,6 +75,27 @@ FILE_FUNCTIONS = frozenset(
         "query",
         "json_execute_serialized_sql",
         "read_duckdb",
+        # other engines' readers of files, URLs and other servers (ClickHouse table functions,
+        # PostgreSQL and MySQL file functions): no caller value may choose what they read
+        "file",
+        "url",
+        "remote",
+        "remotesecure",
+        "cluster",
+        "mysql",
+        "postgresql",
+        "jdbc",
+        "odbc",
+        "hdfs",
+        "s3",
+        "input",
+        "pg_read_file",
+        "pg_read_binary_file",
+        "pg_ls_dir",
+        "pg_stat_file",
+        "lo_import",
+        "dblink",
+        "load_file",
     }
 )
 PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
@@ -104,10 +131,6 @@ class Slot:
         return "".join(values[piece] if isinstance(piece, int) else piece for piece in self.pieces)
 
 
-def _double_quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 @dataclass(frozen=True)
 class ParamStyle:
     """How one driver's bound statements are written: `?` (DuckDB), `%s` (psycopg, PyMySQL) or
@@ -117,7 +140,7 @@ class ParamStyle:
     placeholder: str = "?"
     named: bool = False  # parameters passed as {"p0": ...} and written `%(p0)s`
     percent: bool = False  # the driver reads `%` in the statement: fixed text doubles it
-    quote_identifier: Callable[[str], str] = _double_quoted
+    quote_identifier: Callable[[str], str] = quote_identifier
 
     def write_placeholder(self, index: int) -> str:
         return f"%(p{index})s" if self.named else self.placeholder
@@ -136,24 +159,71 @@ class CompiledShape:
     pieces: tuple[str | Slot, ...]
 
     def bind(
-        self, values: Sequence[str], sources: Sequence[str], style: ParamStyle = DUCKDB_STYLE
+        self,
+        values: Sequence[str],
+        sources: Sequence[str],
+        style: ParamStyle = DUCKDB_STYLE,
+        groups: Sequence[tuple[Member, ...]] | None = None,
     ) -> tuple[str, Any]:
-        """The SQL text and parameters (a list, or a dict for named styles) for these caller values."""
+        """The SQL text and parameters (a list, or a dict for named styles) for these caller values.
+        With `groups` (a folded shape), marker k stands for the values `groups[k]`, comma-separated."""
         parts: list[str] = []
         params: list[Any] = []
         for piece in self.pieces:
             if isinstance(piece, str):
                 parts.append(piece.replace("%", "%%") if style.percent else piece)
-            elif piece.kind in ("literal", "value"):
-                placeholder = style.write_placeholder(len(params))
-                parts.append(f"({placeholder})" if piece.wrap else placeholder)
-                params.append(_parameter(piece, values))
-            elif piece.kind == "direction":
-                parts.append(_direction(piece, values, sources))
-            else:
-                name = _identifier(piece, values, sources)
-                parts.append(style.quote_identifier(name))
+                continue
+            slots = [piece] if groups is None else _unfolded(piece, groups)
+            for position, slot in enumerate(slots):
+                if position:
+                    parts.append(", ")
+                parts.append(_bind_slot(slot, values, sources, style, params))
         return "".join(parts), style.params(params)
+
+    @cached_property
+    def _whole_markers(self) -> dict[int, str]:
+        """Markers that are a whole slot of their own, with the slot's kind."""
+        return {
+            piece.pieces[0]: piece.kind
+            for piece in self.pieces
+            if isinstance(piece, Slot) and len(piece.pieces) == 1 and isinstance(piece.pieces[0], int)
+        }
+
+    def holds(self, folded: Folded) -> bool:
+        """Whether each folded marker is a whole value slot (or a name slot of bare items), so writing one
+        placeholder or name per item means what the printed list meant."""
+        for index, members in enumerate(folded.groups):
+            if len(members) == 1:
+                continue
+            kind = self._whole_markers.get(index)
+            if kind != "value" and not (kind == "identifier" and not any(m.quoted for m in members)):
+                return False
+        return True
+
+
+def _unfolded(slot: Slot, groups: Sequence[tuple[Member, ...]]) -> list[Slot]:
+    """The slots for the caller's values behind a folded slot: one per list item, or the slot renumbered."""
+    first = slot.pieces[0]
+    if len(slot.pieces) == 1 and isinstance(first, int) and len(groups[first]) > 1:
+        return [
+            Slot("literal" if member.quoted else slot.kind, (member.index,), slot.wrap)
+            for member in groups[first]
+        ]
+    pieces = tuple(groups[piece][0].index if isinstance(piece, int) else piece for piece in slot.pieces)
+    return [Slot(slot.kind, pieces, slot.wrap)]
+
+
+def _bind_slot(
+    slot: Slot, values: Sequence[str], sources: Sequence[str], style: ParamStyle, params: list
+) -> str:
+    """One slot's text; a value's parameter is appended to `params`."""
+    if slot.kind in ("literal", "value"):
+        placeholder = style.write_placeholder(len(params))
+        params.append(_parameter(slot, values))
+        return f"({placeholder})" if slot.wrap else placeholder
+    if slot.kind == "direction":
+        return _direction(slot, values, sources)
+    return style.quote_identifier(_identifier(slot, values, sources))
 
 
 @dataclass(frozen=True)
@@ -176,7 +246,13 @@ def bind_sql(
     dialect: str = "duckdb",
     style: ParamStyle = DUCKDB_STYLE,
 ) -> tuple[str, Any]:
-    """Check the shape (cached) and bind the values: the one call the request path makes."""
+    """Check the shape (cached) and bind the values: the one call the request path makes. Lists of
+    caller values are folded first (see `lists`), so their length does not make a new shape."""
+    folded = fold_lists(shape_sql, sources)
+    if folded is not None:
+        compiled = _cached_shape(folded.sql, dialect, folded.sources)
+        if isinstance(compiled, CompiledShape) and compiled.holds(folded):
+            return compiled.bind(values, sources, style, folded.groups)
     compiled = compile_shape(shape_sql, dialect, tuple(sources))
     return compiled.bind(values, sources, style)
 
@@ -189,16 +265,31 @@ def compile_shape(shape_sql: str, dialect: str, sources: tuple[str, ...] = ()) -
     return compiled
 
 
-@lru_cache(maxsize=SHAPE_CACHE_SIZE)
 def _cached_shape(shape_sql: str, dialect: str, sources: tuple[str, ...]) -> CompiledShape | Refusal:
+    return _SHAPES.get_or_compute(
+        (shape_sql, dialect, sources), lambda: _compile_or_refuse(shape_sql, dialect, sources)
+    )
+
+
+def _compile_or_refuse(shape_sql: str, dialect: str, sources: tuple[str, ...]) -> CompiledShape | Refusal:
     try:
         return _compile(shape_sql, dialect, sources)
     except (ArgumentError, QueryError) as error:  # refused shapes are cached too: a flood costs lookups
         return Refusal(type(error), error.message, error.line, error.column)
 
 
-shape_cache_info = _cached_shape.cache_info
-clear_shape_cache = _cached_shape.cache_clear
+def _footprint(key: tuple[str, str, tuple[str, ...]], compiled: CompiledShape | Refusal) -> int:
+    """About what one entry keeps alive: its key's text and sources, its pieces and slots."""
+    shape_sql, _, sources = key
+    size = 2 * len(shape_sql) + ENTRY_BYTES + sum(len(source) + 64 for source in sources)
+    if isinstance(compiled, CompiledShape):
+        size += sum(len(piece) + 64 if isinstance(piece, str) else SLOT_BYTES for piece in compiled.pieces)
+    return size
+
+
+_SHAPES = ByteBoundedCache(SHAPE_CACHE_BYTES, _footprint)
+shape_cache_info = _SHAPES.info
+clear_shape_cache = _SHAPES.clear
 
 
 def _compile(shape_sql: str, dialect: str, sources: tuple[str, ...]) -> CompiledShape:
@@ -276,7 +367,7 @@ def _parse_one_query(shape_sql: str, dialect: str, sources: Sequence[str]) -> ex
     except TokenError as error:
         raise QueryError(f"SQL syntax error: {_readable(str(error), sources)}") from None
     if len(statements) != 1:
-        raise QueryError(f"expected exactly one SQL statement, got {len(statements)}")
+        raise StatementError(f"expected exactly one SQL statement, got {len(statements)}")
     return statements[0]
 
 

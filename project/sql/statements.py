@@ -169,21 +169,25 @@ DIRECTION_FOLLOWERS = frozenset(
 )
 
 
+class StatementError(QueryError):
+    """A statement Sluice never runs whatever the arguments: not read-only, or not exactly one statement."""
+
+
 def check_leading_keyword(tokens: Sequence[Token]) -> None:
     """Refuse a statement whose first word starts a command or a write (`COPY`, `EXPORT`, `CHECKPOINT`...)."""
     if tokens and tokens[0].token_type not in (TokenType.STRING, TokenType.IDENTIFIER):
         word = tokens[0].text.upper()
         if word in REFUSED_FIRST_WORDS:
-            raise QueryError(f"only read-only queries are allowed, not {word}")
+            raise StatementError(f"only read-only queries are allowed, not {word}")
 
 
 def check_read_only(statement: exp.Expr) -> None:
     """Only queries run: the root must be a query and nothing inside it may write or change settings."""
     if not isinstance(statement, QUERY_STATEMENTS):
-        raise QueryError(f"only read-only queries are allowed, not {statement_kind(statement)}")
+        raise StatementError(f"only read-only queries are allowed, not {statement_kind(statement)}")
     for node in statement.walk():
         if isinstance(node, WRITE_NODES):
-            raise QueryError(f"only read-only queries are allowed, not {statement_kind(node)}")
+            raise StatementError(f"only read-only queries are allowed, not {statement_kind(node)}")
 
 
 def statement_kind(node: exp.Expr) -> str:

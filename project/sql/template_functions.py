@@ -6,6 +6,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
+from project.sql.quoting import quote_identifier, quote_literal
 from templating import SafeText, Tainted, TemplateError, template_function
 from templating.printing import format_value
 from templating.values import find_taint, unwrap_deep
@@ -17,7 +18,7 @@ def ref(name: Any) -> SafeText:
     if isinstance(name, Tainted):
         raise TemplateError("ref takes a model name written in the project, not a caller's value")
     text = str(name)
-    return SafeText('"' + text.replace('"', '""') + '"')
+    return SafeText(quote_identifier(text))
 
 
 @template_function(raw_args=True, wants_state=True)
@@ -44,7 +45,7 @@ def _sql_item(state: Any, item: Any, source: str | None) -> str:
     text = item if isinstance(item, str) else format_value(item)
     if source and state.emit:
         return "'" + state.emit(text, source) + "'"
-    return "'" + text.replace("'", "''") + "'"
+    return quote_literal(text)
 
 
 @template_function(wants_state=True)
