@@ -145,6 +145,9 @@ class Sluice:
         old, self._project = self._project, project
         if old.database is not None and old.database is not project.database:
             self._retiring.append((time.monotonic(), old))
+        for engine in old.engines.values():  # connector pools: each load makes its own
+            if engine is not old.database and hasattr(engine, "retire"):
+                engine.retire()
 
     def close(self) -> None:
         """Stop watching and close the databases (the process is ending, or an embedder is done)."""

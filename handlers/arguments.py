@@ -25,9 +25,10 @@ JSON_KINDS = {
 
 
 def read_body(request: Request) -> dict[str, Any]:
-    """A non-empty body must be a JSON object, whatever the method and content type."""
+    """A non-empty body must be a JSON object, whatever the method and content type. As in Rill, only a body
+    of no bytes is no body: whitespace alone is not JSON (Go's json.Unmarshal refuses it)."""
     raw = _raw_body(request)
-    if not raw.strip():
+    if not raw:
         return {}
     try:
         body = json.loads(raw)

@@ -289,22 +289,22 @@ def plain_arguments(args: list, typed_call: Any = None) -> str | None:
     parameters, which tell a missing value from nil); returns the first taint's source.
     With any taint, every container argument becomes a copy: no project value can take in caller data."""
     source = None
-    for arg in args:
+    containers = []
+    for index, arg in enumerate(args):
         kind = type(arg)
         if kind is Tainted:
-            source = arg.source
-            break
-        if kind is dict or kind is list or kind is tuple:
-            found = find_taint(arg)
-            if found is not None:
-                source = found.source
-                break
-    for index, arg in enumerate(args):
-        if arg is MISSING:
+            source = source or arg.source
+            args[index] = unwrap_deep(arg.value)
+        elif arg is MISSING:
             if not typed_call:
                 args[index] = None
-        elif source is not None and (type(arg) is Tainted or isinstance(arg, (dict, list, tuple))):
-            args[index] = unwrap_deep(arg)
+        elif isinstance(arg, (dict, list, tuple)):
+            found = find_taint(arg)
+            source = source or (found.source if found is not None else None)
+            containers.append(index)
+    if source is not None:
+        for index in containers:
+            args[index] = unwrap_deep(args[index])
     return source
 
 

@@ -143,19 +143,21 @@ class Field:
         value, from_map = dot, False
         for name, suffix in self.steps:
             kind = type(value)
-            receiver = value
             if kind is dict:
                 value = value.get(name, MISSING)
+                from_map = True
             elif kind is Tainted and type(value.value) is dict:
                 child = value.value.get(name, MISSING)
                 value = child if type(child) is Tainted else Tainted(child, value.source + suffix)
+                from_map = True
             else:
+                receiver = value
                 try:
                     value = field(value, name, self.pos, from_map)
                 except Failure as failure:
                     failure.claim(self.text, self.pos)
                     raise
-            from_map = is_map(kind, receiver)
+                from_map = is_map(kind, receiver)
         return value
 
 

@@ -183,7 +183,8 @@ class Range:
         keyed = isinstance(inner, dict)
         pairs = []
         for key, element in self.items(inner):
-            child = child_source(source, key.value if type(key) is Tainted else key)
+            text = key.value if type(key) is Tainted else key
+            child = f"{source}.{text}" if type(text) is int else child_source(source, text)
             if keyed and type(key) is not Tainted:
                 key = Tainted(key, child)
             pairs.append((key, element if type(element) is Tainted else Tainted(element, child)))

@@ -4,6 +4,7 @@ time.Time methods, and time zones from the IANA database. The local zone is UTC,
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -295,7 +296,10 @@ def parse_duration(text: str) -> int:
 
 
 def add_duration(moment: datetime, nanos: int) -> datetime:
-    return moment + timedelta(microseconds=nanos // 1000 if nanos >= 0 else -(-nanos // 1000))
+    moved = moment + timedelta(microseconds=nanos // 1000 if nanos >= 0 else -(-nanos // 1000))
+    if type(moment) is Now:
+        moved.monotonic = moment.monotonic + nanos  # type: ignore[attr-defined]
+    return moved
 
 
 def unix_time(seconds: int) -> datetime:
@@ -312,8 +316,34 @@ def moment_of(value: Any) -> datetime:
     return now()
 
 
+START_NS = time.monotonic_ns()
+
+
+class Now(datetime):
+    """time.Now(): a time with Go's monotonic clock reading, printed as ` m=+0.001234567` (seconds since the
+    process started); Add keeps it, UTC and Local drop it, as in Go."""
+
+    monotonic = 0
+
+    def go_string(self) -> str:
+        seconds, nanos = divmod(self.monotonic, 10**9)
+        return f"{format_time(self)} m=+{seconds}.{nanos:09d}"
+
+
 def now() -> datetime:
-    return datetime.now(UTC)
+    moment = datetime.now(UTC)
+    reading = Now(*moment.timetuple()[:6], moment.microsecond, UTC)
+    reading.monotonic = time.monotonic_ns() - START_NS
+    return reading
+
+
+def plain_time(moment: datetime) -> datetime:
+    """A time without the monotonic reading."""
+    return (
+        datetime(*moment.timetuple()[:6], moment.microsecond, moment.tzinfo)
+        if type(moment) is Now
+        else moment
+    )
 
 
 def load_zone(name: str) -> tzinfo:
@@ -438,21 +468,43 @@ def rfc3339_nano(moment: datetime) -> str:
     return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}{fraction}{offset}"
 
 
+def add_date(moment: datetime, years: int, months: int, days: int) -> datetime:
+    """Time.AddDate: months past December roll into the next years, days past the month's end onward."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + years + month_index // 12, month_index % 12 + 1
+    base = datetime(
+        year, month, 1, moment.hour, moment.minute, moment.second, moment.microsecond, moment.tzinfo
+    )
+    return base + timedelta(days=moment.day - 1 + days)
+
+
+def time_sub(moment: datetime, other: datetime) -> Duration:
+    delta = moment - other
+    return Duration((delta.days * 86400 + delta.seconds) * 10**9 + delta.microseconds * 1000)
+
+
+def time_format(moment: datetime, layout: str) -> str:
+    return go_format(moment, layout)
+
+
+def time_add(moment: datetime, nanos: Any) -> datetime:
+    return add_duration(moment, nanos)
+
+
+def time_before(moment: datetime, other: datetime) -> bool:
+    return moment < other
+
+
+def time_after(moment: datetime, other: datetime) -> bool:
+    return moment > other
+
+
+def time_equal(moment: datetime, other: datetime) -> bool:
+    return moment == other
+
+
 def time_methods() -> dict[str, Callable]:
-    """time.Time's Go methods, receiver first."""
-
-    def add_date(moment: datetime, years: int, months: int, days: int) -> datetime:
-        month_index = moment.month - 1 + months
-        year, month = moment.year + years + month_index // 12, month_index % 12 + 1
-        base = datetime(
-            year, month, 1, moment.hour, moment.minute, moment.second, moment.microsecond, moment.tzinfo
-        )
-        return base + timedelta(days=moment.day - 1 + days)
-
-    def sub(moment: datetime, other: datetime) -> Duration:
-        delta = moment - other
-        return Duration((delta.days * 86400 + delta.seconds) * 10**9 + delta.microseconds * 1000)
-
+    """time.Time's Go methods, receiver first (parameters annotated with their Go types)."""
     return {
         "Year": lambda t: GoInt(t.year),
         "Month": lambda t: Month(t.month),
@@ -467,27 +519,18 @@ def time_methods() -> dict[str, Callable]:
         "UnixMilli": lambda t: unix_seconds(t) * 1000 + t.microsecond // 1000,
         "UnixMicro": lambda t: unix_seconds(t) * 10**6 + t.microsecond,
         "UnixNano": lambda t: unix_seconds(t) * 10**9 + t.microsecond * 1000,
-        "UTC": lambda t: t.astimezone(UTC),
-        "Local": lambda t: t.astimezone(UTC),
+        "UTC": lambda t: plain_time(t).astimezone(UTC),
+        "Local": lambda t: plain_time(t).astimezone(UTC),
         "String": lambda t: format_time(t),
         "IsZero": lambda t: t.replace(tzinfo=None) == ZERO_TIME.replace(tzinfo=None) and not t.utcoffset(),
-        "Format": typed_method(lambda t, layout: go_format(t, layout), "str"),
-        "AddDate": typed_method(add_date, "int", "int", "int"),
-        "Add": typed_method(lambda t, nanos: add_duration(t, nanos), "Duration"),
-        "Sub": typed_method(sub, "datetime"),
-        "Before": typed_method(lambda t, other: t < other, "datetime"),
-        "After": typed_method(lambda t, other: t > other, "datetime"),
-        "Equal": typed_method(lambda t, other: t == other, "datetime"),
+        "Format": time_format,
+        "AddDate": add_date,
+        "Add": time_add,
+        "Sub": time_sub,
+        "Before": time_before,
+        "After": time_after,
+        "Equal": time_equal,
     }
-
-
-def typed_method(function: Callable, *annotations: str) -> Callable:
-    """A method with Go parameter types (the receiver comes first and is not typed)."""
-    names = [f"a{index}" for index in range(len(annotations))]
-    params = ", ".join(f"{name}: {annotation!r}" for name, annotation in zip(names, annotations))
-    namespace: dict[str, Any] = {"function": function}
-    exec(f"def method(receiver, {params}):\n    return function(receiver, {', '.join(names)})", namespace)  # noqa: S102
-    return namespace["method"]
 
 
 TIME: dict[str, Callable] = {

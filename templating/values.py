@@ -143,7 +143,7 @@ MAX_SOURCE_KEY = 64
 
 def child_source(source: str, key: Any) -> str:
     """The source of a child of a tainted value (`args.ids` -> `args.ids.0`); long caller keys are cut."""
-    text = str(key)
+    text = key if type(key) is str else str(key)
     if len(text) > MAX_SOURCE_KEY:
         text = text[: MAX_SOURCE_KEY - 3] + "..."
     return f"{source}.{text}"

@@ -224,7 +224,7 @@ def start_clickhouse_cluster(base: Path, shards: int = 2) -> list[Server]:
             )
         )
     for server in servers:
-        _wait(lambda server=server: _http_ok(server.extra["http"]), "ClickHouse")
+        _wait(lambda server=server: _http_ok(server.extra["http"]) and _port_open(server.port), "ClickHouse")
     return servers
 
 

@@ -221,13 +221,6 @@ def test_refs_into_defs_are_followed():
         compile_argument_schema(block).coerce_and_validate({"day": ["tomorrow"]}, {})
 
 
-def test_validator_is_compiled_once():
-    schema = compile_argument_schema(TOP)
-    validator = schema.validator
-    schema.coerce_and_validate({"domain": ["a.com"]}, {})
-    assert schema.validator is validator
-
-
 def test_invalid_request_schema_is_a_project_error():
     with pytest.raises(ProjectError, match="not a valid JSON Schema") as caught:
         compile_argument_schema(

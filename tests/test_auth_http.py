@@ -277,7 +277,7 @@ def test_access_rules(server, api, claims, status):
         assert reply.json() and "gate" in reply.json()[0]
     else:
         target = "closed" if api == "to_closed" else api
-        body = assert_error(reply, 403, "")
+        body = assert_error(reply, 403, f'does not have access to api "{target}"')
         assert body == {"error": f'does not have access to api "{target}"'}
 
 

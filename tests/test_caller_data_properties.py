@@ -48,7 +48,13 @@ CALLER_TIME = '(toDate "2006-01-02" (printf "2024-01-%02d" $.args.n))'
 # Caller operands by the Go type they hold (`$.`: they are used inside ranges); `$k` and `$v` are a key and a
 # value of `.args.m` (see `wrapped`).
 CALLER = {
-    "str": ["$.args.s", "$k", "$.user.email", "(index $.args.l 0)"],
+    "str": [
+        "$.args.s",
+        "$k",
+        "$.user.email",
+        "(index $.args.l 0)",
+        '((toDate "2006-01-02" "2024-01-02").Format $.args.s)',  # a method of a Go value
+    ],
     "int": ["(len $.args.s)"],
     "float": ["(float64 $.args.n)"],
     "bool": ["$.args.b"],
@@ -56,6 +62,7 @@ CALLER = {
     "list": ["$.args.l", "(keys $.args.m)"],
     "datetime": [CALLER_TIME],
     "Uint32": ["$.args.n"],
+    "method": [f"({CALLER_TIME}.Weekday)"],  # a method of a caller's Go value (no parameter has this type)
 }
 ANY_CALLER = sorted({operand for operands in CALLER.values() for operand in operands})
 MAX_CALLS = 16
@@ -184,6 +191,7 @@ COERCIONS = {
     "list": "(list ({}))",
     "datetime": '(dateModify (printf "%dh" (len (toString ({})))) (toDate "2006-01-02" "2024-01-02"))',
     "Uint32": "(len (toString ({})))",
+    "method": "({})",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 from werkzeug.test import Client
@@ -15,7 +16,7 @@ from werkzeug.test import Client
 from project.settings import Settings
 from server import create_app
 from tests import engine_servers as servers
-from tests.conftest import ROOT, assert_error
+from tests.conftest import ROOT, assert_error, serving
 from tests.engine_fixtures import PG_PASSWORD, _load_clickhouse, _load_postgres, write_project
 
 BASE = "/v1/instances/default/api/"
@@ -84,6 +85,16 @@ def count(client, api: str) -> int:
     return json.loads(response.get_data())[0]["n"]
 
 
+def test_the_real_server_answers_from_each_engine_over_http(started, tmp_path):
+    """`python server.py` as a subprocess on a free port, called over a socket."""
+    write_project(tmp_path / "project", APIS)
+    env = [arg for key, value in variables(started).items() for arg in ("--env", f"{key}={value}")]
+    with serving(tmp_path / "project", tmp_path, *env) as base:
+        for api in ("pg_count", "ch_count", "duck_count"):
+            with urllib.request.urlopen(f"{base}{BASE}{api}", timeout=60) as response:
+                assert json.loads(response.read()) == [{"n": 40}], api
+
+
 def test_an_engine_stopped_mid_test_is_a_503_while_the_others_answer(client, started):
     assert count(client, "pg_count") == 40  # a pooled connection now exists
     started["pg"].stop()
@@ -127,3 +138,15 @@ def test_check_reports_unreachable_connectors_and_rejected_sql(started, tmp_path
         in output
     )
     assert "unused-but-secret" not in output and PG_PASSWORD not in output
+
+
+def test_a_retired_engine_closes_its_connections_once_given_back(client):
+    """After a reload swaps in new engines, the old pool keeps no connection."""
+
+    old = client.application.current_project().engines["pg"]
+    session = old.session()
+    session.execute("SELECT 1", old.style.params([])).fetch_rows(1)
+    connection = session.connection
+    old.retire()
+    session.close()
+    assert connection.closed

@@ -75,9 +75,17 @@ ERRORS = [
     ("GET", "by_domain", '"text"', 400, "failed to unmarshal request body"),
     ("POST", "echo", '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}", 400, "nested too deeply"),
     ("POST", "echo", b"\xff\xfe", 400, "failed to unmarshal request body"),
+    ("POST", "echo", "\n", 400, "failed to unmarshal request body"),  # whitespace is not an empty body
+    ("POST", "echo", "  ", 400, "failed to unmarshal request body"),
     ("POST", "echo", '{"x": ' + "[" * 40 + "]" * 40 + "}", 400, "nested too deeply (more than 32 levels)"),
-    ("GET", "limited?n=1; DROP TABLE bids", None, 400, ""),
-    ("GET", "limited?n=abc", None, 400, ""),
+    (
+        "GET",
+        "limited?n=1; DROP TABLE bids",
+        None,
+        400,
+        "Could not convert string '1; DROP TABLE bids' to INT64",
+    ),
+    ("GET", "limited?n=abc", None, 400, "Could not convert string 'abc' to INT64"),
     ("GET", "bad_sql", None, 400, "no_such_table"),
     ("GET", "broken_yaml", None, 500, "apis/broken_yaml.yaml:3"),
     ("GET", "broken_template", None, 500, "apis/broken_template.yaml:4"),
@@ -102,7 +110,11 @@ def test_errors(project_client, method, path, body, status, message):
 
 def test_injection_leaves_the_data_intact(project_client):
     client = project_client("basic")
-    assert_error(client.get(BASE + "limited?n=1; DROP TABLE bids"), 400, "")
+    assert_error(
+        client.get(BASE + "limited?n=1; DROP TABLE bids"),
+        400,
+        "Could not convert string '1; DROP TABLE bids' to INT64",
+    )
     assert len(json.loads(client.get(BASE + "totals").get_data())) == 3
 
 
@@ -175,7 +187,9 @@ def test_ping_and_health(project_client):
 
 
 def test_unknown_route_is_a_json_404(project_client):
-    assert_error(project_client("basic").get("/nothing/here"), 404, "")
+    assert_error(
+        project_client("basic").get("/nothing/here"), 404, "The requested URL was not found on the server"
+    )
 
 
 def test_small_answers_are_the_same_whichever_encoder_writes_them(project_client):
@@ -207,7 +221,7 @@ def test_a_body_over_the_size_limit_is_a_json_413(project_client):
     from server import MAX_BODY_BYTES
 
     body = '{"x": "' + "a" * MAX_BODY_BYTES + '"}'
-    assert_error(project_client("basic").post(BASE + "echo", data=body), 413, "")
+    assert_error(project_client("basic").post(BASE + "echo", data=body), 413, "exceeds the capacity limit")
 
 
 def test_the_deepest_body_allowed_still_renders(project_client):

@@ -22,6 +22,7 @@ from tests.conftest import PROJECTS, assert_error, free_port, start, stop
 STREAMS = PROJECTS / "streams"
 API = "/v1/instances/default/api/"
 SECRET = "a-secret-for-the-health-tests-0123456789"
+NOT_FOUND = "The requested URL was not found on the server"
 
 
 def chunked(body: bytes, size: int = 65536) -> bytes:
@@ -72,8 +73,13 @@ RAW_REQUESTS = [
         413,
         "",
     ),
-    ("double slash", request_bytes("GET", API + "/hello"), 404, ""),
-    ("double slash before the instance", request_bytes("GET", "/v1/instances//default/api/hello"), 404, ""),
+    ("double slash", request_bytes("GET", API + "/hello"), 404, NOT_FOUND),
+    (
+        "double slash before the instance",
+        request_bytes("GET", "/v1/instances//default/api/hello"),
+        404,
+        NOT_FOUND,
+    ),
     (
         "chunked body within the limit",
         request_bytes("POST", API + "as_int", {"Transfer-Encoding": "chunked"}, chunked(b'{"v": 7}', 3)),

@@ -76,8 +76,8 @@ ERRORS = [
         "metrics sql: selected column `nope` not found in dimensions/measures in metrics view",
     ),
     ("not_select", 400, "metrics sql: expected a SELECT statement"),
-    ("first_n?n=1; DROP TABLE ad_bids", 400, ""),
-    ("first_n?n=publisher", 400, ""),
+    ("first_n?n=1; DROP TABLE ad_bids", 400, "Could not convert string '1; DROP TABLE ad_bids' to INT64"),
+    ("first_n?n=publisher", 400, "Could not convert string 'publisher' to INT64"),
 ]
 
 

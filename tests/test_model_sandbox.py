@@ -47,6 +47,7 @@ def bad_models(outside: Path) -> dict[str, tuple[str, str]]:
         "bad_passwd": ("SELECT * FROM read_csv('/etc/passwd')", "Permission Error"),
         "bad_dotenv": ("SELECT content FROM read_text('.env')", "Permission Error"),
         "bad_tokens": ("SELECT * FROM read_json('.sluice/tokens.json')", "Permission Error"),
+        "bad_remote": ("SELECT * FROM read_csv('https://example.com/x.csv')", "Permission Error"),
         "bad_climb": ("SELECT content FROM read_text('data/../../outside/kept.txt')", "Permission Error"),
     }
 

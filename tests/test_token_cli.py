@@ -60,7 +60,10 @@ def test_token_issue_prints_the_token_once_and_stores_its_hash(tmp_path):
         "groups": [],
     }
     assert token not in (tmp_path / ".sluice" / "tokens.json").read_text()
-    assert TokenStore(str(tmp_path / ".sluice" / "tokens.json")).verify(token)["email"] == "ana@example.com"
+    assert (
+        TokenStore(str(tmp_path / ".sluice" / "tokens.json")).lookup(token).attributes["email"]
+        == "ana@example.com"
+    )
 
 
 def test_service_create_with_role_and_attributes(tmp_path):
@@ -111,7 +114,7 @@ def test_revoke_and_edit(tmp_path):
     revoked = sluice("service", "revoke", token_id, "--project", str(tmp_path))
     assert revoked.returncode == 0 and token_id in revoked.stdout
     assert stored(tmp_path)[0]["revoked"] is True
-    assert TokenStore(str(tmp_path / ".sluice" / "tokens.json")).verify(token) is None
+    assert TokenStore(str(tmp_path / ".sluice" / "tokens.json")).lookup(token) is None
 
 
 @pytest.mark.parametrize(
@@ -150,7 +153,7 @@ def test_token_file_from_flag_or_environment(tmp_path, use_flag):
     env = {} if use_flag else {"SLUICE_TOKENS": str(token_file)}
     result = sluice("token", "issue", "--project", str(tmp_path), "--display-name", "dev", *options, env=env)
     assert result.returncode == 0, result.stderr
-    assert TokenStore(str(token_file)).verify(result.stdout.strip())["name"] == "dev"
+    assert TokenStore(str(token_file)).lookup(result.stdout.strip()).attributes["name"] == "dev"
     assert not (tmp_path / ".sluice").exists()
 
 

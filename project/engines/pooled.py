@@ -48,6 +48,7 @@ class PooledEngine(Engine):
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(max(pool_size, 1))
         self._state: dict[str, Any] = {"state": "unknown"}
+        self._retired = False
 
     # --- what each driver module provides ---------------------------------------------------------------
     @abstractmethod
@@ -94,7 +95,7 @@ class PooledEngine(Engine):
 
     def give_back(self, connection: Any, reuse: bool) -> None:
         """Return a session's connection to the pool, or close it when it may not be reused."""
-        if reuse:
+        if reuse and not self._retired:
             with self._lock:
                 self._idle.append(connection)
         else:
@@ -138,6 +139,11 @@ class PooledEngine(Engine):
         finally:
             session.close()
         return self.state()
+
+    def retire(self) -> None:
+        """A reload replaced this engine: close the idle connections now, the busy ones when given back."""
+        self._retired = True
+        self.close()
 
     def close(self) -> None:
         with self._lock:

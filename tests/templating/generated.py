@@ -382,6 +382,18 @@ def case(text: str, data: Any = None) -> dict[str, Any]:
     return {"t": text, "name": "", "data": DATA if data is None else data}
 
 
+# Functions that read the clock unless given a time (the argument's position) and the values that avoid it.
+CLOCK_ARGUMENT = {
+    "date": 1,
+    "dateInZone": 1,
+    "date_in_zone": 1,
+    "htmlDate": 0,
+    "htmlDateInZone": 0,
+    "durationRound": 0,
+}
+CLOCK_FREE = ['(toDate "2006-01-02" "2024-05-01")', "0", "1700000000", ".i", ".neg", '"90m"', '"bad"']
+
+
 def signature_calls(rng: random.Random) -> list[str]:
     """Calls of every deterministic function with arguments drawn from the pools of its parameter types."""
     calls = []
@@ -392,6 +404,10 @@ def signature_calls(rng: random.Random) -> list[str]:
         combos = []
         for shape in shapes:
             pools = [POOLS[param] for param in shape]
+            if name in CLOCK_ARGUMENT:  # any other value means "now": the text would change with the clock
+                pools[CLOCK_ARGUMENT[name]] = CLOCK_FREE[
+                    name == "durationRound" :
+                ]  # it measures a time from now
             every = list(itertools.product(*pools)) if pools else [()]
             combos.extend(every if len(every) <= 30 else rng.sample(every, 16))
         calls.extend(f"{{{{ {name} {' '.join(args)} }}}}".replace("  ", " ") for args in combos)
@@ -530,6 +546,9 @@ FEATURES = r"""
 {{ regexMatch "^[0-9]{4}$" (randNumeric 4) }} {{ regexMatch "^[ -~]{9}$" (randAscii 9) }} {{ len (randBytes 6) }}
 {{ randAlpha 0 }}|{{ randNumeric -1 }} {{ $r := randInt 3 7 }}{{ and (ge $r 3) (lt $r 7) }} {{ randInt 5 5 }} {{ typeOf (randInt 1 2) }}
 {{ uuidv4 | len }} {{ regexMatch "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$" uuidv4 }}
+{{ regexMatch "^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)? \\+0000 UTC m=\\+\\d+\\.\\d{9}$" (toString now) }}
+{{ regexMatch "^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)? \\+0000 UTC$" (toString now.UTC) }}
+{{ regexMatch " m=\\+\\d{4,}\\.\\d{9}$" (now | dateModify "1h" | toString) }} {{ regexMatch "^\"\\d{4}-.*Z\"$" (toJson now) }}
 {{ typeOf now }} {{ now | date "2006" | len }} {{ gt (now | unixEpoch | atoi) 1700000000 }} {{ now.Year | printf "%T" }}
 {{ ago now | regexMatch "^0s$|^[0-9]+" }} {{ typeOf (ago 1700000000) }}
 {{ shuffle "aaa" }} {{ len (shuffle "hello") }} {{ shuffle "" }} {{ sortAlpha (splitList "" (shuffle "cba")) }}
