@@ -27,6 +27,7 @@ from handlers.responses import error_response
 from project import errors
 from project.auth.authn import authenticator_from_settings
 from project.calls.checking import sql_problems
+from project.calls.result_cache import ResultCache
 from project.definitions import Project
 from project.engines.checks import connector_problems
 from project.engines.execution import Limits
@@ -114,6 +115,9 @@ class Sluice:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.authenticator = authenticator_from_settings(settings) if settings.auth else None
+        self.cache = (
+            ResultCache(settings.cache_bytes, settings.cache_dir) if settings.cache_bytes > 0 else None
+        )
         self._retiring: list[tuple[float, Project]] = []  # swapped out, closed once their requests are done
         self.held_back: tuple[errors.ProjectError, ...] = ()  # why the last reload was not swapped in
         self.watcher: Watcher | None = None
@@ -449,6 +453,29 @@ def parse_command_line(argv: list[str], defaults: Settings) -> argparse.Namespac
         dest="cors_origins",
         help="an origin allowed to call from a browser (repeatable)",
     )
+    parser.add_argument(
+        "--cache-bytes",
+        type=int,
+        default=defaults.cache_bytes,
+        help="bound of the result cache in each process, in bytes (0: no cache)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        default=defaults.cache_dir,
+        help="a directory where the workers share cached answers",
+    )
+    parser.add_argument(
+        "--no-gzip",
+        action="store_true",
+        default=not defaults.gzip,
+        help="never compress answers (when a proxy in front does it)",
+    )
+    parser.add_argument(
+        "--proxy-hops",
+        type=int,
+        default=defaults.proxy_hops,
+        help="trusted proxies in front that set X-Forwarded-For/-Proto/-Host/-Prefix (0: none)",
+    )
     return parser.parse_args(argv)
 
 
@@ -476,6 +503,10 @@ def settings_from_command_line(options: argparse.Namespace, defaults: Settings) 
         connector_pool_size=options.connector_pool_size,
         allow_dirs=tuple(options.allow_dirs or defaults.allow_dirs),
         log_format=options.log_format,
+        cache_bytes=options.cache_bytes,
+        cache_dir=options.cache_dir,
+        gzip=not options.no_gzip,
+        proxy_hops=options.proxy_hops,
     )
 
 

@@ -1,7 +1,10 @@
-"""Sluice against a naive baseline, both under gunicorn with 2 workers, on the same 1,000,000-row table.
+"""Sluice against a naive baseline, both under gunicorn, on the same 1,000,000-row table.
 
-Prints requests/s and peak worker memory side by side, as ratios, for a point lookup, a top-10 aggregate
-and a 100,000-row answer, then one 1,000,000-row request (time and peak memory).
+Sluice runs as shipped (`gunicorn.conf.py` when present, else 2 workers), the baseline with 2 sync workers.
+Clients keep their connection open where the server allows it. Prints requests/s and peak worker memory
+side by side, as ratios, for a point lookup, a top-10 aggregate with the result cache off (cold) and on
+(warm: the same 20 domains repeated) and a 100,000-row answer; then one 1,000,000-row request (time and
+peak memory) and, per format, a worker's peak memory over its idle memory for that request.
 Usage: python bench/bench_server.py [--seconds 10] [--clients 4] [--rows 1000000] [--scenarios lookup,top10]
 Not part of the test run.
 """
@@ -31,8 +34,7 @@ MODEL = """-- @materialize: true
 SELECT i AS id,
        TIMESTAMP '2024-01-01' + to_seconds(i % 2678400) AS bid_time,
        ['Google', 'Facebook', 'Microsoft', 'Yahoo', 'Apple'][1 + (i * i + i // 10) % 5] AS publisher,
-       ['google.com', 'facebook.com', 'msn.com', 'yahoo.com', 'apple.com', 'news.com'][1 + (i // 3 * 7) % 6]
-         AS domain,
+       'site' || ((i // 3 * 7) % 20) || '.com' AS domain,
        round((i * 2654435761 % 1000) / 100.0, 2)::DOUBLE AS bid_price,
        1 + i * 31 % 5 AS impressions
 FROM range({rows}) AS t(i)
@@ -44,7 +46,9 @@ APIS = {
     "rows": "max_rows: 0\nsql: SELECT * FROM bids LIMIT {{ .args.count }}",
 }
 SLICE_SECONDS = 2.0
-DOMAINS = ["google.com", "facebook.com", "msn.com", "yahoo.com", "apple.com", "news.com"]
+DOMAINS = [f"site{number}.com" for number in range(20)]
+FORMATS = ("json", "ndjson", "csv", "parquet", "arrow")
+SHIPPED_CONFIG = ROOT / "gunicorn.conf.py"
 
 
 def make_project(directory: Path, rows: int) -> None:
@@ -61,14 +65,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(app: str, env: dict) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(app: str, env: dict, shipped: bool = False) -> tuple[subprocess.Popen, int]:
     port = free_port()
+    deployment = ["-c", str(SHIPPED_CONFIG)] if shipped and SHIPPED_CONFIG.exists() else ["-w", "2"]
     command = [
         sys.executable,
         "-m",
         "gunicorn",
-        "-w",
-        "2",
+        *deployment,
         "-b",
         f"127.0.0.1:{port}",
         "--timeout",
@@ -103,15 +107,32 @@ def worker_peak_kb(master: subprocess.Popen) -> int:
     return max(peaks, default=0)
 
 
-def fetch(port: int, path: str) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+def fetch(port: int, path: str, connection: http.client.HTTPConnection | None = None) -> int:
+    """One GET; on a given connection it is kept open if the server allows (reopened if it closed)."""
+    own = connection is None
+    connection = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     connection.request("GET", path)
     response = connection.getresponse()
     size = len(response.read())
-    connection.close()
+    if own or response.will_close:
+        connection.close()
     if response.status != 200:
         raise RuntimeError(f"{path}: HTTP {response.status}")
     return size
+
+
+def worker_rss_kb(master: subprocess.Popen) -> dict[int, tuple[int, int]]:
+    """Each worker's current and peak resident size (VmRSS, VmHWM), by pid."""
+    sizes = {}
+    for pid in (int(name) for name in os.listdir("/proc") if name.isdigit()):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(master.pid):
+            sizes[pid] = (int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0]))
+    return sizes
 
 
 def load(port: int, paths: list[str], seconds: float, clients: int) -> float:
@@ -121,9 +142,11 @@ def load(port: int, paths: list[str], seconds: float, clients: int) -> float:
 
     def client(index: int) -> None:
         chooser = random.Random(index)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         while time.monotonic() < stop:
-            fetch(port, chooser.choice(paths))
+            fetch(port, chooser.choice(paths), connection)
             done[index] += 1
+        connection.close()
 
     threads = [threading.Thread(target=client, args=(index,)) for index in range(clients)]
     started = time.monotonic()
@@ -137,15 +160,17 @@ def load(port: int, paths: list[str], seconds: float, clients: int) -> float:
 def scenario_paths(base: str, name: str, rows: int) -> list[str]:
     if name == "lookup":
         return [f"{base}lookup?id={random.Random(i).randrange(rows)}" for i in range(500)]
-    if name == "top10":
+    if name in ("top10", "top10_warm"):
         return [f"{base}top10?domain={domain}" for domain in DOMAINS]
     return [f"{base}rows?count=100000"]
 
 
-def run_server(kind: str, db_path: str, project_dir: str, state_dir: str):
+def run_server(kind: str, db_path: str, project_dir: str, state_dir: str, cache: bool = True):
     if kind == "sluice":
         env = {"SLUICE_PROJECT": project_dir, "SLUICE_STATE_DIR": state_dir}
-        return start_gunicorn("server:create_app()", env), "/v1/instances/default/api/"
+        if not cache:
+            env["SLUICE_CACHE_BYTES"] = "0"
+        return start_gunicorn("server:create_app()", env, shipped=True), "/v1/instances/default/api/"
     return start_gunicorn("bench.baseline_app:app", {"BASELINE_DB": db_path}), "/"
 
 
@@ -154,7 +179,10 @@ def measure(
 ) -> dict[str, tuple[float, int]]:
     """Both servers run at once and take the load in alternating slices, so drift in the machine's speed
     falls on both alike. Returns requests/s and peak worker memory (KB) for each."""
-    servers = {kind: run_server(kind, db_path, project_dir, state_dir) for kind in ("sluice", "baseline")}
+    cache = scenario == "top10_warm"  # the other scenarios measure queries, not the cache
+    servers = {
+        kind: run_server(kind, db_path, project_dir, state_dir, cache) for kind in ("sluice", "baseline")
+    }
     try:
         paths = {kind: scenario_paths(base, scenario, options.rows) for kind, (_, base) in servers.items()}
         for kind, ((_, port), _) in servers.items():
@@ -176,13 +204,20 @@ def measure(
 
 
 def one_big_request(
-    kind: str, options, db_path: str, project_dir: str, state_dir: str
-) -> tuple[float, int, int]:
+    kind: str, options, db_path: str, project_dir: str, state_dir: str, suffix: str = ""
+) -> tuple[float, int, int, int]:
+    """Time, worker peak, bytes sent, and the serving worker's peak over its idle size, in KB."""
     (process, port), base = run_server(kind, db_path, project_dir, state_dir)
     try:
+        for _ in range(4):
+            fetch(port, f"{base}rows?count=10")  # every worker has loaded the project
+        idle = worker_rss_kb(process)
         started = time.monotonic()
-        size = fetch(port, f"{base}rows?count={options.rows}")
-        return time.monotonic() - started, worker_peak_kb(process), size
+        size = fetch(port, f"{base}rows{suffix}?count={options.rows}")
+        elapsed = time.monotonic() - started
+        after = worker_rss_kb(process)
+        growth = max(after[pid][1] - idle.get(pid, after[pid])[0] for pid in after)
+        return elapsed, worker_peak_kb(process), size, growth
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
@@ -193,7 +228,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--scenarios", default="lookup,top10,rows", help="comma-separated subset to run")
+    parser.add_argument(
+        "--scenarios", default="lookup,top10,top10_warm,rows", help="comma-separated subset to run"
+    )
     parser.add_argument("--no-big", action="store_true", help="skip the single all-rows request")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:

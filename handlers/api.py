@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from typing import Any
 
-from werkzeug.http import dump_options_header
 from werkzeug.wrappers import Request, Response
 
+from handlers.answers import answer_call, answer_stream, download_name
 from handlers.app import App
 from handlers.arguments import query_lists, read_body
 from handlers.auth import authenticate, check_cloud_names
-from handlers.connection import cut, hang_up_check
+from handlers.connection import hang_up_check
 from project.calls.builtin import BUILTIN_APIS, check_builtin_caller, run_builtin
-from project.calls.runner import Caller, caller_arguments, find_api
-from project.calls.runner import run_api as run_project_api
+from project.calls.runner import Caller, caller_arguments, find_api, resolve_call
 from project.calls.sizes import check_sizes
 from project.encoding.formats import JSON, MEDIA_TYPES, Format, offered, split_suffix
 from project.errors import NotAcceptableError, NotFoundError
@@ -61,34 +59,18 @@ def _compute(app: App, request: Request, caller: Caller, name: str, body: dict[s
     record.api = name
     if name in BUILTIN_APIS:  # Rill's built-in APIs come first, as in Rill
         stream = _run_builtin(app, request, caller, name, body, format_)
+        response = answer_stream(app, request, stream, format_)
     else:
         max_items = app.settings.max_list_items
         args = caller_arguments(find_api(project, name), body, query_lists(request), max_items)
+        call = resolve_call(project, name, args, caller)
         gone = hang_up_check(request.environ)
-        stream = run_project_api(project, name, args, caller, app.limits(), format_, gone)
-    record.rows = stream.rows_sent
-    record.timings = getattr(stream, "timings", {})
-    whole = stream.whole()
-    if whole is not None:
-        response = Response(whole, content_type=format_.content_type)
-    else:
-        response = Response(_cut_on_failure(stream, request.environ), content_type=format_.content_type)
-        response.call_on_close(stream.close)
-    if format_.download:
-        response.headers["Content-Disposition"] = dump_options_header(
-            "attachment", {"filename": f"{name}.{format_.name}"}
-        )
+        response, stream = answer_call(app, request, project, call, caller, format_, gone)
+    if stream is not None:
+        record.rows = stream.rows_sent
+        record.timings = getattr(stream, "timings", {})
+    download_name(response, name, format_)
     return response
-
-
-def _cut_on_failure(stream: Iterable[bytes], environ: dict[str, Any]) -> Iterator[bytes]:
-    """The answer's bytes; a failure once the status is out cuts the connection, so no client takes
-    the answer for whole (Werkzeug's server would otherwise end the chunks cleanly after its 500 page)."""
-    try:
-        yield from stream
-    except Exception:
-        cut(environ)
-        raise
 
 
 def _run_builtin(app: App, request: Request, caller: Caller, name: str, body: dict, format_: Format):

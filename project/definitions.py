@@ -62,6 +62,8 @@ class Project:
     default_connector: str = "duckdb"  # rill.yaml `olap_connector`
     failed_models: Mapping[str, str] = field(default_factory=dict)  # model name -> its load or build error
     model_names: frozenset[str] = frozenset()
+    # A digest of what answers depend on (data build, APIs, views, variables): a rebuild or reload changes it.
+    fingerprint: str = ""
     # Values derived lazily from this loaded project and kept as long as it serves (e.g. the API docs).
     derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

@@ -44,6 +44,10 @@ class Settings:
     jwt_algorithms: tuple[str, ...] = ()  # () : the verifier's defaults for the key kind
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    cache_bytes: int = 64 * 1024 * 1024  # the result cache's bound in each process (0: no cache)
+    cache_dir: str | None = None  # a directory the workers share answers through (bounded the same)
+    gzip: bool = True  # compress answers for callers that accept gzip (off when a proxy compresses)
+    proxy_hops: int = 0  # trusted proxies in front that set X-Forwarded-For/-Proto/-Host/-Prefix
 
     @property
     def resolved_state_dir(self) -> str:
@@ -97,6 +101,10 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SLUICE_JWT_ALGORITHMS": ("jwt_algorithms", parse_list),
     "SLUICE_JWT_AUDIENCE": ("jwt_audience", _text),
     "SLUICE_JWT_ISSUER": ("jwt_issuer", _text),
+    "SLUICE_CACHE_BYTES": ("cache_bytes", int),
+    "SLUICE_CACHE_DIR": ("cache_dir", _text),
+    "SLUICE_GZIP": ("gzip", parse_flag),
+    "SLUICE_PROXY_HOPS": ("proxy_hops", int),
 }
 
 

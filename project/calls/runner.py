@@ -71,6 +71,30 @@ def caller_arguments(
     return merged
 
 
+@dataclass(frozen=True)
+class Call:
+    """A call resolved through its `api:` proxies, access checked: the API that runs, with which args,
+    and every API on the way (their templates and rules decide which caller attributes matter)."""
+
+    api: Api
+    args: dict[str, Any]
+    chain: tuple[Api, ...]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A call made ready to run: the bound SQL, its parameters and the limits it runs under."""
+
+    sql: str
+    params: Any
+    limits: Limits
+    engine: Engine = field(compare=False)
+    definition: Any = field(default=None, compare=False)  # the API's, to place engine errors in its file
+    timings: dict[str, float] = field(
+        default_factory=dict, compare=False
+    )  # render and bind, for Server-Timing
+
+
 def run_api(
     project: Project,
     name: str,
@@ -82,22 +106,38 @@ def run_api(
 ) -> RowStream | BatchStream:
     """Run an API for these arguments and return its answer in a format, with the first batch fetched.
     `client_gone` tells whether the caller hung up (the query is then interrupted)."""
-    api, args = _resolve(project, name, args, caller)
+    call = resolve_call(project, name, args, caller)
+    return run_statement(project, prepare_statement(project, call, caller, limits), format_, client_gone)
+
+
+def prepare_statement(project: Project, call: Call, caller: Caller, limits: Limits) -> Statement:
+    """Render and bind the call's query for this caller (the text shows every value it depends on)."""
+    api, args = call.api, call.args
     if api.definition.resolver == "resource_status":
-        return _resource_status(project, api, caller, limits, format_)
+        return _resource_status(project, api, caller, limits)
     timings: dict[str, float] = {}
     data = project.data(args, caller.user)
     engine, bound_sql, params = bound_statement(project, api, data, caller, timings)
     if api.definition.max_rows is not None:
         limits = Limits(api.definition.max_rows, limits.batch_rows, limits.timeout)
+    return Statement(bound_sql, params, limits, engine, api.definition, timings)
+
+
+def run_statement(
+    project: Project,
+    statement: Statement,
+    format_: Format = JSON,
+    client_gone: Callable[[], bool] | None = None,
+) -> RowStream | BatchStream:
+    """Run a prepared statement and return its answer with the first batch fetched."""
+    engine, sql, params, limits = statement.engine, statement.sql, statement.params, statement.limits
     try:
         if format_.arrow:
-            return stream_batches(engine, bound_sql, params, limits, format_.name, client_gone)
-        lines = format_.name == "ndjson"
-        stream = stream_query(engine, bound_sql, params, limits, lines, client_gone)
+            return stream_batches(engine, sql, params, limits, format_.name, client_gone)
+        stream = stream_query(engine, sql, params, limits, format_.name == "ndjson", client_gone)
     except QueryError as error:
-        raise _failed_model_error(project, bound_sql, error, api.definition) from None
-    stream.timings = {**timings, **stream.timings}
+        raise _failed_model_error(project, sql, error, statement.definition) from None
+    stream.timings = {**statement.timings, **stream.timings}
     return stream
 
 
@@ -165,29 +205,24 @@ def _compile_metrics(project: Project, sql: str, policy: CallerPolicy | None) ->
     return compiled
 
 
-def _resolve(
-    project: Project, name: str, args: Mapping[str, Any], caller: Caller
-) -> tuple[Api, dict[str, Any]]:
+def resolve_call(project: Project, name: str, args: Mapping[str, Any], caller: Caller) -> Call:
     """Follow `api: other` links, checking access on each; a link's static args win over the caller's."""
     merged = dict(args)
+    chain: list[Api] = []
     for link in proxy_chain(project.apis, name):
         api = find_api(project, link)
         _check_access(project, api, caller)
+        chain.append(api)
         if not api.is_proxy:
-            return api, merged
+            return Call(api, merged, tuple(chain))
         merged = {**merged, **api.definition.proxy_args}
     raise NotFoundError(f'api with name "{name}" not found')  # unreachable: a chain ends at a non-proxy
 
 
-def _resource_status(
-    project: Project, api: Api, caller: Caller, limits: Limits, format_: Format
-) -> RowStream | BatchStream:
+def _resource_status(project: Project, api: Api, caller: Caller, limits: Limits) -> Statement:
     resource_status.check_caller(caller.authenticated, caller.user)
     sql, params = resource_status.rows_sql(resource_status.resource_rows(project, api.definition.where_error))
-    engine = _database(project)
-    if format_.arrow:
-        return stream_batches(engine, sql, params, limits, format_.name)
-    return stream_query(engine, sql, params, limits, lines=format_.name == "ndjson")
+    return Statement(sql, params, limits, _database(project))
 
 
 def _query_template(api: Api) -> Template:

@@ -38,6 +38,7 @@ class BatchStream:
         self._reader = reader  # None when the first batches held every row
         self._finish = finish
         self._rows = 0
+        self.completed = False  # every byte was produced (a failed stream ends early)
 
     def rows_sent(self) -> int:
         """Rows handed to the server so far."""
@@ -52,6 +53,7 @@ class BatchStream:
                 self._rows += batch.num_rows
                 yield self._writer.write(batch)
             yield self._writer.finish()
+            self.completed = True
         except Exception as error:
             log.error("query failed while streaming, the answer is cut short: %s", error)
             raise  # the status is sent: only a cut connection tells the caller the answer is not whole

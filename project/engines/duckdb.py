@@ -277,6 +277,7 @@ class Database(Engine):
     ) -> None:
         super().__init__(max_queries)
         self.name = name
+        self.path = path
         config: dict[str, Any] = {}
         if threads:
             config["threads"] = threads  # with one gunicorn worker per core, 1 avoids oversubscription

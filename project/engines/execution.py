@@ -43,6 +43,7 @@ class RowStream:
         self._finish = finish
         self._lines = lines  # NDJSON: one row a line instead of a JSON array
         self._rows = 0
+        self.completed = False  # every byte was produced (a failed stream ends early)
         self.timings: dict[str, float] = {}  # phases of the answer so far, in milliseconds
 
     def rows_sent(self) -> int:
@@ -54,6 +55,7 @@ class RowStream:
             first, self._first_rows = self._first_rows, []
             self._rows = len(first)
             yield from (_lines(first, self._more()) if self._lines else _array(first, self._more()))
+            self.completed = True
         except Exception as error:
             log.error("query failed while streaming, the answer is cut short: %s", error)
             raise  # the status is sent: only a cut connection tells the caller the answer is not whole

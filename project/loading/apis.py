@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ KNOWN_KEYS = frozenset(
         "security",
         "skip_nested_security",
         "max_rows",
+        "cache",
         "title",
         "description",
         "display_name",
@@ -52,6 +54,8 @@ class ApiDefinition:
     max_rows: int | None = None
     display_name: str | None = None  # the operation's summary in the OpenAPI document (Rill's display_name)
     where_error: bool = False  # resource_status: only the resources in error
+    cache_enabled: bool | None = None  # None: the default (on for the embedded DuckDB)
+    cache_ttl: float | None = None  # seconds an answer stays fresh; None: until the data changes
     warnings: tuple[str, ...] = ()
 
 
@@ -84,6 +88,7 @@ def read_api(project_dir: str, relative_path: str, defaults: Mapping[str, Any]) 
         max_rows=_max_rows(data.get("max_rows"), relative_path),
         display_name=_optional_str(data.get("display_name")),
         where_error=resolver == "resource_status" and data[resolver].get("where_error") is True,
+        **_cache(data.get("cache"), relative_path),
         warnings=tuple(
             f"{relative_path}: unknown key {key!r} ignored" for key in document.data if key not in KNOWN_KEYS
         ),
@@ -172,3 +177,33 @@ def _max_rows(value: Any, path: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ProjectError("max_rows: must be a whole number >= 0 (0 means no cap)", path=path)
     return value
+
+
+DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$")
+
+
+def _cache(value: Any, path: str) -> dict[str, Any]:
+    """`cache: {enabled: bool, ttl: 30s | 5m | 1h | seconds}` -> the definition's cache fields."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ProjectError("cache: must be a mapping with enabled and ttl", path=path)
+    unknown = sorted(set(value) - {"enabled", "ttl"})
+    if unknown:
+        raise ProjectError(f"cache: unknown key {unknown[0]!r} (expected enabled, ttl)", path=path)
+    enabled = value.get("enabled")
+    if enabled is not None and not isinstance(enabled, bool):
+        raise ProjectError("cache.enabled: must be true or false", path=path)
+    return {"cache_enabled": enabled, "cache_ttl": _duration(value.get("ttl"), path)}
+
+
+def _duration(value: Any, path: str) -> float | None:
+    if value is None:
+        return None
+    match = DURATION.match(str(value).strip()) if not isinstance(value, bool) else None
+    if match is None:
+        raise ProjectError(
+            "cache.ttl: must be a duration such as 30s, 5m, 1h or a number of seconds", path=path
+        )
+    return float(match[1]) * DURATION_UNITS[match[2] or "s"]

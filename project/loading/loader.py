@@ -6,7 +6,9 @@ error, the others serve.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,6 +35,7 @@ from project.sql.rendering import Markers, compile_template, render_sql, render_
 from project.sql.statements import StatementError
 from templating import Template
 
+ADDRESS = re.compile(r" at 0x[0-9a-f]+")
 DEFAULT_ROW_CAP = 10_000
 ROW_LIMIT_VARIABLE = "rill.interactive_sql_row_limit"
 
@@ -79,6 +82,7 @@ def load_project(settings: Settings) -> Project:
         default_connector,
         failed_models,
         frozenset(model_names),
+        fingerprint=_answers_fingerprint(database, env, environment, apis, views),
     )
 
 
@@ -151,6 +155,21 @@ def newly_failed_models(previous: Project, current: Project) -> dict[str, str]:
 def _ignore_paths(config: Mapping) -> list[str]:
     value = config.get("ignore_paths") or []
     return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def _answers_fingerprint(
+    database: Database, env: Mapping, environment: str, apis: Mapping, views: Mapping
+) -> str:
+    """What every answer depends on: the built data file (its name is its build's fingerprint), the API
+    definitions, metrics views and variables. Equal in every worker that loaded the same project."""
+    digest = hashlib.sha256(os.path.basename(database.path).encode())
+    digest.update(repr((sorted(env.items()), environment)).encode())
+    for name in sorted(apis):
+        api = apis[name]
+        digest.update(repr(getattr(api, "definition", None) or api.error).encode())
+    for name in sorted(views):
+        digest.update(ADDRESS.sub("", repr(views[name])).encode())  # the same in every process
+    return digest.hexdigest()[:24]
 
 
 def _read_config(directory: str, errors: list[ProjectError]) -> dict:

@@ -1,0 +1,2 @@
+-- @materialize: true
+SELECT * FROM read_csv('data/numbers.csv')
