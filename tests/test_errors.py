@@ -37,7 +37,9 @@ def secured(tmp_path_factory):
 
 def overloaded(project_client):
     """A second query while the only slot streams the first one's rows."""
-    client = project_client("basic", max_queries=1, batch_rows=100, row_cap=0)
+    client = project_client(
+        "basic", max_queries=1, batch_rows=100, row_cap=0, cache_bytes=0
+    )  # every call queries
     streaming = client.get(BASE_URL + "rows?count=5000", buffered=False)
     try:
         return client.get(BASE_URL + "echo")
