@@ -12,7 +12,7 @@ from typing import Any
 
 from project.sql.quoting import quote_identifier, quote_literal
 
-PASS_THROUGH = frozenset(
+INTEGERS = frozenset(
     {
         "tinyint",
         "smallint",
@@ -24,6 +24,10 @@ PASS_THROUGH = frozenset(
         "uinteger",
         "ubigint",
         "uhugeint",
+    }
+)
+PASS_THROUGH = INTEGERS | frozenset(
+    {
         "decimal",
         "boolean",
         "varchar",

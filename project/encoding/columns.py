@@ -10,20 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from project.encoding.bulk import TIMESTAMPS, value_sql
+from project.encoding.bulk import INTEGERS, TIMESTAMPS, value_sql
 from project.sql.quoting import quote_identifier
 
-CSV_NATIVE = frozenset(
+CSV_NATIVE = (INTEGERS - {"uhugeint"}) | frozenset(
     {
-        "tinyint",
-        "smallint",
-        "integer",
-        "bigint",
-        "hugeint",
-        "utinyint",
-        "usmallint",
-        "uinteger",
-        "ubigint",
         "decimal",
         "boolean",
         "varchar",

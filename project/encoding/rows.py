@@ -13,22 +13,9 @@ from datetime import UTC, datetime, time
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
-Encoder = Callable[[Any], str]
+from project.encoding.bulk import INTEGERS
 
-INTEGERS = frozenset(
-    {
-        "tinyint",
-        "smallint",
-        "integer",
-        "bigint",
-        "hugeint",
-        "utinyint",
-        "usmallint",
-        "uinteger",
-        "ubigint",
-        "uhugeint",
-    }
-)
+Encoder = Callable[[Any], str]
 
 
 def _integer(value: int) -> str:
