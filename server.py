@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
@@ -53,18 +54,21 @@ class ApiNameConverter(BaseConverter):
     regex = r"(?!(?:openapi|docs)(?:/|$))[^/]+"
 
 
+# Pages a person may type: `/docs/` (and `/v1/ping/`...) is answered as `/docs`. API calls stay exact, as in Rill.
+PAGE: dict[str, Any] = {"methods": READ, "strict_slashes": False}
+
 URL_MAP = Map(
     [
-        Rule("/v1/ping", endpoint="ping", methods=READ),
-        Rule("/metrics", endpoint="metrics", methods=READ),
-        Rule("/v1/health", endpoint="health", methods=READ),
-        Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi", methods=READ),
+        Rule("/v1/ping", endpoint="ping", **PAGE),
+        Rule("/metrics", endpoint="metrics", **PAGE),
+        Rule("/v1/health", endpoint="health", **PAGE),
+        Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi", **PAGE),
         Rule(
             "/v1/organizations/<org>/projects/<project>/runtime/api/openapi",
             endpoint="cloud_openapi",
-            methods=READ,
+            **PAGE,
         ),
-        Rule("/v1/instances/<instance>/api/docs", endpoint="docs", methods=READ),
+        Rule("/v1/instances/<instance>/api/docs", endpoint="docs", **PAGE),
         Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=READ),
         Rule("/v1/instances/<instance>/api/<api:name>", endpoint="run_api", methods=CALL),
         Rule(
@@ -118,6 +122,7 @@ class Sluice:
         self.cache = (
             ResultCache(settings.cache_bytes, settings.cache_dir) if settings.cache_bytes > 0 else None
         )
+        self._wsgi = trusting_proxies(self._answer, settings.proxy_hops)
         self._retiring: list[tuple[float, Project]] = []  # swapped out, closed once their requests are done
         self.held_back: tuple[errors.ProjectError, ...] = ()  # why the last reload was not swapped in
         self.watcher: Watcher | None = None
@@ -231,6 +236,9 @@ class Sluice:
             return error_response("internal error", 500)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        return self._wsgi(environ, start_response)
+
+    def _answer(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         record = new_record(environ)
         request = Request(environ)
         request.max_content_length = MAX_BODY_BYTES  # a larger body is a 413, not memory spent
@@ -240,6 +248,16 @@ class Sluice:
             response.headers["Server-Timing"] = record.server_timing()
         status = response.status_code
         return SentBody(response(environ, start_response), lambda sent: answered(record, status, sent))
+
+
+def trusting_proxies(app: Callable, hops: int) -> Callable:
+    """The app behind `hops` trusted proxies: their X-Forwarded-For/-Proto/-Host/-Prefix become the client's
+    address, scheme, host and mount prefix (the URLs the app writes keep them). With 0 hops every
+    X-Forwarded-* header is ignored: a caller could forge them. X-Forwarded-Port is never trusted (the
+    shipped nginx.conf forwards the port inside X-Forwarded-Host)."""
+    if hops <= 0:
+        return app
+    return ProxyFix(app, x_for=hops, x_proto=hops, x_host=hops, x_port=0, x_prefix=hops)
 
 
 def _engines(project: Project) -> list[Any]:
