@@ -42,7 +42,7 @@ def health(app: App, request: Request) -> Response:
         {"path": error.path, "line": error.line, "column": error.column, "error": error.message}
         for error in (*project.errors, *app.held_back)
     ]
-    connectors = connector_states(project)
+    connectors = connector_states(project, app.settings.health_probe_seconds)
     down = any(connector["state"] != "ok" for connector in connectors)
     status = "degraded" if failed or down else "ok"
     body: dict[str, Any] = {"status": status, "apis": len(project.apis), "errors": failed}

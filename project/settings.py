@@ -48,6 +48,7 @@ class Settings:
     cache_dir: str | None = None  # a directory the workers share answers through (bounded the same)
     gzip: bool = True  # compress answers for callers that accept gzip (off when a proxy compresses)
     proxy_hops: int = 0  # trusted proxies in front that set X-Forwarded-For/-Proto/-Host/-Prefix
+    health_probe_seconds: float = 5.0  # health probes each connector at most this often (0: every call)
 
     @property
     def resolved_state_dir(self) -> str:
@@ -105,6 +106,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SLUICE_CACHE_DIR": ("cache_dir", _text),
     "SLUICE_GZIP": ("gzip", parse_flag),
     "SLUICE_PROXY_HOPS": ("proxy_hops", int),
+    "SLUICE_HEALTH_PROBE_SECONDS": ("health_probe_seconds", float),
 }
 
 

@@ -102,3 +102,32 @@ def test_values_encode_as_duckdb_answers_do(value, expected):
 def test_row_encoder_keeps_column_order():
     encode = json_row_encoder(["b", "a"])
     assert encode((1, None)) == '{"b":1,"a":null}'
+
+
+def _json_answer(engine, sql, params, batch=64):
+    session = engine.session()
+    try:
+        _, fetch = session.json_rows(sql, params)
+        rows: list[str] = []
+        while batch_rows := fetch(batch):
+            rows.extend(batch_rows)
+            if len(batch_rows) < batch:
+                break
+        return [json.loads(row) for row in rows]
+    finally:
+        session.close()
+
+
+@pytest.mark.parametrize("sizes", [[3, 5000, 3, 7], [1, 101, 100, 102, 0], [5000, 2, 5000], [2, 50, 100, 1]])
+def test_a_query_known_small_still_answers_whole_when_its_answer_grows(engine, sizes):
+    """The small-answer hint is per SQL text, not per value: an answer that outgrows it is still every row
+    (encoded by DuckDB), and a query once large is never encoded in Python again (that took seconds)."""
+    sql = f"SELECT range AS id, 'r' || range AS label FROM range(?) AS case_{'_'.join(map(str, sizes))}"
+    cursor = engine.cursor()
+    described = engine.describe(cursor, sql, [0])
+    engine.close_cursor(cursor)
+    for size in sizes:
+        assert _json_answer(engine, sql, [size]) == [{"id": n, "label": f"r{n}"} for n in range(size)]
+        if size > 100:
+            assert described.large and not described.small
+    assert described.small is (max(sizes) <= 100)

@@ -15,10 +15,11 @@ from project.openapi.api_docs import describe_api
 DEFAULT = "duckdb"
 
 
-def connector_states(project: Project) -> list[dict[str, Any]]:
-    """Each connector's state, probed now: name, driver, `ok` or `down` with the reason (no secrets)."""
+def connector_states(project: Project, max_age: float = 0.0) -> list[dict[str, Any]]:
+    """Each connector's state: name, driver, `ok` or `down` with the reason (no secrets). Probed now, or
+    (health) at most once per `max_age` seconds per connector: callers must not drive queries through it."""
     return [
-        engine.probe() if hasattr(engine, "probe") else engine.state()
+        engine.probe(max_age) if hasattr(engine, "probe") else engine.state()
         for name, engine in sorted(project.engines.items())
         if name != DEFAULT
     ]

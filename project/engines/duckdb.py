@@ -38,12 +38,13 @@ RESOLVED_CACHE_MAX_TEXT = 16 * 1024
 
 @dataclass
 class Described:
-    """A query's result columns, and whether its recent answers were small (a hint, so it may change)."""
+    """A query's result columns, and whether its answers were small (a hint, so it may change)."""
 
     names: list[str]
     types: list[Any]
     row_encoder: Callable[[tuple], str] | None
-    small: bool = False
+    small: bool = False  # its answers were small: encoded in Python (no JSON projection to plan)
+    large: bool = False  # it once answered more than a small answer's rows: always encoded by DuckDB
 
 
 class IngestError(Exception):

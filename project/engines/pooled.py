@@ -8,6 +8,7 @@ no row has reached the caller before the first batch is fetched, so the retry is
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
@@ -49,6 +50,8 @@ class PooledEngine(Engine):
         self._slots = threading.BoundedSemaphore(max(pool_size, 1))
         self._state: dict[str, Any] = {"state": "unknown"}
         self._retired = False
+        self._probing = threading.Lock()
+        self._probed_at = -math.inf  # time.monotonic() of the last probe
 
     # --- what each driver module provides ---------------------------------------------------------------
     @abstractmethod
@@ -125,8 +128,21 @@ class PooledEngine(Engine):
     def state(self) -> dict[str, Any]:
         return {"name": self.name, "driver": self.driver, **self._state}
 
-    def probe(self) -> dict[str, Any]:
-        """Check now that the engine answers (health, --check): one short query on a pooled connection."""
+    def probe(self, max_age: float = 0.0) -> dict[str, Any]:
+        """Check that the engine answers (health, --check): one short query on a pooled connection, at most
+        once per `max_age` seconds (and one at a time) however often health is called. In between, the
+        state is the last one seen, which failing queries keep current (a refused connection marks it down)."""
+        if time.monotonic() - self._probed_at < max_age or not self._probing.acquire(blocking=False):
+            return self.state()
+        try:
+            if time.monotonic() - self._probed_at < max_age:  # another call probed just before us
+                return self.state()
+            self._probed_at = time.monotonic()
+            return self._probe_now()
+        finally:
+            self._probing.release()
+
+    def _probe_now(self) -> dict[str, Any]:
         try:
             session = self.session(wait=0)  # every connection busy: the engine answers, keep the last state
         except (EngineUnavailableError, OverloadedError):

@@ -231,12 +231,12 @@ class Refusal:
     """A cached refusal: the error to raise again for every request with this shape."""
 
     error_class: type[SluiceError]
-    message: str
+    message: str  # arguments named by position (see _positional_sources), filled in by error()
     line: int | None
     column: int | None
 
-    def error(self) -> SluiceError:
-        return self.error_class(self.message, line=self.line, column=self.column)
+    def error(self, sources: Sequence[str]) -> SluiceError:
+        return self.error_class(_with_names(self.message, sources), line=self.line, column=self.column)
 
 
 def bind_sql(
@@ -261,14 +261,40 @@ def compile_shape(shape_sql: str, dialect: str, sources: tuple[str, ...] = ()) -
     """The checked shape from the cache, or compiled now; raise QueryError or ArgumentError if it may not run."""
     compiled = _cached_shape(shape_sql, dialect, sources)
     if isinstance(compiled, Refusal):
-        raise compiled.error()
+        raise compiled.error(sources)
     return compiled
 
 
-def _cached_shape(shape_sql: str, dialect: str, sources: tuple[str, ...]) -> CompiledShape | Refusal:
+def _cached_shape(shape_sql: str, dialect: str, sources: Sequence[str]) -> CompiledShape | Refusal:
+    """The shape is keyed on its text (markers only, no caller text) and its number of values: sources
+    name arguments and may hold a caller's key text, so they are replaced by positions, and every caller's
+    key gets the same entry (a flood of unique keys is a flood of hits, not of parses)."""
+    count = len(sources)
     return _SHAPES.get_or_compute(
-        (shape_sql, dialect, sources), lambda: _compile_or_refuse(shape_sql, dialect, sources)
+        (shape_sql, dialect, count),
+        lambda: _compile_or_refuse(shape_sql, dialect, _positional_sources(count)),
     )
+
+
+def _positional_sources(count: int) -> tuple[str, ...]:
+    """Stand-ins for the sources while a shape compiles; messages name them, `_with_names` fills them in."""
+    return tuple(f"{_POSITION_MARK}{index}{_POSITION_MARK}" for index in range(count))
+
+
+_POSITION_MARK = "\ue000"  # a private-use character: no engine's error message or SQL keyword holds it
+_POSITIONAL = re.compile(rf"(\.?){_POSITION_MARK}(\d+){_POSITION_MARK}")
+
+
+def _with_names(message: str, sources: Sequence[str]) -> str:
+    """A cached message with the request's argument names: `.#0#` (in `{{ .x }}`) is the source, a bare
+    `#0#` (in `argument "x"`) its label."""
+
+    def name(match: re.Match) -> str:
+        index = int(match.group(2))
+        source = sources[index] if index < len(sources) else "args"
+        return "." + source if match.group(1) else argument_label(source)
+
+    return _POSITIONAL.sub(name, message)
 
 
 def _compile_or_refuse(shape_sql: str, dialect: str, sources: tuple[str, ...]) -> CompiledShape | Refusal:
@@ -278,11 +304,13 @@ def _compile_or_refuse(shape_sql: str, dialect: str, sources: tuple[str, ...]) -
         return Refusal(type(error), error.message, error.line, error.column)
 
 
-def _footprint(key: tuple[str, str, tuple[str, ...]], compiled: CompiledShape | Refusal) -> int:
-    """About what one entry keeps alive: its key's text and sources, its pieces and slots."""
-    shape_sql, _, sources = key
-    size = 2 * len(shape_sql) + ENTRY_BYTES + sum(len(source) + 64 for source in sources)
-    if isinstance(compiled, CompiledShape):
+def _footprint(key: tuple[str, str, int], compiled: CompiledShape | Refusal) -> int:
+    """About what one entry keeps alive: its key's text, its pieces and slots (or its message)."""
+    shape_sql = key[0]
+    size = 2 * len(shape_sql) + ENTRY_BYTES
+    if isinstance(compiled, Refusal):
+        size += 2 * len(compiled.message)
+    else:
         size += sum(len(piece) + 64 if isinstance(piece, str) else SLOT_BYTES for piece in compiled.pieces)
     return size
 
