@@ -1,7 +1,7 @@
 """The OpenAPI document of the project's APIs (SPEC §7) and a docs page that renders it for people.
 
-The docs page is Swagger UI, served from the `swagger-ui-bundle` package's files: no network at run time.
-Its URLs are relative, so the page works wherever the app is mounted.
+The docs page (handlers/docs_page.py) is Swagger UI, served from the `swagger-ui-bundle` package's files: no
+network at run time. Its URLs are relative, so the page works wherever the app is mounted.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from handlers.app import App
 from handlers.auth import authenticate, check_cloud_names
+from handlers.docs_page import docs_page
 from project.errors import NotFoundError
 from project.openapi.api_docs import api_docs
 from project.openapi.document import build_document
@@ -24,25 +25,6 @@ INSTANCE = "default"
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 DOCS_ASSETS = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png"})
 ASSET_MAX_AGE = 24 * 3600
-
-DOCS_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>{title}</title>
-  <link rel="stylesheet" href="docs/swagger-ui.css">
-  <link rel="icon" type="image/png" href="docs/favicon-32x32.png">
-</head>
-<body>
-  <div id="swagger-ui"></div>
-  <script src="docs/swagger-ui-bundle.js"></script>
-  <script>
-    window.ui = SwaggerUIBundle({{url: "openapi", dom_id: "#swagger-ui", deepLinking: true,
-                                 presets: [SwaggerUIBundle.presets.apis], layout: "BaseLayout"}});
-  </script>
-</body>
-</html>
-"""
 
 
 def openapi_document(app: App, request: Request, instance: str) -> Response:
@@ -63,9 +45,11 @@ def cloud_openapi_document(app: App, request: Request, org: str, project: str) -
 
 
 def docs(app: App, request: Request, instance: str) -> Response:
-    """GET /v1/instances/<instance>/api/docs: Swagger UI over the document; the page itself holds no data."""
+    """GET /v1/instances/<instance>/api/docs (or `docs/`): Swagger UI over the document; the page itself holds
+    no data, so it needs no token (with auth on, it asks for one)."""
     _check_instance(instance)
-    response = Response(DOCS_PAGE.format(title="Rill project API"), mimetype="text/html")
+    page = docs_page("Rill project API", app.authenticator is not None, request.path.endswith("/"))
+    response = Response(page, mimetype="text/html")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

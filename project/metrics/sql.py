@@ -25,6 +25,7 @@ from project.metrics.derived import measure_field, measures_query
 from project.metrics.fields import Field, unnest_alias
 from project.metrics.scope import Policy, Scope, column_name, field_sql, is_marker, resolve_scope
 from project.metrics.time_floors import time_floor_sql
+from project.metrics.time_grains import truncations_for_clickhouse
 from project.metrics.views import Dimension, Measure, MetricsView
 from project.metrics.where import compile_condition
 from project.sql import sentinels
@@ -72,13 +73,16 @@ def in_dialect(compiled_sql: str, dialect: str) -> str:
         return compiled_sql
     with _quiet_sqlglot():
         tree = sqlglot.parse_one(compiled_sql, read="duckdb")
-        for select in tree.find_all(exp.Select):
-            _expand_positional_group_by(select)
+        if dialect == "clickhouse":
+            for select in tree.find_all(exp.Select):
+                _expand_positional_group_by(select)
+            tree = truncations_for_clickhouse(tree)
         return tree.sql(dialect=dialect)
 
 
 def _expand_positional_group_by(select: exp.Select) -> None:
-    """`GROUP BY 1` as the selected expression itself: older engines (ClickHouse 18.16) lack positions."""
+    """`GROUP BY 1` as the selected expression itself: ClickHouse 18.16 lacks positions. (Elsewhere positions
+    stay: PostgreSQL does not see two bound parameters as one grouped expression.)"""
     group = select.args.get("group")
     if group is None:
         return
