@@ -2,6 +2,8 @@
 caller has gone (a poll that checks the connection now and then).
 
 Starting a timer thread per request costs about a millisecond; registering a deadline here costs microseconds.
+Time comes from an injectable clock (monotonic seconds) and the matching way to sleep until a deadline, so a
+test can move time itself instead of waiting for it.
 """
 
 from __future__ import annotations
@@ -16,9 +18,25 @@ from collections.abc import Callable
 
 log = logging.getLogger("sluice.watchdog")
 
+Clock = Callable[[], float]  # monotonic seconds
+# Block on the held condition until it is notified or the clock reaches the deadline (math.inf: until notified);
+# returning early is harmless (the watchdog looks at its deadlines again).
+WaitUntil = Callable[[threading.Condition, float], None]
+
+
+def waiting_on(clock: Clock) -> WaitUntil:
+    """How to sleep until a deadline of a clock that runs in real time (`time.monotonic`)."""
+
+    def wait_until(condition: threading.Condition, deadline: float) -> None:
+        condition.wait(None if deadline == math.inf else max(deadline - clock(), 0))
+
+    return wait_until
+
 
 class Watchdog:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = time.monotonic, wait_until: WaitUntil | None = None) -> None:
+        self._clock = clock
+        self._wait_until = wait_until or waiting_on(clock)
         self._condition = threading.Condition()
         self._deadlines: dict[int, tuple[float, Callable[[], None]]] = {}
         self._tokens = itertools.count()
@@ -57,7 +75,7 @@ class Watchdog:
     def _schedule(
         self, token: int, seconds: float, callback: Callable[[], None], only_if_live: bool = False
     ) -> None:
-        deadline = time.monotonic() + seconds
+        deadline = self._clock() + seconds
         with self._condition:
             if only_if_live and token not in self._polls:
                 return  # cancelled while its check ran
@@ -90,14 +108,13 @@ class Watchdog:
                     self._wakes_at = min(
                         (deadline for deadline, _ in self._deadlines.values()), default=math.inf
                     )
-                    wait = None if self._wakes_at == math.inf else max(self._wakes_at - time.monotonic(), 0)
-                    self._condition.wait(wait)
+                    self._wait_until(self._condition, self._wakes_at)
                     continue
             for callback in due:
                 _call(callback)
 
     def _pop_due(self) -> list[Callable[[], None]]:
-        now = time.monotonic()
+        now = self._clock()
         due = [token for token, (deadline, _) in self._deadlines.items() if deadline <= now]
         return [self._deadlines.pop(token)[1] for token in due]
 
