@@ -23,11 +23,15 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # `-c PATH` from another folder
-from project.settings import SettingsError, settings_from_env
+from project.auth.authn import authenticator_from_settings
+from project.errors import SluiceError
+from project.settings import settings_from_env
 
-try:
+try:  # settings no worker could start with stop gunicorn here, with one line, not each worker's traceback
     settings = settings_from_env(os.environ)
-except SettingsError as error:
+    if settings.auth:
+        authenticator_from_settings(settings)
+except SluiceError as error:
     print(f"error: {error}", file=sys.stderr)
     raise SystemExit(2) from None
 

@@ -160,3 +160,26 @@ def test_every_token_and_service_command_and_argument_is_explained():
 def test_token_and_service_help_is_printed(argv, expected):
     text = help_text(*argv)
     assert all(words in text for words in expected), text
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SLUICE_MAX_QUERIES": "lots"}, "error: SLUICE_MAX_QUERIES='lots': not a valid int"),
+        ({"SLUICE_RELOAD": "sometimes"}, "error: SLUICE_RELOAD='sometimes': must be on or off"),
+        ({"SLUICE_AUTH": "on", "SLUICE_JWT_SECRET": "short"}, "error: the JWT secret must be at least 32 bytes"),
+    ],
+)
+def test_gunicorn_refuses_a_bad_setting_with_one_error_line(tmp_path, env, message):
+    """The shipped gunicorn.conf.py reads the same declarations: no worker boots, no traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-b", "127.0.0.1:0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "SLUICE_PROJECT": str(tmp_path), **env},
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(message) and "Traceback" not in result.stderr, result.stderr
