@@ -167,7 +167,10 @@ def test_token_and_service_help_is_printed(argv, expected):
     [
         ({"SLUICE_MAX_QUERIES": "lots"}, "error: SLUICE_MAX_QUERIES='lots': not a valid int"),
         ({"SLUICE_RELOAD": "sometimes"}, "error: SLUICE_RELOAD='sometimes': must be on or off"),
-        ({"SLUICE_AUTH": "on", "SLUICE_JWT_SECRET": "short"}, "error: the JWT secret must be at least 32 bytes"),
+        (
+            {"SLUICE_AUTH": "on", "SLUICE_JWT_SECRET": "short"},
+            "error: the JWT secret must be at least 32 bytes",
+        ),
     ],
 )
 def test_gunicorn_refuses_a_bad_setting_with_one_error_line(tmp_path, env, message):
