@@ -97,7 +97,7 @@ class Settings:
         "dev",
         "SLUICE_ENVIRONMENT",
         "--environment",
-        "the Rill environment: picks rill.yaml's dev:/prod: settings and what {{ if dev }} sees",
+        "the Rill environment: picks the dev:/prod: blocks of connector files and what {{ if dev }} sees",
         gunicorn="prod",
     )
     query_timeout: float = setting(
