@@ -21,16 +21,16 @@ MAX_RENDER_WORK = 4 * 1024 * 1024
 MAX_REGEX_MATCHES = 50_000  # matches one regex function walks through (each costs Python ~20 us)
 ITEM_UNITS = 4  # a container's item costs functions (Python loops) more than a character
 STEP_UNITS = 16  # a loop iteration or a call costs Python about what handling 16 bytes in C does
-EXPENSIVE = {  # CPU-heavy functions cost as much as handling this many bytes: 4 hashes or 2 keys a render
-    "bcrypt": 1024 * 1024,
-    "htpasswd": 1024 * 1024,
+EXPENSIVE = {  # CPU-heavy functions cost as much as handling this many bytes: 8 hashes or 4 keys a render
+    "bcrypt": 512 * 1024,
+    "htpasswd": 512 * 1024,
     "derivePassword": 512 * 1024,
-    "genPrivateKey": 2 * 1024 * 1024,
-    "genCA": 2 * 1024 * 1024,
+    "genPrivateKey": 1024 * 1024,
+    "genCA": 1024 * 1024,
     "genCAWithKey": 512 * 1024,
-    "genSelfSignedCert": 2 * 1024 * 1024,
+    "genSelfSignedCert": 1024 * 1024,
     "genSelfSignedCertWithKey": 512 * 1024,
-    "genSignedCert": 2 * 1024 * 1024,
+    "genSignedCert": 1024 * 1024,
     "genSignedCertWithKey": 512 * 1024,
 }
 
