@@ -23,7 +23,7 @@ from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from handlers import api, cors, health, openapi
+from handlers import api, cors, health, openapi, refresh
 from handlers.responses import error_response
 from project import errors
 from project.auth.authn import authenticator_from_settings
@@ -32,6 +32,7 @@ from project.calls.result_cache import ResultCache
 from project.definitions import Project
 from project.engines.checks import connector_problems
 from project.engines.execution import Limits
+from project.engines.increments import RefreshRequest, request_path, request_refresh
 from project.loading.loader import load_project, newly_failed_models
 from project.settings import Settings, is_loopback, settings_from_env
 from serving import metrics
@@ -71,6 +72,7 @@ URL_MAP = Map(
         Rule("/v1/instances/<instance>/api/docs", endpoint="docs", **PAGE),
         Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=READ),
         Rule("/v1/instances/<instance>/api/<api:name>", endpoint="run_api", methods=CALL),
+        Rule("/v1/instances/<instance>/trigger", endpoint="trigger", methods=["POST"]),
         Rule(
             "/v1/organizations/<org>/projects/<project>/runtime/api/<api:name>",
             endpoint="run_cloud_api",
@@ -90,6 +92,7 @@ HANDLERS: dict[str, Callable[..., Response]] = {
     "docs": openapi.docs,
     "docs_asset": openapi.docs_asset,
     "run_api": api.run_api,
+    "trigger": refresh.trigger,
     "run_cloud_api": api.run_cloud_api,
 }
 
@@ -152,7 +155,13 @@ class Sluice:
         self._loading = threading.Lock()  # the watcher's thread and a caller of reload() never load at once
         self._retry = Retry()
         # stamps taken before loading: an edit made while it loads is noticed
-        self.watcher = Watcher(settings.project_dir, RELOAD_CHECK_SECONDS, self.reload, self._tick)
+        self.watcher = Watcher(
+            settings.project_dir,
+            RELOAD_CHECK_SECONDS,
+            self.reload,
+            self._tick,
+            extra_files=[request_path(settings.resolved_state_dir)],  # `sluice refresh` and the trigger API
+        )
         self._load_first()
         self._watch()
         os.register_at_fork(after_in_child=self._watch)  # gunicorn --preload forks after this
@@ -187,6 +196,14 @@ class Sluice:
             self.held_back = ()
             old, self._project = self._project, project
             self._retiring.append((time.monotonic(), old))
+
+    def refresh(self, full: tuple[str, ...]) -> RefreshRequest:
+        """Write a refresh request and build it in the background (the watcher of every worker notices the
+        request too); the serving build answers until the new one is complete."""
+        request = request_refresh(self.settings.resolved_state_dir, full)
+        check = self.watcher.check if self.settings.reload else self.reload
+        threading.Thread(target=check, name="sluice-refresh", daemon=True).start()
+        return request
 
     def _watch(self) -> None:
         """Watch the files when reloading is on, and in any case until a project has loaded."""
@@ -628,6 +645,10 @@ def main(argv: list[str] | None = None) -> int:
         from cli.tokens import run_token_command
 
         return run_token_command(argv)
+    if argv[:1] == ["refresh"]:
+        from cli.refresh import run_refresh_command
+
+        return run_refresh_command(argv[1:])
     defaults = settings_from_env(os.environ, environment="dev")
     options = parse_command_line(argv, defaults)
     configure_logging(options.log_format)
