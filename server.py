@@ -23,7 +23,7 @@ from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from handlers import api, cors, health, openapi, refresh
+from handlers import api, catalog, cors, health, openapi, refresh
 from handlers.responses import error_response
 from project import errors
 from project.auth.authn import authenticator_from_settings
@@ -63,6 +63,8 @@ URL_MAP = Map(
         Rule("/v1/ping", endpoint="ping", **PAGE),
         Rule("/metrics", endpoint="metrics", **PAGE),
         Rule("/v1/health", endpoint="health", **PAGE),
+        Rule("/v1/instances/<instance>/api", endpoint="list_apis", **PAGE),
+        Rule("/v1/organizations/<org>/projects/<project>/runtime/api", endpoint="list_cloud_apis", **PAGE),
         Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi", **PAGE),
         Rule(
             "/v1/organizations/<org>/projects/<project>/runtime/api/openapi",
@@ -87,6 +89,8 @@ HANDLERS: dict[str, Callable[..., Response]] = {
     "ping": health.ping,
     "metrics": health.metrics,
     "health": health.health,
+    "list_apis": catalog.list_apis,
+    "list_cloud_apis": catalog.list_cloud_apis,
     "openapi": openapi.openapi_document,
     "cloud_openapi": openapi.cloud_openapi_document,
     "docs": openapi.docs,

@@ -30,9 +30,9 @@ ASSET_MAX_AGE = 24 * 3600
 def openapi_document(app: App, request: Request, instance: str) -> Response:
     """GET /v1/instances/<instance>/api/openapi: the document, JSON or (on request) YAML."""
     authenticate(app, request)  # first: without a token, a caller learns nothing, not even which names exist
-    _check_instance(instance)
+    check_instance(instance)
     return _document_response(
-        app, request, "Rill project API", _base_url(request, f"/v1/instances/{instance}/api")
+        app, request, "Rill project API", base_url(request, f"/v1/instances/{instance}/api")
     )
 
 
@@ -40,14 +40,14 @@ def cloud_openapi_document(app: App, request: Request, org: str, project: str) -
     """GET /v1/organizations/<org>/projects/<project>/runtime/api/openapi, as Rill Cloud spells it."""
     authenticate(app, request)
     check_cloud_names(app.settings, org, project)
-    base = _base_url(request, f"/v1/organizations/{org}/projects/{project}/runtime/api")
+    base = base_url(request, f"/v1/organizations/{org}/projects/{project}/runtime/api")
     return _document_response(app, request, f"Rill {org}/{project} project API", base)
 
 
 def docs(app: App, request: Request, instance: str) -> Response:
     """GET /v1/instances/<instance>/api/docs (or `docs/`): Swagger UI over the document; the page itself holds
     no data, so it needs no token (with auth on, it asks for one)."""
-    _check_instance(instance)
+    check_instance(instance)
     page = docs_page("Rill project API", app.authenticator is not None, request.path.endswith("/"))
     response = Response(page, mimetype="text/html")
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -56,7 +56,7 @@ def docs(app: App, request: Request, instance: str) -> Response:
 
 def docs_asset(app: App, request: Request, instance: str, asset: str) -> Response:
     """GET /v1/instances/<instance>/api/docs/<asset>: one of the few Swagger UI files the page loads."""
-    _check_instance(instance)
+    check_instance(instance)
     if asset not in DOCS_ASSETS:
         raise NotFoundError(f'docs asset "{asset}" not found')
     return send_from_directory(swagger_ui_path, asset, request.environ, max_age=ASSET_MAX_AGE)
@@ -88,11 +88,11 @@ def _require_bearer_token(document: dict) -> None:
             }
 
 
-def _base_url(request: Request, path: str) -> str:
+def base_url(request: Request, path: str) -> str:
     """The absolute URL of `path` on the host the caller used, under any prefix the app is mounted at."""
     return request.host_url.rstrip("/") + request.script_root + path
 
 
-def _check_instance(instance: str) -> None:
+def check_instance(instance: str) -> None:
     if instance != INSTANCE:
         raise NotFoundError(f'instance "{instance}" not found')

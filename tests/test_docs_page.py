@@ -211,6 +211,8 @@ def test_an_issued_token_lists_the_apis_and_try_it_out_returns_rows(secured_serv
             {"id": 1, "name": "alpha", "kind": "a", "active": True},
             {"id": 2, "name": "beta", "kind": "b", "active": False},
         ]
+        status, body = execute(page, "get_echo", {"x": "typed in the page"})  # no openapi: block
+        assert (status, json.loads(body)) == ("200", [{"x": "typed in the page"}])
 
 
 @NEEDS_CHROMIUM

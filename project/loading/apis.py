@@ -65,6 +65,7 @@ class ApiDefinition:
     skip_nested_security: bool = False
     max_rows: int | None = None
     display_name: str | None = None  # the operation's summary in the OpenAPI document (Rill's display_name)
+    description: str | None = None  # what the API is for, in the listing of APIs
     where_error: bool = False  # resource_status: only the resources in error
     time_zone: str = ""  # metrics_sql: the time zone `date_trunc` truncates in ('' is UTC)
     cache_enabled: bool | None = None  # None: the default (on for the embedded DuckDB)
@@ -100,6 +101,7 @@ def read_api(project_dir: str, relative_path: str, defaults: Mapping[str, Any]) 
         skip_nested_security=data.get("skip_nested_security") is True,
         max_rows=_max_rows(data.get("max_rows"), relative_path),
         display_name=_optional_str(data.get("display_name")),
+        description=_optional_str(data.get("description")),
         where_error=resolver == "resource_status" and data[resolver].get("where_error") is True,
         time_zone=_time_zone(data.get("_time_zone"), relative_path),
         **_cache(data.get("cache"), relative_path),
