@@ -1,24 +1,24 @@
-"""`sluice refresh DIR [--model NAME]... [--full]`: refresh models, as `rill project refresh` does.
+"""`sluice refresh [DIR] [--model NAME]... [--full]`: refresh models, as `rill project refresh` does.
 
 Writes a refresh request into the state folder and builds it now; a server serving the project notices the
 request, finds the new build (or builds it, if its settings differ) and swaps it in without pausing
 requests. Incremental models run only their new partitions unless `--full` rebuilds them from scratch
-(`--full` alone: every model). Run it with the server's settings (the same SLUICE_* variables, or
-`--state-dir`, `--env` and `--allow-dir`) so that the server reuses the build instead of building it again.
+(`--full` alone: every model). It takes the server's settings flags and variables, so that given the same
+ones the server reuses this build instead of building it again.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from collections.abc import Mapping
 
+from cli.options import HelpFormatter, add_setting_flags, settings_from_flags
 from project.engines.increments import ALL_MODELS, request_refresh
 from project.errors import SluiceError
 from project.loading.loader import declared_model_names, load_project
-from project.settings import Settings, settings_from_env
+from project.settings import settings_from_env
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -29,8 +29,8 @@ def run_refresh_command(argv: list[str]) -> int:
         options = build_parser().parse_args(argv)
     except SystemExit as exit_request:
         return exit_request.code if isinstance(exit_request.code, int) else EXIT_USAGE
-    settings = _settings(options)
     try:
+        settings = settings_from_flags(options, settings_from_env(os.environ, "serve"))
         unknown = sorted(set(options.model) - declared_model_names(settings))
         if unknown:
             print(f'error: model "{unknown[0]}" not found', file=sys.stderr)
@@ -47,26 +47,14 @@ def run_refresh_command(argv: list[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sluice refresh", description=__doc__.splitlines()[0])
-    parser.add_argument("project_dir", nargs="?", default=".")
-    parser.add_argument("--model", action="append", default=[], metavar="NAME", help="a model to refresh")
-    parser.add_argument("--full", action="store_true", help="rebuild from scratch (incremental models too)")
-    parser.add_argument("--state-dir", help="the server's state folder (default: DIR/.sluice)")
-    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="a project variable")
-    parser.add_argument("--allow-dir", action="append", default=[], metavar="DIR", help="as the server's")
-    return parser
-
-
-def _settings(options: argparse.Namespace) -> Settings:
-    defaults = settings_from_env(os.environ, environment="dev")
-    overrides = dict(item.split("=", 1) for item in options.env if "=" in item)
-    return dataclasses.replace(
-        defaults,
-        project_dir=options.project_dir,
-        state_dir=options.state_dir or defaults.state_dir,
-        env_overrides={**defaults.env_overrides, **overrides},
-        allow_dirs=tuple(options.allow_dir or defaults.allow_dirs),
+    parser = argparse.ArgumentParser(
+        prog="sluice refresh", description=__doc__.splitlines()[0], formatter_class=HelpFormatter
     )
+    add_setting_flags(parser, "serve")
+    own = parser.add_argument_group("refresh (command line only)")
+    own.add_argument("--model", action="append", default=[], metavar="NAME", help="a model to refresh")
+    own.add_argument("--full", action="store_true", help="rebuild from scratch, incremental models too")
+    return parser
 
 
 def _report(generation: int, failed: Mapping[str, str], models: frozenset[str]) -> int:

@@ -35,6 +35,8 @@ API_ROUTES = [
     "/v1/organizations/o/projects/p/runtime/api/hello",
     "/v1/instances/default/api/openapi",
     "/v1/organizations/o/projects/p/runtime/api/openapi",
+    "/v1/instances/default/api",
+    "/v1/organizations/o/projects/p/runtime/api",
 ]
 
 
