@@ -285,10 +285,12 @@ class Sluice:
         try:
             project = load_project(self.settings)
         except errors.ProjectError as error:
-            log.error("project reload failed, still serving the previous one: %s", error)
+            log.error("error: %s (the reload failed; the previous project keeps serving)", error)
+            self.held_back = (_kept_previous(error),)
             return None
-        except Exception:  # a failed build (disk full, permissions) must not fail requests
+        except Exception as error:  # a failed build (disk full, permissions) must not fail requests
             log.exception("project reload failed, still serving the previous one")
+            self.held_back = (_kept_previous(errors.BuildError(f"{type(error).__name__}: {error}")),)
             return None
         log_project(project, "reloaded", time.perf_counter() - started)
         return project
@@ -372,6 +374,12 @@ def trusting_proxies(app: Callable, hops: int) -> Callable:
     if hops <= 0:
         return app
     return ProxyFix(app, x_for=hops, x_proto=hops, x_host=hops, x_port=0, x_prefix=hops)
+
+
+def _kept_previous(error: errors.ProjectError) -> errors.ProjectError:
+    """A reload's load error as health lists it: in its file, saying that the previous project serves."""
+    message = f"the project failed to reload; the previous one keeps serving: {error.message}"
+    return errors.ProjectError(message, path=error.path, line=error.line, column=error.column)
 
 
 def _engines(project: Project) -> list[Any]:
