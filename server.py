@@ -175,8 +175,9 @@ class Sluice:
             extra_files=[request_path(settings.resolved_state_dir)],  # `sluice refresh` and the trigger API
         )
         self._load_first()
-        self._watch()
-        os.register_at_fork(after_in_child=self._watch)  # gunicorn --preload forks after this
+        if settings.reload or self._project is None:
+            self._watch()
+            os.register_at_fork(after_in_child=self._watch)  # gunicorn --preload forks after this
 
     def current_project(self) -> Project | None:
         """The project serving now; None while no project has ever loaded (health says why)."""
