@@ -35,6 +35,8 @@ API_ROUTES = [
     "/v1/organizations/o/projects/p/runtime/api/hello",
     "/v1/instances/default/api/openapi",
     "/v1/organizations/o/projects/p/runtime/api/openapi",
+    "/v1/instances/default/api",
+    "/v1/organizations/o/projects/p/runtime/api",
 ]
 
 
@@ -107,7 +109,14 @@ def test_a_broken_reload_after_a_good_load_keeps_the_last_good_project(tmp_path)
     (project / "rill.yaml").write_text("env: [greeting\n")
     app.watcher.check()
     assert json.loads(client.get(API_ROUTES[0]).get_data()) == [{"greeting": "hello"}]
-    assert client.get("/v1/health").status_code == 200
+    health = client.get("/v1/health")
+    assert health.status_code == 200 and json.loads(health.get_data())["status"] == "degraded"
+    [error] = json.loads(health.get_data())["errors"]
+    assert error["path"] == "rill.yaml" and "the previous one keeps serving: invalid YAML" in error["error"]
+    (project / "rill.yaml").write_text("env:\n  greeting: hi\n")
+    app.watcher.check()
+    assert json.loads(client.get(API_ROUTES[0]).get_data()) == [{"greeting": "hi"}]
+    assert json.loads(client.get("/v1/health").get_data()) == {"status": "ok", "apis": 1, "errors": []}
 
 
 def get(url: str) -> tuple[int, dict, bytes]:
