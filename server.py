@@ -185,8 +185,9 @@ class Sluice:
         # stamps taken before loading: an edit made while it loads is noticed
         self.watcher = Watcher(settings.project_dir, RELOAD_CHECK_SECONDS, self.reload, self._tick)
         self._load_first()
-        self._watch()
-        os.register_at_fork(after_in_child=self._watch)  # gunicorn --preload forks after this
+        if settings.reload or self._project is None:
+            self._watch()
+            os.register_at_fork(after_in_child=self._watch)  # gunicorn --preload forks after this
 
     def current_project(self) -> Project | None:
         """The project serving now; None while no project has ever loaded (health says why)."""

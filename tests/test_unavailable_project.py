@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 import urllib.error
@@ -17,7 +18,7 @@ from werkzeug.test import Client
 from project.auth.tokens import TokenStore
 from project.settings import Settings
 from server import create_app
-from tests.conftest import assert_error, free_port, start, stop
+from tests.conftest import ROOT, assert_error, free_port, start, stop
 
 GOOD_FILES = {
     "rill.yaml": "env:\n  greeting: hello\n",
@@ -82,6 +83,23 @@ def test_an_app_that_cannot_load_answers_503_until_the_files_are_fixed(tmp_path,
     app.watcher.check()  # what the watcher's thread does each second, reload on or off
     assert json.loads(client.get("/v1/health").get_data())["status"] == "ok"
     assert json.loads(client.get(API_ROUTES[0]).get_data()) == [{"greeting": "hello"}]
+
+
+@pytest.mark.parametrize(
+    ("case", "files", "path", "reason"), BROKEN_STARTS, ids=[row[0] for row in BROKEN_STARTS]
+)
+def test_check_still_fails_on_a_project_that_cannot_load(tmp_path, case, files, path, reason):
+    project = broken_project(tmp_path, files)
+    result = subprocess.run(
+        [sys.executable, "server.py", "check", str(project)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0 and f"error: {path + ':' if path else ''}" in result.stderr
+    assert reason in result.stderr and "Traceback" not in result.stderr
 
 
 def test_with_auth_on_the_reason_is_only_for_a_caller_with_a_token(tmp_path):
