@@ -14,15 +14,24 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from handlers import api, cors, health, openapi
+from cli.options import (
+    COMMAND_LINE_ONLY,
+    COMMANDS,
+    HelpFormatter,
+    add_setting_flags,
+    commands_text,
+    settings_from_flags,
+)
+from handlers import api, catalog, cors, health, openapi, refresh
 from handlers.responses import error_response
 from project import errors
 from project.auth.authn import authenticator_from_settings
@@ -31,6 +40,7 @@ from project.calls.result_cache import ResultCache
 from project.definitions import Project
 from project.engines.checks import connector_problems
 from project.engines.execution import Limits
+from project.engines.increments import RefreshRequest, request_path, request_refresh
 from project.loading.loader import load_project, newly_failed_models
 from project.settings import Settings, is_loopback, settings_from_env
 from serving import metrics
@@ -53,20 +63,26 @@ class ApiNameConverter(BaseConverter):
     regex = r"(?!(?:openapi|docs)(?:/|$))[^/]+"
 
 
+# Pages a person may type: `/docs/` (and `/v1/ping/`...) is answered as `/docs`. API calls stay exact, as in Rill.
+PAGE: dict[str, Any] = {"methods": READ, "strict_slashes": False}
+
 URL_MAP = Map(
     [
-        Rule("/v1/ping", endpoint="ping", methods=READ),
-        Rule("/metrics", endpoint="metrics", methods=READ),
-        Rule("/v1/health", endpoint="health", methods=READ),
-        Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi", methods=READ),
+        Rule("/v1/ping", endpoint="ping", **PAGE),
+        Rule("/metrics", endpoint="metrics", **PAGE),
+        Rule("/v1/health", endpoint="health", **PAGE),
+        Rule("/v1/instances/<instance>/api", endpoint="list_apis", **PAGE),
+        Rule("/v1/organizations/<org>/projects/<project>/runtime/api", endpoint="list_cloud_apis", **PAGE),
+        Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi", **PAGE),
         Rule(
             "/v1/organizations/<org>/projects/<project>/runtime/api/openapi",
             endpoint="cloud_openapi",
-            methods=READ,
+            **PAGE,
         ),
-        Rule("/v1/instances/<instance>/api/docs", endpoint="docs", methods=READ),
+        Rule("/v1/instances/<instance>/api/docs", endpoint="docs", **PAGE),
         Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=READ),
         Rule("/v1/instances/<instance>/api/<api:name>", endpoint="run_api", methods=CALL),
+        Rule("/v1/instances/<instance>/trigger", endpoint="trigger", methods=["POST"]),
         Rule(
             "/v1/organizations/<org>/projects/<project>/runtime/api/<api:name>",
             endpoint="run_cloud_api",
@@ -77,15 +93,37 @@ URL_MAP = Map(
     merge_slashes=False,  # `api//bid` is a 404: Werkzeug's merging redirect lost its Location on the way out
 )
 
+ROUTES_KEPT = 1024
+_routes: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
+
+
+def matched_route(request: Request) -> tuple[str, Mapping[str, Any]]:
+    """The endpoint and values for a request's method and path. The Map matches neither hosts nor
+    subdomains, so a path that matched once matches the same way again: it is kept (binding and matching
+    were a tenth of a cached answer's time). A path that does not match raises its 404, 405 or redirect."""
+    key = (request.method, request.environ.get("PATH_INFO", ""))
+    known = _routes.get(key)
+    if known is not None:
+        return known
+    endpoint, values = URL_MAP.bind_to_environ(request.environ).match()
+    if len(_routes) >= ROUTES_KEPT:
+        _routes.clear()  # callers choose paths: the table stays bounded
+    _routes[key] = (str(endpoint), values)
+    return str(endpoint), values
+
+
 HANDLERS: dict[str, Callable[..., Response]] = {
     "ping": health.ping,
     "metrics": health.metrics,
     "health": health.health,
+    "list_apis": catalog.list_apis,
+    "list_cloud_apis": catalog.list_cloud_apis,
     "openapi": openapi.openapi_document,
     "cloud_openapi": openapi.cloud_openapi_document,
     "docs": openapi.docs,
     "docs_asset": openapi.docs_asset,
     "run_api": api.run_api,
+    "trigger": refresh.trigger,
     "run_cloud_api": api.run_cloud_api,
 }
 
@@ -102,11 +140,33 @@ ERROR_STATUS: list[tuple[type[errors.SluiceError], int]] = [
     (errors.OverloadedError, 503),
     (errors.NotAcceptableError, 406),
     (errors.EngineUnavailableError, 503),
+    (errors.ProjectUnavailableError, 503),
 ]
 
 RELOAD_CHECK_SECONDS = 1.0
 RETIRE_AFTER_SECONDS = 1.0
 MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class Retry:
+    """When to try a failed first load again without a file change: a build the machine broke (full disk)
+    is retried after 2 s, then twice as long each time, at most every 60 s."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+        self.at: float | None = None
+
+    def failed(self, by_the_machine: bool) -> float:
+        """Note a failed load; the seconds until the next try (0: none, wait for a file change)."""
+        if not by_the_machine:
+            self.at = None
+            return 0.0
+        self.delay = min(max(self.delay * 2, 2.0), 60.0)
+        self.at = time.monotonic() + self.delay
+        return self.delay
+
+    def due(self) -> bool:
+        return self.at is not None and time.monotonic() >= self.at
 
 
 class Sluice:
@@ -118,24 +178,37 @@ class Sluice:
         self.cache = (
             ResultCache(settings.cache_bytes, settings.cache_dir) if settings.cache_bytes > 0 else None
         )
+        self._wsgi = trusting_proxies(self._answer, settings.proxy_hops)
         self._retiring: list[tuple[float, Project]] = []  # swapped out, closed once their requests are done
         self.held_back: tuple[errors.ProjectError, ...] = ()  # why the last reload was not swapped in
-        self.watcher: Watcher | None = None
-        if settings.reload:  # stamps taken before loading: an edit made while it loads is noticed
-            self.watcher = Watcher(settings.project_dir, RELOAD_CHECK_SECONDS, self.reload, self._retire_old)
-        started = time.perf_counter()
-        self._project = load_project(settings)  # a project that cannot load at all stops the start
-        log_project(self._project, "loaded", time.perf_counter() - started)
-        if self.watcher is not None:
-            self.watcher.start()
-            os.register_at_fork(after_in_child=self.watcher.start)  # gunicorn --preload forks after this
+        self.load_failure: errors.ProjectError | None = None  # why no project has loaded yet
+        self._project: Project | None = None
+        self._loading = threading.Lock()  # the watcher's thread and a caller of reload() never load at once
+        self._retry = Retry()
+        # stamps taken before loading: an edit made while it loads is noticed
+        self.watcher = Watcher(
+            settings.project_dir,
+            RELOAD_CHECK_SECONDS,
+            self.reload,
+            self._tick,
+            extra_files=[request_path(settings.resolved_state_dir)],  # `sluice refresh` and the trigger API
+        )
+        self._load_first()
+        if settings.reload or self._project is None:
+            self._watch()
+            os.register_at_fork(after_in_child=self._watch)  # gunicorn --preload forks after this
 
-    def current_project(self) -> Project:
+    def current_project(self) -> Project | None:
+        """The project serving now; None while no project has ever loaded (health says why)."""
         return self._project
 
     def project(self) -> Project:
-        """The project serving now; a reload replaces it in one assignment, so a request sees one or the other."""
-        return self._project
+        """The project serving now; a reload replaces it in one assignment, so a request sees one or the other.
+        Until a project has loaded, every caller gets the 503 of ProjectUnavailableError."""
+        project = self._project
+        if project is None:
+            raise errors.ProjectUnavailableError(self._unavailable_message())
+        return project
 
     def limits(self) -> Limits:
         return Limits(self.project().row_cap, self.settings.batch_rows, self.settings.query_timeout)
@@ -143,22 +216,87 @@ class Sluice:
     def reload(self) -> None:
         """Build the project again beside the serving one (requests keep using it at full speed), swap the
         new one in when complete, and close what the old one held once its last requests are answered.
-        A reload that fails outright keeps the previous project serving."""
-        log.info("project files changed: building beside the serving project")
-        project = self._load()
-        if project is None or self._keeps_previous(project):
+        A reload that fails outright keeps the previous project serving; with none yet, it is the first load."""
+        with self._loading:
+            if self._project is None:
+                self._load_first()
+                return
+            log.info("project files changed: building beside the serving project")
+            project = self._load()
+            if project is None or self._keeps_previous(project):
+                return
+            self.held_back = ()
+            old, self._project = self._project, project
+            self._retiring.append((time.monotonic(), old))
+
+    def refresh(self, full: tuple[str, ...]) -> RefreshRequest:
+        """Write a refresh request and build it in the background (the watcher of every worker notices the
+        request too); the serving build answers until the new one is complete."""
+        request = request_refresh(self.settings.resolved_state_dir, full)
+        check = self.watcher.check if self.settings.reload else self.reload
+        threading.Thread(target=check, name="sluice-refresh", daemon=True).start()
+        return request
+
+    def _watch(self) -> None:
+        """Watch the files when reloading is on, and in any case until a project has loaded."""
+        if self.settings.reload or self._project is None:
+            self.watcher.start()
+
+    def _load_first(self) -> None:
+        """Load the project when none serves yet; if it cannot load, say why (log, health) and keep the
+        API answering 503 until a later try succeeds."""
+        started = time.perf_counter()
+        try:
+            project = load_project(self.settings)
+        except errors.ProjectError as error:
+            self._not_loaded(error)
             return
-        self.held_back = ()
-        old, self._project = self._project, project
-        self._retiring.append((time.monotonic(), old))
+        except errors.SettingsError:  # the operator's mistake, not the files': the start fails
+            raise
+        except Exception as error:  # a build the machine broke in a way we do not name: no traceback
+            log.debug("loading the project failed", exc_info=True)
+            self._not_loaded(
+                errors.BuildError(f"loading the project failed: {type(error).__name__}: {error}")
+            )
+            return
+        self._project, self.load_failure = project, None
+        log_project(project, "loaded", time.perf_counter() - started)
+        if not self.settings.reload:
+            self.watcher.stop()  # it only watched for the first load
+
+    def _not_loaded(self, error: errors.ProjectError) -> None:
+        self.load_failure = error
+        metrics.LOAD_ERRORS.set(1)
+        retry = self._retry.failed(isinstance(error, errors.BuildError))
+        log.error(
+            "error: %s (no project is served: the API answers 503 until it loads; %s)",
+            error,
+            f"retrying in {retry:g} s or when a file changes" if retry else "retrying when a file changes",
+            extra={"file": error.path, "line": error.line, "kind": "load"},
+        )
+
+    def _unavailable_message(self) -> str:
+        """Why the API answers 503: the load error itself unless auth is on (errors can quote data; an
+        authorized caller reads it in /v1/health)."""
+        reason = "no project has loaded yet"
+        if self.load_failure is not None and not self.settings.auth:
+            return f"{reason}: {self.load_failure}"
+        return f"{reason}; /v1/health and the server log say why"
+
+    def _tick(self) -> None:
+        """After every look at the files: close retired projects; retry a first load that the machine (not
+        a file) failed, since no edit will announce that the disk has room again."""
+        self._retire_old()
+        if self._project is None and self._retry.due():
+            self.reload()
 
     def close(self) -> None:
         """Stop watching and close the databases (the process is ending, or an embedder is done)."""
-        if self.watcher is not None:
-            self.watcher.stop()
+        self.watcher.stop()
         for _, project in self._retiring:
             _retire(project, keep=())
-        _retire(self._project, keep=())
+        if self._project is not None:
+            _retire(self._project, keep=())
         self._retiring.clear()
 
     def _load(self) -> Project | None:
@@ -167,10 +305,12 @@ class Sluice:
         try:
             project = load_project(self.settings)
         except errors.ProjectError as error:
-            log.error("project reload failed, still serving the previous one: %s", error)
+            log.error("error: %s (the reload failed; the previous project keeps serving)", error)
+            self.held_back = (_kept_previous(error),)
             return None
-        except Exception:  # a failed build (disk full, permissions) must not fail requests
+        except Exception as error:  # a failed build (disk full, permissions) must not fail requests
             log.exception("project reload failed, still serving the previous one")
+            self.held_back = (_kept_previous(errors.BuildError(f"{type(error).__name__}: {error}")),)
             return None
         log_project(project, "reloaded", time.perf_counter() - started)
         return project
@@ -181,12 +321,13 @@ class Sluice:
         now = time.monotonic()
         for entry in [entry for entry in self._retiring if now - entry[0] >= RETIRE_AFTER_SECONDS]:
             self._retiring.remove(entry)
-            _retire(entry[1], keep=_engines(self._project))
+            _retire(entry[1], keep=_engines(self._project) if self._project is not None else ())
 
     def _keeps_previous(self, project: Project) -> bool:
         """A reload in which a model that serves now fails to build leaves the last good build serving;
         health lists the failures (`held_back`) until a reload succeeds."""
-        failed = newly_failed_models(self.current_project(), project)
+        assert self._project is not None  # only a reload over a serving project gets here
+        failed = newly_failed_models(self._project, project)
         if not failed:
             return False
         for name, message in failed.items():
@@ -214,11 +355,12 @@ class Sluice:
         return response
 
     def _route(self, request: Request) -> Response:
-        adapter = URL_MAP.bind_to_environ(request.environ)
         try:
-            endpoint, values = adapter.match()
             if request.method == "OPTIONS":  # not a preflight (those are answered before routing)
+                adapter = URL_MAP.bind_to_environ(request.environ)
+                adapter.match()
                 return Response(status=204, headers={"Allow": allow_header(adapter.allowed_methods())})
+            endpoint, values = matched_route(request)
             return HANDLERS[endpoint](self, request, **values)
         except errors.SluiceError as error:
             if isinstance(error, errors.ProjectQueryError):
@@ -231,6 +373,9 @@ class Sluice:
             return error_response("internal error", 500)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        return self._wsgi(environ, start_response)
+
+    def _answer(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         record = new_record(environ)
         request = Request(environ)
         request.max_content_length = MAX_BODY_BYTES  # a larger body is a 413, not memory spent
@@ -240,6 +385,22 @@ class Sluice:
             response.headers["Server-Timing"] = record.server_timing()
         status = response.status_code
         return SentBody(response(environ, start_response), lambda sent: answered(record, status, sent))
+
+
+def trusting_proxies(app: Callable, hops: int) -> Callable:
+    """The app behind `hops` trusted proxies: their X-Forwarded-For/-Proto/-Host/-Prefix become the client's
+    address, scheme, host and mount prefix (the URLs the app writes keep them). With 0 hops every
+    X-Forwarded-* header is ignored: a caller could forge them. X-Forwarded-Port is never trusted (the
+    shipped nginx.conf forwards the port inside X-Forwarded-Host)."""
+    if hops <= 0:
+        return app
+    return ProxyFix(app, x_for=hops, x_proto=hops, x_host=hops, x_port=0, x_prefix=hops)
+
+
+def _kept_previous(error: errors.ProjectError) -> errors.ProjectError:
+    """A reload's load error as health lists it: in its file, saying that the previous project serves."""
+    message = f"the project failed to reload; the previous one keeps serving: {error.message}"
+    return errors.ProjectError(message, path=error.path, line=error.line, column=error.column)
 
 
 def _engines(project: Project) -> list[Any]:
@@ -354,7 +515,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Sluice:
 def check_project(settings: Settings) -> int:
     """Print every problem of a project; exit status 1 if there is one. Models are built (sandboxed, as
     when serving) into a throwaway state dir, so a check writes nothing else."""
-    import dataclasses
     import tempfile
 
     with tempfile.TemporaryDirectory() as state_dir:
@@ -370,144 +530,50 @@ def check_project(settings: Settings) -> int:
     return 1 if errors else 0
 
 
-def parse_command_line(argv: list[str], defaults: Settings) -> argparse.Namespace:
-    """The flags; each one's default is the setting from the environment (or Settings' own default)."""
-    parser = argparse.ArgumentParser(prog="server.py", description=__doc__.splitlines()[0])
-    parser.add_argument("project_dir", nargs="?", default=defaults.project_dir)
-    parser.add_argument("--check", action="store_true", help="print every problem of the project and exit")
-    parser.add_argument("--host", default=defaults.host)
-    parser.add_argument("--port", type=int, default=defaults.port)
-    parser.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a project variable, overriding rill.yaml and .env",
+def command_parser(command: str, named: bool = True) -> argparse.ArgumentParser:
+    """The parser of `sluice serve` or `sluice check` (`named`: the command word was given; without it,
+    `sluice --help` also lists the commands). Every setting's flag comes from its declaration."""
+    described = dict(COMMANDS)[command]
+    parser = argparse.ArgumentParser(
+        prog=f"sluice {command}" if named else "sluice",
+        usage=None if named else USAGE,
+        description=f"{described[0].upper()}{described[1:]}."
+        if named
+        else f"{__doc__.splitlines()[0]}\n\n"
+        f"{commands_text()}\n\nWith no command: serve (its flags follow). `python server.py` is `sluice`.",
+        formatter_class=HelpFormatter,
     )
-    parser.add_argument("--state-dir", default=defaults.state_dir)
-    parser.add_argument("--query-timeout", type=float, default=defaults.query_timeout)
-    parser.add_argument("--row-cap", type=int, default=defaults.row_cap)
-    parser.add_argument("--no-reload", action="store_true", help="do not reload when project files change")
-    parser.add_argument(
-        "--max-queries",
-        type=int,
-        default=defaults.max_queries,
-        help="queries running at once before answering 503 (0: no limit)",
-    )
-    parser.add_argument(
-        "--max-list-items",
-        type=int,
-        default=defaults.max_list_items,
-        help="items a list or object in a caller's arguments may hold; more is a 400",
-    )
-    parser.add_argument(
-        "--connector-pool-size",
-        type=int,
-        default=defaults.connector_pool_size,
-        help="connections each PostgreSQL/MySQL/ClickHouse connector keeps per process",
-    )
-    parser.add_argument(
-        "--duckdb-threads",
-        type=int,
-        default=defaults.duckdb_threads,
-        help="threads DuckDB may use per process (default: one per core)",
-    )
-    parser.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        default=defaults.log_format,
-        help="log lines as plain text or one JSON object per line (SLUICE_LOG_FORMAT; default: %(default)s)",
-    )
-    parser.add_argument(
-        "--grace",
-        type=float,
-        default=float(os.environ.get("SLUICE_GRACE_SECONDS") or 30),
-        help="seconds the answers in flight get to finish on SIGTERM (SLUICE_GRACE_SECONDS; default: %(default)s)",
-    )
-    parser.add_argument("--version", action="version", version=f"sluice {health.version()}")
-    parser.add_argument(
-        "--auth",
-        action="store_true",
-        default=defaults.auth,
-        help="require bearer tokens (opaque tokens or JWTs)",
-    )
-    parser.add_argument(
-        "--allow-public-without-auth",
-        action="store_true",
-        help="serve on a non-loopback address with auth off (not recommended)",
-    )
-    parser.add_argument(
-        "--allow-dir",
-        action="append",
-        default=None,
-        dest="allow_dirs",
-        metavar="DIR",
-        help="a folder outside the project that SQL may read files from (repeatable)",
-    )
-    parser.add_argument("--org", default=defaults.org)
-    parser.add_argument("--project-name", default=defaults.project_name)
-    parser.add_argument(
-        "--cors-origin",
-        action="append",
-        default=None,
-        dest="cors_origins",
-        help="an origin allowed to call from a browser (repeatable)",
-    )
-    parser.add_argument(
-        "--cache-bytes",
-        type=int,
-        default=defaults.cache_bytes,
-        help="bound of the result cache in each process, in bytes (0: no cache)",
-    )
-    parser.add_argument(
-        "--cache-dir",
-        default=defaults.cache_dir,
-        help="a directory where the workers share cached answers",
-    )
-    parser.add_argument(
-        "--no-gzip",
-        action="store_true",
-        default=not defaults.gzip,
-        help="never compress answers (when a proxy in front does it)",
-    )
-    parser.add_argument(
-        "--proxy-hops",
-        type=int,
-        default=defaults.proxy_hops,
-        help="trusted proxies in front that set X-Forwarded-For/-Proto/-Host/-Prefix (0: none)",
-    )
-    return parser.parse_args(argv)
+    add_setting_flags(parser, command)
+    own = parser.add_argument_group(f"{command} {COMMAND_LINE_ONLY}")
+    if command == "serve":
+        own.add_argument("--check", action="store_true", help="do what `sluice check` does, then exit")
+        own.add_argument(
+            "--allow-public-without-auth",
+            action="store_true",
+            help="serve on a non-loopback address with auth off, not recommended (default: off)",
+        )
+    own.add_argument("--version", action="version", version=f"sluice {health.version()}")
+    return parser
 
 
-def settings_from_command_line(options: argparse.Namespace, defaults: Settings) -> Settings:
-    """The flags laid over the settings from the environment; `python server.py` serves in `dev`."""
-    overrides = dict(item.split("=", 1) for item in options.env if "=" in item)
-    return dataclasses.replace(
-        defaults,
-        project_dir=options.project_dir,
-        host=options.host,
-        port=options.port,
-        state_dir=options.state_dir,
-        environment="dev",
-        query_timeout=options.query_timeout,
-        row_cap=options.row_cap,
-        reload=not options.no_reload,
-        env_overrides=overrides,
-        auth=options.auth,
-        org=options.org,
-        project_name=options.project_name,
-        cors_origins=tuple(options.cors_origins or defaults.cors_origins),
-        duckdb_threads=options.duckdb_threads,
-        max_queries=options.max_queries,
-        max_list_items=options.max_list_items,
-        connector_pool_size=options.connector_pool_size,
-        allow_dirs=tuple(options.allow_dirs or defaults.allow_dirs),
-        log_format=options.log_format,
-        cache_bytes=options.cache_bytes,
-        cache_dir=options.cache_dir,
-        gzip=not options.no_gzip,
-        proxy_hops=options.proxy_hops,
-    )
+USAGE = """sluice [serve] [PROJECT_DIR] [flags]
+       sluice check [PROJECT_DIR] [flags]
+       sluice refresh [PROJECT_DIR] [--model NAME] [--full] [flags]
+       sluice token {issue,list,revoke,edit} ...     (sluice token --help)
+       sluice service {create,list,revoke,edit} ...  (sluice service --help)"""
+
+
+def parse_command_line(argv: list[str], command: str = "serve", named: bool = True) -> argparse.Namespace:
+    """The flags of one command; a flag not given leaves no attribute (its setting comes from elsewhere)."""
+    return command_parser(command, named).parse_args(argv)
+
+
+def settings_from_command_line(
+    options: argparse.Namespace, env: Mapping[str, str], command: str = "serve"
+) -> Settings:
+    """The flags laid over the environment's variables, laid over the command's defaults (`sluice serve`
+    reloads and serves in `dev`)."""
+    return settings_from_flags(options, settings_from_env(env, command))
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -519,36 +585,37 @@ class QuietRequestHandler(WSGIRequestHandler):
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["serve"]:  # `sluice serve DIR` is `sluice DIR`
-        argv = argv[1:]
-    if argv[:1] == ["check"]:  # `server.py check DIR`, as SPEC §1 spells it, is `--check DIR`
-        argv = ["--check", *argv[1:]]
-    if argv[:1] in (["token"], ["service"]):
+    command = argv[0] if argv[:1] and argv[0] in dict(COMMANDS) else None
+    if command in ("token", "service"):
         from cli.tokens import run_token_command
 
         return run_token_command(argv)
-    defaults = settings_from_env(os.environ, environment="dev")
-    options = parse_command_line(argv, defaults)
-    configure_logging(options.log_format)
+    if command == "refresh":
+        from cli.refresh import run_refresh_command
+
+        return run_refresh_command(argv[1:])
     try:
-        return _run(options, defaults)
-    except errors.SluiceError as error:  # unusable settings, missing project, a failed build: no traceback
+        options = parse_command_line(argv[1:] if command else argv, command or "serve", command is not None)
+        command = "check" if getattr(options, "check", False) else command or "serve"
+        settings = settings_from_command_line(options, os.environ, command)
+        configure_logging(settings.log_format, settings.log_level)
+        return _run(command, options, settings)
+    except errors.SluiceError as error:  # unusable settings, a check that cannot load: no traceback
         print(f"error: {error}", file=sys.stderr)
         return 2
 
 
-def _run(options: argparse.Namespace, defaults: Settings) -> int:
-    if options.check:
-        return check_project(settings_from_command_line(options, defaults))
-    if not is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:
+def _run(command: str, options: argparse.Namespace, settings: Settings) -> int:
+    if command == "check":
+        return check_project(settings)
+    if not is_loopback(settings.host) and not settings.auth and not options.allow_public_without_auth:
         print(
-            f"refusing to serve on {options.host} with auth off: use --auth (or SLUICE_AUTH=on), "
+            f"refusing to serve on {settings.host} with auth off: use --auth (or SLUICE_AUTH=on), "
             "or --allow-public-without-auth if you really mean it",
             file=sys.stderr,
         )
         return 2
-    app = create_app(settings_from_command_line(options, defaults))
-    serve(app, options.host, options.port, options.grace)
+    serve(create_app(settings), settings.host, settings.port, settings.grace_seconds)
     return 0
 
 

@@ -12,11 +12,18 @@ ROUTES = [
     ("/v1/ping", "ping", READ),
     ("/v1/health", "health", READ),
     ("/metrics", "metrics", READ),
+    ("/v1/instances/<instance>/api", "list_apis", READ),
+    ("/v1/organizations/<org>/projects/<project>/runtime/api", "list_cloud_apis", READ),
     ("/v1/instances/<instance>/api/openapi", "openapi", READ),
     ("/v1/organizations/<org>/projects/<project>/runtime/api/openapi", "cloud_openapi", READ),
     ("/v1/instances/<instance>/api/docs", "docs", READ),
     ("/v1/instances/<instance>/api/docs/<asset>", "docs_asset", READ),
     ("/v1/instances/<instance>/api/<api:name>", "run_api", CALL),
+    (
+        "/v1/instances/<instance>/trigger",
+        "trigger",
+        {"POST"},
+    ),  # Rill's refresh trigger (tests/test_refresh.py)
     ("/v1/organizations/<org>/projects/<project>/runtime/api/<api:name>", "run_cloud_api", CALL),
 ]
 API = "/v1/instances/default/api/by_domain"
@@ -25,6 +32,8 @@ READ_PATHS = [
     "/v1/ping",
     "/v1/health",
     "/metrics",
+    "/v1/instances/default/api",
+    "/v1/organizations/o/projects/p/runtime/api",
     "/v1/instances/default/api/openapi",
     "/v1/organizations/o/projects/p/runtime/api/openapi",
     "/v1/instances/default/api/docs",
@@ -74,3 +83,42 @@ def test_api_routes_run_for_their_methods(project_client, method):
 def test_route_names_are_not_api_names(project_client, name):
     response = project_client("basic").post(f"/v1/instances/default/api/{name}")
     assert assert_error(response, 405, "GET only")["error"] == "GET only"
+
+
+PAGES = [path for path in READ_PATHS if "/docs/" not in path]  # what a person may type, as listed above
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_page_answers_the_same_with_a_trailing_slash(project_client, path):
+    client = project_client("basic")
+    plain, slashed = client.get(path), client.get(path + "/")
+    assert (slashed.status_code, slashed.headers["Content-Type"]) == (
+        plain.status_code,
+        plain.headers["Content-Type"],
+    )
+    assert plain.status_code == 200
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_page_with_a_trailing_slash_still_answers_other_methods_405(project_client, path):
+    response = project_client("basic").post(path + "/")
+    assert assert_error(response, 405, "GET only") == {"error": "GET only"}
+
+
+@pytest.mark.parametrize(
+    "path", [API + "/", CLOUD_API + "/", "/v1/instances/default/api/docs/swagger-ui.css/"]
+)
+def test_an_api_call_or_an_asset_with_a_trailing_slash_is_not_found(project_client, path):
+    assert_error(project_client("basic").get(path + "?domain=b.com"), 404, "not found")
+
+
+def test_a_path_once_matched_still_answers_each_method_as_its_rule_says(project_client):
+    """Matched paths are kept by method and path: a kept GET never answers another method's call."""
+    client = project_client("basic")
+    for _ in range(2):
+        assert client.get(API + "?domain=b.com").status_code == 200
+        for method in OTHER_METHODS:
+            assert_error(client.open(API + "?domain=b.com", method=method), 405, "GET or POST only")
+        assert client.open(API, method="OPTIONS").status_code == 204
+        assert client.post("/v1/ping").status_code == 405 and client.get("/v1/ping").status_code == 200
+        assert_error(client.get(API + "/?domain=b.com"), 404, "not found")
