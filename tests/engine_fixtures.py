@@ -32,6 +32,7 @@ SPECIAL_NAMES = {
     8: "back\\' quote",
 }
 ENGINES = ("duckdb", "pg", "my", "ch")  # connector names in the project (duckdb is the built-in one)
+SERVER_ENGINES = ENGINES[1:]  # those that run as servers of their own
 
 
 def dataset() -> list[tuple]:

@@ -26,6 +26,7 @@ from tests.engine_fixtures import (
     ENGINES,
     MY_PASSWORD,
     PG_PASSWORD,
+    SERVER_ENGINES,
     dataset,
     engine_servers,  # noqa: F401 - a fixture
     engine_variables,
@@ -105,7 +106,7 @@ def project_dir(tmp_path_factory):
     (project / "metrics").mkdir()
     for name, text in metrics_files().items():
         (project / "metrics" / f"{name}.yaml").write_text(text)
-    for engine in ENGINES[1:]:  # models read from each engine into DuckDB, and APIs over them on DuckDB
+    for engine in SERVER_ENGINES:  # models read from each engine into DuckDB, and APIs over them on DuckDB
         (project / "models" / f"{engine}_ingested.yaml").write_text(
             f"type: model\nconnector: {engine}\nsql: SELECT id, name, price, qty, created, note FROM items WHERE id <= 10\n"
         )
@@ -129,15 +130,26 @@ def client(project_dir, engine_servers, tmp_path_factory):  # noqa: F811 - the f
     return make_client(project_dir, engine_servers, tmp_path_factory)
 
 
+def installed(engine: str, started: dict) -> str:
+    """The engine's name; a test of an engine not installed here is skipped with the reason (CI installs
+    every engine: a missing one fails there)."""
+    if isinstance(started.get(engine), servers.Unavailable):
+        if os.environ.get("CI") == "true":
+            pytest.fail(str(started[engine]))
+        pytest.skip(str(started[engine]))
+    return engine
+
+
 @pytest.fixture(params=ENGINES)
 def engine(request, engine_servers):  # noqa: F811
-    """Each engine in turn; one that is not installed here is skipped with the reason."""
-    started = engine_servers.get(request.param)
-    if isinstance(started, servers.Unavailable):
-        if os.environ.get("CI") == "true":  # CI installs every engine: a missing one is a failure there
-            pytest.fail(str(started))
-        pytest.skip(str(started))
-    return request.param
+    """Each engine in turn."""
+    return installed(request.param, engine_servers)
+
+
+@pytest.fixture(params=SERVER_ENGINES)
+def server_engine(request, engine_servers):  # noqa: F811
+    """Each engine that runs as a server of its own (not DuckDB, in the process)."""
+    return installed(request.param, engine_servers)
 
 
 def call(client: Client, engine: str, api: str, **args):
@@ -228,11 +240,11 @@ def test_metrics_sql_runs_on_the_views_engine(client, engine, category):
     assert rows_of(call(client, engine, "metrics", **args)) == expected
 
 
-def test_models_ingest_from_a_connector_into_duckdb(client, engine):
-    if engine == "duckdb":
-        pytest.skip("the DuckDB model is the data set itself")
+def test_models_ingest_from_a_connector_into_duckdb(client, server_engine):
     columns = ("id", "name", "price", "qty", "created", "note")
-    assert rows_of(call(client, engine, "ingested")) == [expected_row(row, columns) for row in DATA[:10]]
+    assert rows_of(call(client, server_engine, "ingested")) == [
+        expected_row(row, columns) for row in DATA[:10]
+    ]
 
 
 def test_openapi_schemas_come_from_each_engines_columns(client, engine):
@@ -324,9 +336,9 @@ def digests(engine_servers):  # noqa: F811
 
 
 @pytest.mark.parametrize("payload", [payload for _, payload in PAYLOADS], ids=PAYLOAD_IDS)
-def test_injection_payloads_are_only_ever_data(client, engine, payload):
-    if engine == "duckdb":
-        pytest.skip("tests/test_injection.py runs the corpus on DuckDB in every place")
+def test_injection_payloads_are_only_ever_data(client, server_engine, payload):
+    """(tests/test_injection.py runs the corpus on DuckDB, in every place.)"""
+    engine = server_engine
     literal = call(client, engine, "literal", v=payload)
     if not ("\x00" in payload and literal.status_code == 400):  # PostgreSQL text cannot hold NUL: a 400
         assert rows_of(literal) == [{"id": row[0]} for row in DATA if row[1] == payload], payload
