@@ -18,6 +18,8 @@ import yaml
 from werkzeug.test import Client
 
 from project.auth.policy import CallerPolicy
+from project.engines.duckdb import Database, build_database
+from project.engines.sandbox import project_sandbox
 from project.loading.loader import load_project
 from project.metrics.sql import compile_metrics_sql
 from project.metrics.views import parse_metrics_view
@@ -57,6 +59,18 @@ def project_client(tmp_path_factory):
         return clients[key]
 
     return client_for
+
+
+@pytest.fixture(scope="module")
+def empty_database(tmp_path_factory):
+    """The DuckDB engine as the server makes it (sandboxed, read-only) over a built database without models."""
+    state = tmp_path_factory.mktemp("empty-database")
+    sandbox = project_sandbox(str(state))
+    path, errors = build_database(str(state), sandbox, [], "empty")
+    assert errors == {}
+    database = Database(path, sandbox)
+    yield database
+    database.close()
 
 
 def assert_error(response, status: int, message: str | tuple[str, ...]) -> dict:

@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import jwt
 import pytest
@@ -24,50 +24,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import PROJECTS, ROOT, assert_error, free_port, start, wait_until_up
+from tests.helpers.auth import AUDIENCE, SECRET, a_jwt, bearer, launch
+from tests.helpers.http import Reply, fetch
 
-SECRET = "an-hs256-secret-for-the-tests-0123456789"
-AUDIENCE = "sluice-tests"
 ORIGIN = "https://app.example.com"
 ORG, PROJECT = "acme", "bids"
 BASE = "/v1/instances/default/api/"
 CLOUD = f"/v1/organizations/{ORG}/projects/{PROJECT}/runtime/api/"
 NO_BEARER = "no bearer token found in authorization header"
 INVALID = "invalid token"
-
-
-@dataclass
-class Reply:
-    """An HTTP answer shaped like a Werkzeug test response, so `assert_error` checks it too."""
-
-    status_code: int
-    headers: dict[str, str]
-    body: bytes = field(repr=False)
-
-    def get_data(self, as_text: bool = False):
-        return self.body.decode() if as_text else self.body
-
-    def json(self):
-        return json.loads(self.body)
-
-
-def fetch(base: str, path: str, headers: dict | None = None, method: str = "GET") -> Reply:
-    request = urllib.request.Request(base + path, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return Reply(response.status, dict(response.headers), response.read())
-    except urllib.error.HTTPError as error:
-        return Reply(error.code, dict(error.headers), error.read())
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def a_jwt(secret: str = SECRET, audience: str | None = AUDIENCE, expires_in: int = 600, **claims) -> str:
-    payload = {"sub": "user-1", "exp": int(time.time()) + expires_in, **claims}
-    if audience is not None:
-        payload["aud"] = audience
-    return jwt.encode(payload, secret, algorithm="HS256")
 
 
 def cli(*argv: str, tokens: str) -> str:
@@ -101,34 +66,6 @@ class Server:
     def log(self) -> str:
         with open(self.log_path, encoding="utf-8") as log:
             return log.read()
-
-
-def launch(
-    project: str, tmp, extra_args: list[str], env: dict[str, str]
-) -> tuple[subprocess.Popen, str, str]:
-    """Start `python server.py <project> --auth ...` with its output in a file we can read at any time."""
-    port = free_port()
-    log_path = str(tmp / "server.log")
-    command = [
-        sys.executable,
-        "server.py",
-        str(PROJECTS / project),
-        "--port",
-        str(port),
-        "--no-reload",
-        "--auth",
-        *extra_args,
-    ]
-    full_env = {**os.environ, "SLUICE_STATE_DIR": str(tmp / "state"), **env}
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base, process)
-    except AssertionError:
-        process.kill()
-        raise
-    return process, base, log_path
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from tests.engine_fixtures import (
     engine_variables,
     write_project,
 )
-from tests.test_injection import PAYLOAD_IDS, PAYLOADS
+from tests.helpers.payloads import PAYLOAD_IDS, PAYLOADS
 
 BASE = "/v1/instances/default/api/"
 QUERIES = {
@@ -353,8 +353,16 @@ def test_injection_payloads_are_only_ever_data(client, server_engine, payload):
             )
 
 
-def test_the_data_is_unchanged_after_the_corpus(engine_servers, digests, engine):  # noqa: F811
-    assert data_digest(engine, engine_servers) == digests[engine]
+@pytest.fixture(scope="module", autouse=True)
+def data_unchanged_after_every_test(engine_servers, digests):  # noqa: F811
+    """Checked after the module's tests, whichever ran and in whatever order (no test has to run last): a
+    change any payload or statement made is reported as an error at teardown."""
+    yield
+    for engine, digest in digests.items():
+        assert data_digest(engine, engine_servers) == digest, engine
+
+
+def test_every_engine_starts_with_the_data_set(digests, engine):
     assert digests[engine] == (len(DATA), sum(row[0] for row in DATA), sum(row[4] for row in DATA))
 
 

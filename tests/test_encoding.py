@@ -97,11 +97,9 @@ def test_doubles_round_trip_or_become_null(number):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text())
+@given(st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00")))  # DuckDB: no NUL
 def test_any_text_round_trips(text):
     literal = quote_literal(text)
-    if "\x00" in text:
-        return  # DuckDB strings cannot hold NUL
     assert json.loads(encode(f"{literal} AS v")) == {"v": text}
 
 

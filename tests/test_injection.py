@@ -14,11 +14,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from project.sql.binding import bind_sql
 from project.sql.rendering import Markers, compile_template, render_sql, template_data
 from tests.conftest import assert_error
+from tests.helpers.payloads import PAYLOAD_IDS, PAYLOADS, URL_PAYLOADS
 
 BASE = "/v1/instances/default/api/"
 HERE = Path(__file__).resolve().parent
@@ -30,33 +30,6 @@ HONEST_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?\s*", r
 # A 400 for a hostile value is one of these: Sluice's refusal naming the argument, or the engine failing to use
 # the bound value as the type the query needs (never a syntax error: the value never became SQL text).
 HONEST_REFUSALS = ('argument "', "Conversion Error: ", "Binder Error: ", "Invalid Input Error: ")
-
-
-def load_payloads() -> list[tuple[str, str]]:
-    corpus = yaml.safe_load((HERE / "injection" / "payloads.yaml").read_text(encoding="utf-8"))
-    return [
-        (category, item["repeat"] * item["times"] if isinstance(item, dict) else item)
-        for category, items in corpus.items()
-        for item in items
-    ]
-
-
-PAYLOADS = load_payloads()
-PAYLOAD_IDS = [f"{category}-{index}" for index, (category, _) in enumerate(PAYLOADS)]
-URL_PAYLOAD_MAX = 4096  # a URL carries a few KB: the longer payloads travel in bodies (the other tests)
-
-
-def payload_rows(keep=lambda payload: True) -> list:
-    """(category, payload) parameter rows of the corpus, each under its corpus id, with only the payloads
-    `keep` holds for."""
-    return [
-        pytest.param(category, payload, id=payload_id)
-        for payload_id, (category, payload) in zip(PAYLOAD_IDS, PAYLOADS)
-        if keep(payload)
-    ]
-
-
-URL_PAYLOADS = payload_rows(lambda payload: len(payload) <= URL_PAYLOAD_MAX)
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,10 @@ import json
 
 import pytest
 
+from tests.conftest import BASE_URL as BASE
 from tests.conftest import assert_error
-from tests.test_auth_http import BASE, SECRET, a_jwt, bearer, fetch, launch
+from tests.helpers.auth import SECRET, a_jwt, bearer, launch
+from tests.helpers.http import fetch
 
 ALL_DOMAINS = [
     {"domain": "google.com", "bids": 2, "revenue": 4.0},

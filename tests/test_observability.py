@@ -6,12 +6,12 @@ import json
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 
 from tests.conftest import PROJECTS, ROOT, free_port, start, stop
+from tests.helpers.polling import eventually
 
 API = "/v1/instances/default/api/"
 MISTAKES = PROJECTS / "sql_mistakes"
@@ -23,15 +23,6 @@ def fetch(url: str) -> tuple[int, dict, str]:
             return response.status, dict(response.headers), response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read().decode()
-
-
-def eventually(read, done, seconds: float = 30.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = read()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 def samples(exposition: str, name: str, **labels: str) -> float:

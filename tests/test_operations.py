@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 
 from serving.requests import request_id
 from tests.conftest import PROJECTS, free_port, start, stop
+from tests.helpers.polling import eventually
 
 ECHO = "/v1/instances/default/api/echo"
 
@@ -58,16 +58,6 @@ def request_lines(path: Path, log_format: str) -> list:
     else:
         lines = [line for line in log_lines(path, "text") if " sluice.request: " in line]
     return [line for line in lines if "/v1/ping" not in str(line)]  # the start-up probes
-
-
-def eventually(read, done, seconds: float = 30.0):
-    """`read()` once `done` holds for it: a line is written after its answer is sent, so poll a little."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = read()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 def test_one_request_line_per_request_without_argument_values(server):

@@ -7,13 +7,13 @@ import json
 import os
 import shutil
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PROJECTS, free_port, start, stop
+from tests.helpers.polling import eventually
 
 API = "/v1/instances/default/api/"
 
@@ -24,16 +24,6 @@ def get_json(url: str) -> tuple[int, object]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-def eventually(read, done, seconds: float = 60.0):
-    """`read()` once `done` holds for it (or the last value after `seconds`): waits, never measures."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = read()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 def count_in_log(log: Path, text: str) -> int:
