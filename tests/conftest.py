@@ -85,6 +85,12 @@ def assert_error(response, status: int, message: str | tuple[str, ...]) -> dict:
     return body
 
 
+def assert_unauthenticated(response, message: str) -> None:
+    """A caller who did not authenticate: 401, exactly this error, and the challenge naming the scheme."""
+    assert assert_error(response, 401, message) == {"error": message}
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -282,7 +282,8 @@ def test_sessions_are_read_only_on_the_engine_itself(client, engine, statement, 
 
 
 def test_row_cap_is_a_400_not_a_truncation(client, engine):
-    assert_error(call(client, engine, "capped"), 400, "result cap exceeded")
+    message = "result cap exceeded: returned more than 5 rows"  # the API's max_rows
+    assert assert_error(call(client, engine, "capped"), 400, message) == {"error": message}
 
 
 def test_a_value_that_is_not_a_name_cannot_sort(client, engine):

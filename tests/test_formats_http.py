@@ -167,7 +167,10 @@ def test_every_type_is_written_in_every_format(client, format_name, tmp_path):
 @pytest.mark.parametrize("format_name", FORMATS)
 def test_the_row_cap_holds_in_every_format(client, format_name):
     assert client.get(f"{BASE_URL}capped.{format_name}?count=5").status_code == 200
-    assert_error(client.get(f"{BASE_URL}capped.{format_name}?count=6"), 400, "result cap exceeded")
+    message = "result cap exceeded: returned more than 5 rows"  # the API's max_rows
+    assert assert_error(client.get(f"{BASE_URL}capped.{format_name}?count=6"), 400, message) == {
+        "error": message
+    }
 
 
 @pytest.mark.parametrize("format_name", FORMATS)

@@ -21,8 +21,9 @@ import psycopg
 import pytest
 
 from tests import engine_servers as servers
-from tests.conftest import free_port, start, stop
+from tests.conftest import assert_error, free_port, start, stop
 from tests.engine_fixtures import PG_PASSWORD, _load_postgres
+from tests.helpers.http import fetch
 
 PROBE = "CURSOR FOR SELECT 1"
 CONNECTOR = f"""type: connector
@@ -129,9 +130,8 @@ def test_a_failed_query_marks_the_connector_down_before_any_probe(postgres, tmp_
     try:
         assert pg_state(base) == "ok"  # the one probe of the hour
         server.stop()
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(base + "/v1/instances/default/api/pg_count", timeout=30)
-        assert refused.value.code == 503
+        reply = fetch(base, "/v1/instances/default/api/pg_count")
+        assert_error(reply, 503, 'connector "pg" (postgres) is unavailable')
         assert pg_state(base) == "down"
     finally:
         stop(process)

@@ -72,7 +72,8 @@ def test_requests_are_answered_from_the_old_project_while_a_model_rebuilds(reloa
     assert eventually(lambda: count_in_log(log, started), lambda n: n >= workers) >= workers
     answers = [get_json(base + API + f"echo?x={number}") for number in range(40)]
     assert answers == [(200, [{"x": str(number)}]) for number in range(40)]
-    assert get_json(base + API + "gated")[0] == 404  # the old project still serves: no swap yet
+    # the old project still serves: no swap yet
+    assert get_json(base + API + "gated") == (404, {"error": 'api with name "gated" not found'})
     assert count_in_log(log, "project reloaded") == 0  # and the build is still blocked on the FIFO
     with open(gate, "w") as writer:  # the build reads it now and can finish
         writer.write("a,b\n1,2\n3,4\n")

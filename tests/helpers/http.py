@@ -23,8 +23,10 @@ class Reply:
         return json.loads(self.body)
 
 
-def fetch(base: str, path: str, headers: dict | None = None, method: str = "GET") -> Reply:
-    request = urllib.request.Request(base + path, method=method, headers=headers or {})
+def fetch(
+    base: str, path: str, headers: dict | None = None, method: str = "GET", data: bytes | None = None
+) -> Reply:
+    request = urllib.request.Request(base + path, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return Reply(response.status, dict(response.headers), response.read())
