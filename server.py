@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from handlers import api, cors, health, openapi
+from handlers import api, catalog, cors, health, openapi
 from handlers.responses import error_response
 from project import errors
 from project.auth.authn import authenticator_from_settings
@@ -53,18 +54,23 @@ class ApiNameConverter(BaseConverter):
     regex = r"(?!(?:openapi|docs)(?:/|$))[^/]+"
 
 
+# Pages a person may type: `/docs/` (and `/v1/ping/`...) is answered as `/docs`. API calls stay exact, as in Rill.
+PAGE: dict[str, Any] = {"methods": READ, "strict_slashes": False}
+
 URL_MAP = Map(
     [
-        Rule("/v1/ping", endpoint="ping", methods=READ),
-        Rule("/metrics", endpoint="metrics", methods=READ),
-        Rule("/v1/health", endpoint="health", methods=READ),
-        Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi", methods=READ),
+        Rule("/v1/ping", endpoint="ping", **PAGE),
+        Rule("/metrics", endpoint="metrics", **PAGE),
+        Rule("/v1/health", endpoint="health", **PAGE),
+        Rule("/v1/instances/<instance>/api", endpoint="list_apis", **PAGE),
+        Rule("/v1/organizations/<org>/projects/<project>/runtime/api", endpoint="list_cloud_apis", **PAGE),
+        Rule("/v1/instances/<instance>/api/openapi", endpoint="openapi", **PAGE),
         Rule(
             "/v1/organizations/<org>/projects/<project>/runtime/api/openapi",
             endpoint="cloud_openapi",
-            methods=READ,
+            **PAGE,
         ),
-        Rule("/v1/instances/<instance>/api/docs", endpoint="docs", methods=READ),
+        Rule("/v1/instances/<instance>/api/docs", endpoint="docs", **PAGE),
         Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=READ),
         Rule("/v1/instances/<instance>/api/<api:name>", endpoint="run_api", methods=CALL),
         Rule(
@@ -81,6 +87,8 @@ HANDLERS: dict[str, Callable[..., Response]] = {
     "ping": health.ping,
     "metrics": health.metrics,
     "health": health.health,
+    "list_apis": catalog.list_apis,
+    "list_cloud_apis": catalog.list_cloud_apis,
     "openapi": openapi.openapi_document,
     "cloud_openapi": openapi.cloud_openapi_document,
     "docs": openapi.docs,
@@ -102,11 +110,33 @@ ERROR_STATUS: list[tuple[type[errors.SluiceError], int]] = [
     (errors.OverloadedError, 503),
     (errors.NotAcceptableError, 406),
     (errors.EngineUnavailableError, 503),
+    (errors.ProjectUnavailableError, 503),
 ]
 
 RELOAD_CHECK_SECONDS = 1.0
 RETIRE_AFTER_SECONDS = 1.0
 MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class Retry:
+    """When to try a failed first load again without a file change: a build the machine broke (full disk)
+    is retried after 2 s, then twice as long each time, at most every 60 s."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+        self.at: float | None = None
+
+    def failed(self, by_the_machine: bool) -> float:
+        """Note a failed load; the seconds until the next try (0: none, wait for a file change)."""
+        if not by_the_machine:
+            self.at = None
+            return 0.0
+        self.delay = min(max(self.delay * 2, 2.0), 60.0)
+        self.at = time.monotonic() + self.delay
+        return self.delay
+
+    def due(self) -> bool:
+        return self.at is not None and time.monotonic() >= self.at
 
 
 class Sluice:
@@ -118,24 +148,30 @@ class Sluice:
         self.cache = (
             ResultCache(settings.cache_bytes, settings.cache_dir) if settings.cache_bytes > 0 else None
         )
+        self._wsgi = trusting_proxies(self._answer, settings.proxy_hops)
         self._retiring: list[tuple[float, Project]] = []  # swapped out, closed once their requests are done
         self.held_back: tuple[errors.ProjectError, ...] = ()  # why the last reload was not swapped in
-        self.watcher: Watcher | None = None
-        if settings.reload:  # stamps taken before loading: an edit made while it loads is noticed
-            self.watcher = Watcher(settings.project_dir, RELOAD_CHECK_SECONDS, self.reload, self._retire_old)
-        started = time.perf_counter()
-        self._project = load_project(settings)  # a project that cannot load at all stops the start
-        log_project(self._project, "loaded", time.perf_counter() - started)
-        if self.watcher is not None:
-            self.watcher.start()
-            os.register_at_fork(after_in_child=self.watcher.start)  # gunicorn --preload forks after this
+        self.load_failure: errors.ProjectError | None = None  # why no project has loaded yet
+        self._project: Project | None = None
+        self._loading = threading.Lock()  # the watcher's thread and a caller of reload() never load at once
+        self._retry = Retry()
+        # stamps taken before loading: an edit made while it loads is noticed
+        self.watcher = Watcher(settings.project_dir, RELOAD_CHECK_SECONDS, self.reload, self._tick)
+        self._load_first()
+        self._watch()
+        os.register_at_fork(after_in_child=self._watch)  # gunicorn --preload forks after this
 
-    def current_project(self) -> Project:
+    def current_project(self) -> Project | None:
+        """The project serving now; None while no project has ever loaded (health says why)."""
         return self._project
 
     def project(self) -> Project:
-        """The project serving now; a reload replaces it in one assignment, so a request sees one or the other."""
-        return self._project
+        """The project serving now; a reload replaces it in one assignment, so a request sees one or the other.
+        Until a project has loaded, every caller gets the 503 of ProjectUnavailableError."""
+        project = self._project
+        if project is None:
+            raise errors.ProjectUnavailableError(self._unavailable_message())
+        return project
 
     def limits(self) -> Limits:
         return Limits(self.project().row_cap, self.settings.batch_rows, self.settings.query_timeout)
@@ -143,22 +179,77 @@ class Sluice:
     def reload(self) -> None:
         """Build the project again beside the serving one (requests keep using it at full speed), swap the
         new one in when complete, and close what the old one held once its last requests are answered.
-        A reload that fails outright keeps the previous project serving."""
-        log.info("project files changed: building beside the serving project")
-        project = self._load()
-        if project is None or self._keeps_previous(project):
+        A reload that fails outright keeps the previous project serving; with none yet, it is the first load."""
+        with self._loading:
+            if self._project is None:
+                self._load_first()
+                return
+            log.info("project files changed: building beside the serving project")
+            project = self._load()
+            if project is None or self._keeps_previous(project):
+                return
+            self.held_back = ()
+            old, self._project = self._project, project
+            self._retiring.append((time.monotonic(), old))
+
+    def _watch(self) -> None:
+        """Watch the files when reloading is on, and in any case until a project has loaded."""
+        if self.settings.reload or self._project is None:
+            self.watcher.start()
+
+    def _load_first(self) -> None:
+        """Load the project when none serves yet; if it cannot load, say why (log, health) and keep the
+        API answering 503 until a later try succeeds."""
+        started = time.perf_counter()
+        try:
+            project = load_project(self.settings)
+        except errors.ProjectError as error:
+            self._not_loaded(error)
             return
-        self.held_back = ()
-        old, self._project = self._project, project
-        self._retiring.append((time.monotonic(), old))
+        except Exception as error:  # a build the machine broke in a way we do not name: no traceback
+            log.debug("loading the project failed", exc_info=True)
+            self._not_loaded(
+                errors.BuildError(f"loading the project failed: {type(error).__name__}: {error}")
+            )
+            return
+        self._project, self.load_failure = project, None
+        log_project(project, "loaded", time.perf_counter() - started)
+        if not self.settings.reload:
+            self.watcher.stop()  # it only watched for the first load
+
+    def _not_loaded(self, error: errors.ProjectError) -> None:
+        self.load_failure = error
+        metrics.LOAD_ERRORS.set(1)
+        retry = self._retry.failed(isinstance(error, errors.BuildError))
+        log.error(
+            "error: %s (no project is served: the API answers 503 until it loads; %s)",
+            error,
+            f"retrying in {retry:g} s or when a file changes" if retry else "retrying when a file changes",
+            extra={"file": error.path, "line": error.line, "kind": "load"},
+        )
+
+    def _unavailable_message(self) -> str:
+        """Why the API answers 503: the load error itself unless auth is on (errors can quote data; an
+        authorized caller reads it in /v1/health)."""
+        reason = "no project has loaded yet"
+        if self.load_failure is not None and not self.settings.auth:
+            return f"{reason}: {self.load_failure}"
+        return f"{reason}; /v1/health and the server log say why"
+
+    def _tick(self) -> None:
+        """After every look at the files: close retired projects; retry a first load that the machine (not
+        a file) failed, since no edit will announce that the disk has room again."""
+        self._retire_old()
+        if self._project is None and self._retry.due():
+            self.reload()
 
     def close(self) -> None:
         """Stop watching and close the databases (the process is ending, or an embedder is done)."""
-        if self.watcher is not None:
-            self.watcher.stop()
+        self.watcher.stop()
         for _, project in self._retiring:
             _retire(project, keep=())
-        _retire(self._project, keep=())
+        if self._project is not None:
+            _retire(self._project, keep=())
         self._retiring.clear()
 
     def _load(self) -> Project | None:
@@ -181,12 +272,13 @@ class Sluice:
         now = time.monotonic()
         for entry in [entry for entry in self._retiring if now - entry[0] >= RETIRE_AFTER_SECONDS]:
             self._retiring.remove(entry)
-            _retire(entry[1], keep=_engines(self._project))
+            _retire(entry[1], keep=_engines(self._project) if self._project is not None else ())
 
     def _keeps_previous(self, project: Project) -> bool:
         """A reload in which a model that serves now fails to build leaves the last good build serving;
         health lists the failures (`held_back`) until a reload succeeds."""
-        failed = newly_failed_models(self.current_project(), project)
+        assert self._project is not None  # only a reload over a serving project gets here
+        failed = newly_failed_models(self._project, project)
         if not failed:
             return False
         for name, message in failed.items():
@@ -231,6 +323,9 @@ class Sluice:
             return error_response("internal error", 500)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        return self._wsgi(environ, start_response)
+
+    def _answer(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         record = new_record(environ)
         request = Request(environ)
         request.max_content_length = MAX_BODY_BYTES  # a larger body is a 413, not memory spent
@@ -240,6 +335,16 @@ class Sluice:
             response.headers["Server-Timing"] = record.server_timing()
         status = response.status_code
         return SentBody(response(environ, start_response), lambda sent: answered(record, status, sent))
+
+
+def trusting_proxies(app: Callable, hops: int) -> Callable:
+    """The app behind `hops` trusted proxies: their X-Forwarded-For/-Proto/-Host/-Prefix become the client's
+    address, scheme, host and mount prefix (the URLs the app writes keep them). With 0 hops every
+    X-Forwarded-* header is ignored: a caller could forge them. X-Forwarded-Port is never trusted (the
+    shipped nginx.conf forwards the port inside X-Forwarded-Host)."""
+    if hops <= 0:
+        return app
+    return ProxyFix(app, x_for=hops, x_proto=hops, x_host=hops, x_port=0, x_prefix=hops)
 
 
 def _engines(project: Project) -> list[Any]:

@@ -17,13 +17,15 @@ class App(Protocol):
     settings: Settings
     authenticator: Authenticator | None
     held_back: tuple[ProjectError, ...]  # why the last reload was not swapped in (shown by health)
+    load_failure: ProjectError | None  # why no project has loaded yet (health answers 503 with it)
 
     def project(self) -> Project:
-        """The project to answer from (a background reload swaps a new one in when complete)."""
+        """The project to answer from (a background reload swaps a new one in when complete); raises
+        ProjectUnavailableError (503) while none has loaded."""
         ...
 
-    def current_project(self) -> Project:
-        """The project loaded now, without checking for changes."""
+    def current_project(self) -> Project | None:
+        """The project loaded now; None while no project has ever loaded."""
         ...
 
     def limits(self) -> Limits:

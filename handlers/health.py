@@ -14,7 +14,7 @@ from handlers.app import App
 from handlers.auth import authenticate
 from handlers.responses import json_response
 from project.engines.checks import connector_states
-from project.errors import AuthenticationError
+from project.errors import AuthenticationError, ProjectError
 from serving.metrics import exposition
 
 
@@ -35,13 +35,12 @@ def ping(app: App, request: Request) -> Response:
 
 def health(app: App, request: Request) -> Response:
     """GET /v1/health: readiness. 200 "ok", or 200 "degraded" listing the files that failed to load (the
-    last good build keeps serving; the app is only built once a project has loaded). With auth on, only a
-    caller with a valid token sees more than the status: errors can quote data."""
+    last good build keeps serving); 503 "unavailable" with the reason while no project has ever loaded.
+    With auth on, only a caller with a valid token sees more than the status: errors can quote data."""
     project = app.current_project()
-    failed = [
-        {"path": error.path, "line": error.line, "column": error.column, "error": error.message}
-        for error in (*project.errors, *app.held_back)
-    ]
+    if project is None:
+        return _unavailable(app, request)
+    failed = [_failure(error) for error in (*project.errors, *app.held_back)]
     connectors = connector_states(project, app.settings.health_probe_seconds)
     down = any(connector["state"] != "ok" for connector in connectors)
     status = "degraded" if failed or down else "ok"
@@ -49,6 +48,20 @@ def health(app: App, request: Request) -> Response:
     if connectors:
         body["connectors"] = connectors
     return json_response(_for_caller(app, request, body))
+
+
+def _unavailable(app: App, request: Request) -> Response:
+    """503 while no project has loaded: the load error (file and message), and when the server retries."""
+    failures = [_failure(app.load_failure)] if app.load_failure is not None else []
+    reason = str(app.load_failure) if app.load_failure is not None else "the project is loading"
+    body = {"status": "unavailable", "error": f"no project has loaded yet: {reason}", "errors": failures}
+    response = json_response(_for_caller(app, request, body), status=503)
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+def _failure(error: ProjectError) -> dict[str, Any]:
+    return {"path": error.path, "line": error.line, "column": error.column, "error": error.message}
 
 
 def _for_caller(app: App, request: Request, body: dict[str, Any]) -> dict[str, Any]:

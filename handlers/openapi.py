@@ -1,7 +1,7 @@
 """The OpenAPI document of the project's APIs (SPEC §7) and a docs page that renders it for people.
 
-The docs page is Swagger UI, served from the `swagger-ui-bundle` package's files: no network at run time.
-Its URLs are relative, so the page works wherever the app is mounted.
+The docs page (handlers/docs_page.py) is Swagger UI, served from the `swagger-ui-bundle` package's files: no
+network at run time. Its URLs are relative, so the page works wherever the app is mounted.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from handlers.app import App
 from handlers.auth import authenticate, check_cloud_names
+from handlers.docs_page import docs_page
 from project.errors import NotFoundError
 from project.openapi.api_docs import api_docs
 from project.openapi.document import build_document
@@ -25,32 +26,13 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 DOCS_ASSETS = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png"})
 ASSET_MAX_AGE = 24 * 3600
 
-DOCS_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>{title}</title>
-  <link rel="stylesheet" href="docs/swagger-ui.css">
-  <link rel="icon" type="image/png" href="docs/favicon-32x32.png">
-</head>
-<body>
-  <div id="swagger-ui"></div>
-  <script src="docs/swagger-ui-bundle.js"></script>
-  <script>
-    window.ui = SwaggerUIBundle({{url: "openapi", dom_id: "#swagger-ui", deepLinking: true,
-                                 presets: [SwaggerUIBundle.presets.apis], layout: "BaseLayout"}});
-  </script>
-</body>
-</html>
-"""
-
 
 def openapi_document(app: App, request: Request, instance: str) -> Response:
     """GET /v1/instances/<instance>/api/openapi: the document, JSON or (on request) YAML."""
     authenticate(app, request)  # first: without a token, a caller learns nothing, not even which names exist
-    _check_instance(instance)
+    check_instance(instance)
     return _document_response(
-        app, request, "Rill project API", _base_url(request, f"/v1/instances/{instance}/api")
+        app, request, "Rill project API", base_url(request, f"/v1/instances/{instance}/api")
     )
 
 
@@ -58,21 +40,23 @@ def cloud_openapi_document(app: App, request: Request, org: str, project: str) -
     """GET /v1/organizations/<org>/projects/<project>/runtime/api/openapi, as Rill Cloud spells it."""
     authenticate(app, request)
     check_cloud_names(app.settings, org, project)
-    base = _base_url(request, f"/v1/organizations/{org}/projects/{project}/runtime/api")
+    base = base_url(request, f"/v1/organizations/{org}/projects/{project}/runtime/api")
     return _document_response(app, request, f"Rill {org}/{project} project API", base)
 
 
 def docs(app: App, request: Request, instance: str) -> Response:
-    """GET /v1/instances/<instance>/api/docs: Swagger UI over the document; the page itself holds no data."""
-    _check_instance(instance)
-    response = Response(DOCS_PAGE.format(title="Rill project API"), mimetype="text/html")
+    """GET /v1/instances/<instance>/api/docs (or `docs/`): Swagger UI over the document; the page itself holds
+    no data, so it needs no token (with auth on, it asks for one)."""
+    check_instance(instance)
+    page = docs_page("Rill project API", app.authenticator is not None, request.path.endswith("/"))
+    response = Response(page, mimetype="text/html")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
 def docs_asset(app: App, request: Request, instance: str, asset: str) -> Response:
     """GET /v1/instances/<instance>/api/docs/<asset>: one of the few Swagger UI files the page loads."""
-    _check_instance(instance)
+    check_instance(instance)
     if asset not in DOCS_ASSETS:
         raise NotFoundError(f'docs asset "{asset}" not found')
     return send_from_directory(swagger_ui_path, asset, request.environ, max_age=ASSET_MAX_AGE)
@@ -104,11 +88,11 @@ def _require_bearer_token(document: dict) -> None:
             }
 
 
-def _base_url(request: Request, path: str) -> str:
+def base_url(request: Request, path: str) -> str:
     """The absolute URL of `path` on the host the caller used, under any prefix the app is mounted at."""
     return request.host_url.rstrip("/") + request.script_root + path
 
 
-def _check_instance(instance: str) -> None:
+def check_instance(instance: str) -> None:
     if instance != INSTANCE:
         raise NotFoundError(f'instance "{instance}" not found')

@@ -84,3 +84,8 @@ class NotAcceptableError(SluiceError):
 class EngineUnavailableError(SluiceError):
     """A connector's engine cannot be reached (down, refusing connections): the message names the connector,
     never its credentials."""
+
+
+class ProjectUnavailableError(SluiceError):
+    """No project has loaded yet (its folder is missing, rill.yaml is broken, the build failed): every API
+    answers 503 until one loads."""

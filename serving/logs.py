@@ -27,6 +27,7 @@ FIELDS = (
     "rows",
     "bytes",
     "duration_ms",
+    "client",
     "file",
     "line",
     "model",

@@ -1,7 +1,8 @@
 """One record per request (its id, the API it ran, rows, timings), logged as one line once the answer is sent.
 
 The line never holds a token, a query string or an argument value: only the method, the path, the API name,
-the status, the counts, the duration and the request id.
+the status, the counts, the duration, the request id and the client's address (the one a trusted proxy
+forwarded, when `proxy_hops` says how many proxies to trust).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class RequestRecord:
     request_id: str
     method: str
     path: str
+    client: str = "-"
     started: float = field(default_factory=time.perf_counter)
     api: str | None = None
     rows: Callable[[], int] | None = None  # rows sent so far (a streamed answer counts as it goes)
@@ -52,6 +54,7 @@ def new_record(environ: dict) -> RequestRecord:
         request_id(environ.get("HTTP_X_REQUEST_ID")),
         environ.get("REQUEST_METHOD", "-"),
         environ.get("PATH_INFO", "") or "/",
+        environ.get("REMOTE_ADDR") or "-",
     )
     environ[ENVIRON_KEY] = record
     return record
@@ -75,11 +78,12 @@ def log_request(record: RequestRecord, status: int, sent: int) -> None:
         "rows": rows,
         "bytes": sent,
         "duration_ms": record.duration_ms(),
+        "client": record.client,
     }
     level = logging.WARNING if status >= 500 else logging.INFO
     log.log(
         level,
-        "%s %s %d api=%s rows=%s bytes=%d duration_ms=%.2f request_id=%s",
+        "%s %s %d api=%s rows=%s bytes=%d duration_ms=%.2f request_id=%s client=%s",
         record.method,
         record.path,
         status,
@@ -88,6 +92,7 @@ def log_request(record: RequestRecord, status: int, sent: int) -> None:
         sent,
         fields["duration_ms"],
         record.request_id,
+        record.client,
         extra=fields,
     )
 

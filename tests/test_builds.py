@@ -1,14 +1,16 @@
 """Builds that cannot poison a later start: a failed build (full disk) is never moved into place nor reused,
 a read-only state dir serves a complete build, and an API over a model that failed to build is a 500 that
-names the model. Failures are real: a file size limit, a small tmpfs, a read-only bind mount."""
+names the model. A server whose first build fails starts anyway, answers 503 with the reason and retries.
+Failures are real: a file size limit, a small tmpfs, a read-only bind mount."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import resource
 import subprocess
 import sys
+import time
+import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from werkzeug.test import Client
 
 from project.settings import Settings
 from server import create_app
-from tests.conftest import BASE_URL, ROOT, assert_error, free_port, start, stop
+from tests.conftest import BASE_URL, assert_error, free_port, start, stop
 
 BIG_ROWS = 300_000
 BIG_MODEL = (  # random text does not compress: about 15 MB on disk
@@ -56,30 +58,53 @@ def serve_command(project: Path, state: Path, port: int) -> list[str]:
     ]
 
 
-def start_failing(project: Path, state: Path, limit_bytes: int | None = None) -> subprocess.CompletedProcess:
-    """Start the server; it must give up (the build fails) instead of serving."""
+@contextlib.contextmanager
+def failing_server(
+    project: Path, state: Path, tmp_path: Path, limit_bytes: int | None = None, kind: str = "dev"
+) -> Iterator[str]:
+    """A server whose build fails: it starts anyway (ping answers), answers 503 until a build succeeds,
+    and retries. `limit_bytes`: the processes' file size limit (writes beyond it fail: "File too large")."""
+    port = free_port()
+    command = serve_command(project, state, port)
+    if kind == "gunicorn":
+        command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}"]
+    if limit_bytes is not None:
+        command = ["prlimit", f"--fsize={limit_bytes}", *command]
+    env = {"SLUICE_PROJECT": str(project), "SLUICE_STATE_DIR": str(state)}
+    process = start(command, port, tmp_path, env)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
 
-    def limit_file_size() -> None:  # the child's writes beyond this fail with EFBIG ("File too large")
-        if limit_bytes is not None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
 
-    return subprocess.run(
-        serve_command(project, state, free_port()),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        preexec_fn=limit_file_size,
-    )
+def health_of(base: str) -> tuple[int, dict]:
+    try:
+        with urlopen(base + "/v1/health") as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
 
 
-def assert_failed_cleanly(result: subprocess.CompletedProcess, state: Path) -> None:
-    assert result.returncode == 2, result.stderr
-    assert [line for line in result.stderr.splitlines() if line.startswith("error: ")], result.stderr
-    assert "Traceback" not in result.stderr
+def assert_unavailable_cleanly(base: str, state: Path, log: Path, reason: str) -> None:
+    """503 with the build's error in health and an `error:` line in the log (no traceback); no half build."""
+    status, health = health_of(base)
+    assert status == 503 and health["status"] == "unavailable" and reason in health["error"], health
+    assert [line for line in log.read_text().splitlines() if "error: " in line and reason in line]
+    assert "Traceback" not in log.read_text()
     left = sorted(path.name for path in state.iterdir()) if state.exists() else []
-    assert not [name for name in left if name.startswith("project-")], left
+    placed = [name for name in left if name.startswith("project-") and ".building" not in name]
+    assert not placed, left  # a build under way (a retry) is only ever a `.building` file
+
+
+def eventually_ok(base: str, seconds: float = 120.0) -> bool:
+    """Health says ok within `seconds` (the server retries a failed build by itself): waits, never measures."""
+    deadline = time.monotonic() + seconds
+    while health_of(base)[0] != 200:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 def count_big(project: Path, state: Path, tmp_path: Path) -> int:
@@ -98,11 +123,11 @@ def urlopen(url: str):
     return urllib.request.urlopen(url, timeout=30)
 
 
-def test_a_build_that_runs_out_of_space_is_never_put_in_place_nor_reused(tmp_path):
+@pytest.mark.parametrize("kind", ["dev", "gunicorn"])
+def test_a_build_that_runs_out_of_space_is_never_put_in_place_nor_reused(tmp_path, kind):
     project, state = big_project(tmp_path / "project"), tmp_path / "state"
-    result = start_failing(project, state, limit_bytes=4 * 1024 * 1024)
-    assert_failed_cleanly(result, state)
-    assert "File too large" in result.stderr
+    with failing_server(project, state, tmp_path, limit_bytes=4 * 1024 * 1024, kind=kind) as base:
+        assert_unavailable_cleanly(base, state, tmp_path / "server.log", "File too large")
     assert count_big(project, state, tmp_path) == BIG_ROWS  # the next start builds again, completely
 
 
@@ -121,14 +146,15 @@ def mounted(*commands: list[str], target: Path) -> Iterator[None]:
         subprocess.run(["umount", "-l", str(target)], check=False, capture_output=True)
 
 
-def test_a_full_disk_during_a_build_leaves_nothing_to_serve(tmp_path):
+def test_a_full_disk_during_a_build_leaves_nothing_to_serve_until_there_is_room(tmp_path):
     project, disk = big_project(tmp_path / "project"), tmp_path / "disk"
-    with mounted(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], target=disk):
-        result = start_failing(project, disk)
-        assert_failed_cleanly(result, disk)
-        assert "No space left on device" in result.stderr
+    tmpfs = ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)]
+    with mounted(tmpfs, target=disk), failing_server(project, disk, tmp_path) as base:
+        assert_unavailable_cleanly(base, disk, tmp_path / "server.log", "No space left on device")
         subprocess.run(["mount", "-o", "remount,size=128m", str(disk)], check=True)
-        assert count_big(project, disk, tmp_path) == BIG_ROWS
+        assert eventually_ok(base)  # retried without a restart, and without a file change
+        with urlopen(f"{base}{BASE_URL}count_big") as response:
+            assert json.loads(response.read())[0]["n"] == BIG_ROWS
 
 
 def test_a_read_only_state_dir_with_a_complete_build_serves(tmp_path):
@@ -156,10 +182,10 @@ def test_a_read_only_state_dir_without_a_build_is_a_clear_error(tmp_path):
     empty, read_only = tmp_path / "empty", tmp_path / "read-only"
     empty.mkdir()
     bind = ["mount", "--bind", str(empty), str(read_only)]
-    with mounted(bind, ["mount", "-o", "remount,bind,ro", str(read_only)], target=read_only):
-        result = start_failing(project, read_only)
-    assert_failed_cleanly(result, read_only)
-    assert f"cannot build the database in {read_only}: Read-only file system" in result.stderr
+    remount = ["mount", "-o", "remount,bind,ro", str(read_only)]
+    with mounted(bind, remount, target=read_only), failing_server(project, read_only, tmp_path) as base:
+        reason = f"cannot build the database in {read_only}: Read-only file system"
+        assert_unavailable_cleanly(base, read_only, tmp_path / "server.log", reason)
 
 
 FAILED_MODEL_PROJECT = {

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -63,6 +65,8 @@ METRICS_VIEW = """type: metrics_view
 dimensions:
   - name: category
     column: category
+  - name: created
+    column: created
 measures:
   - name: rows
     expression: count(*)
@@ -73,6 +77,11 @@ METRICS_SQL = (
     "SELECT category, rows, total_qty FROM {engine}_items"
     "{{{{ if .args.c }}}} WHERE category = '{{{{ .args.c }}}}'{{{{ end }}}} ORDER BY category"
 )
+GRAIN_SQL = {  # a grain written in the API, and one the caller sends
+    "month": "SELECT date_trunc('month', created) AS period, rows FROM {engine}_items ORDER BY period",
+    "grains": "SELECT date_trunc('{{{{ .args.grain }}}}', created) AS period, rows FROM {engine}_items"
+    " ORDER BY period",
+}
 
 
 def metrics_files() -> dict[str, str]:
@@ -91,6 +100,8 @@ def api_files() -> dict[str, str]:
         apis[f"{engine}_metrics"] = (
             f"type: api\nmetrics_sql: {json.dumps(METRICS_SQL.format(engine=engine))}\n"
         )
+        for name, sql in GRAIN_SQL.items():
+            apis[f"{engine}_{name}"] = f"type: api\nmetrics_sql: {json.dumps(sql.format(engine=engine))}\n"
         connector = f"connector: {engine}\n"
         for name, sql in QUERIES.items():
             cap = "max_rows: 5\n" if name == "capped" else ""
@@ -238,6 +249,52 @@ def test_metrics_sql_runs_on_the_views_engine(client, engine, category):
         if category in (None, c)
     ]
     assert rows_of(call(client, engine, "metrics", **args)) == expected
+
+
+GRAINS = ("millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year")
+
+
+def truncated(moment: datetime, grain: str) -> datetime:
+    """What date_trunc(grain, moment) is, computed here (the data's times are whole seconds)."""
+    if grain in ("millisecond", "second", "minute", "hour", "day"):
+        keep = ("day", "hour", "minute", "second", "millisecond").index(grain)
+        return moment.replace(**{name: 0 for name in ("hour", "minute", "second")[keep:]})
+    day = moment.replace(hour=0, minute=0, second=0)
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "quarter":
+        return day.replace(day=1, month=(day.month - 1) // 3 * 3 + 1)
+    return day.replace(day=1, month=1)
+
+
+def periods(grain: str) -> list[dict]:
+    counts = Counter(truncated(row[6], grain) for row in DATA)
+    return [
+        {"period": json.loads(encode_value(moment.replace(tzinfo=None))), "rows": counts[moment]}
+        for moment in sorted(counts)
+    ]
+
+
+@pytest.mark.parametrize("grain", GRAINS)
+def test_metrics_time_grains_from_the_caller_truncate_on_every_engine(client, engine, grain):
+    """ClickHouse 18.16 has no date_trunc: the grain is written with its toStartOf* functions.
+    (MySQL's date_trunc takes no bound unit: a caller's grain is refused there, see below.)"""
+    if engine == "my":
+        assert_error(
+            call(client, engine, "grains", grain=grain), 400, 'argument "grain" cannot be used there'
+        )
+        return
+    assert rows_of(call(client, engine, "grains", grain=grain)) == periods(grain)
+
+
+def test_a_grain_written_in_the_api_truncates_on_every_engine(client, engine):
+    assert rows_of(call(client, engine, "month")) == periods("month")
+
+
+def test_an_unknown_grain_from_the_caller_is_a_400(client, engine):
+    assert call(client, engine, "grains", grain="fortnight").status_code == 400
 
 
 def test_models_ingest_from_a_connector_into_duckdb(client, server_engine):

@@ -166,4 +166,4 @@ def test_compiled_metrics_sql_is_reused_and_answers_alike(project_client):
     answers = [client.get(BASE + "busy_publishers").get_data(as_text=True) for _ in range(3)]
     assert answers[0] == answers[1] == answers[2]
     cache = client.application.current_project().derived["compiled_metrics_sql"]
-    assert any("HAVING bids > 1" in sql for sql in cache)
+    assert any("HAVING bids > 1" in sql for sql, _ in cache)  # keyed by (rendered SQL, time zone)

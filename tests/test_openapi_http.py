@@ -245,3 +245,45 @@ def test_document_needs_a_token_when_auth_is_on(tmp_path, path):
 def test_no_security_scheme_when_auth_is_off(project_client):
     doc = document(project_client("openapi"))
     assert "security" not in doc and "securitySchemes" not in doc["components"]
+
+
+TEMPLATE_PARAMETERS = [
+    # (project, API, the query parameters its operation lists)
+    ("openapi", "echo", ["x"]),  # no openapi block: what the template reads
+    ("openapi", "inferred", ["name"]),
+    ("openapi", "kinds", []),  # metrics SQL that reads no argument
+    ("openapi", "via_proxy", []),  # a proxy that fixes `name` leaves nothing for the caller
+    ("openapi", "recent", ["limit", "active", "ids"]),  # declared parameters stay as declared
+    ("example", "bid", ["id"]),
+    ("example", "bids", ["country", "page_size", "offset"]),
+    ("example", "top_publishers", ["domain", "limit"]),  # `hasKey .args "limit"` and `.args.limit`
+    ("example", "google_top", ["limit"]),  # proxied to top_publishers with domain fixed
+    ("example", "publishers", []),
+]
+
+
+@pytest.mark.parametrize(("project", "api", "names"), TEMPLATE_PARAMETERS)
+def test_apis_without_declared_parameters_document_what_their_template_reads(
+    project_client, project, api, names
+):
+    doc = document(project_client(project))
+    validate(doc)
+    (operation,) = doc["paths"][f"/{api}"].values()
+    parameters = operation.get("parameters", [])
+    assert [parameter["name"] for parameter in parameters] == names
+    assert all(parameter["in"] == "query" for parameter in parameters)
+
+
+def test_a_documented_argument_is_one_the_api_takes(project_client):
+    """Try it out sends what the document lists: `?id=3` on `bid` (no openapi block) finds bid 3."""
+    client = project_client("example", cache_bytes=0)
+    (parameter,) = document(client)["paths"]["/bid"]["get"]["parameters"]
+    assert parameter == {
+        "name": "id",
+        "in": "query",
+        "required": False,
+        "description": "Read by the API's query (not declared: passed on as text)",
+        "schema": {"type": "string"},
+    }
+    response = client.get("/v1/instances/default/api/bid", query_string={parameter["name"]: "3"})
+    assert response.status_code == 200 and [row["id"] for row in response.get_json()] == [3]

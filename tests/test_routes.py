@@ -12,6 +12,8 @@ ROUTES = [
     ("/v1/ping", "ping", READ),
     ("/v1/health", "health", READ),
     ("/metrics", "metrics", READ),
+    ("/v1/instances/<instance>/api", "list_apis", READ),
+    ("/v1/organizations/<org>/projects/<project>/runtime/api", "list_cloud_apis", READ),
     ("/v1/instances/<instance>/api/openapi", "openapi", READ),
     ("/v1/organizations/<org>/projects/<project>/runtime/api/openapi", "cloud_openapi", READ),
     ("/v1/instances/<instance>/api/docs", "docs", READ),
@@ -25,6 +27,8 @@ READ_PATHS = [
     "/v1/ping",
     "/v1/health",
     "/metrics",
+    "/v1/instances/default/api",
+    "/v1/organizations/o/projects/p/runtime/api",
     "/v1/instances/default/api/openapi",
     "/v1/organizations/o/projects/p/runtime/api/openapi",
     "/v1/instances/default/api/docs",
@@ -74,3 +78,30 @@ def test_api_routes_run_for_their_methods(project_client, method):
 def test_route_names_are_not_api_names(project_client, name):
     response = project_client("basic").post(f"/v1/instances/default/api/{name}")
     assert assert_error(response, 405, "GET only")["error"] == "GET only"
+
+
+PAGES = [path for path in READ_PATHS if "/docs/" not in path]  # what a person may type, as listed above
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_page_answers_the_same_with_a_trailing_slash(project_client, path):
+    client = project_client("basic")
+    plain, slashed = client.get(path), client.get(path + "/")
+    assert (slashed.status_code, slashed.headers["Content-Type"]) == (
+        plain.status_code,
+        plain.headers["Content-Type"],
+    )
+    assert plain.status_code == 200
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_page_with_a_trailing_slash_still_answers_other_methods_405(project_client, path):
+    response = project_client("basic").post(path + "/")
+    assert assert_error(response, 405, "GET only") == {"error": "GET only"}
+
+
+@pytest.mark.parametrize(
+    "path", [API + "/", CLOUD_API + "/", "/v1/instances/default/api/docs/swagger-ui.css/"]
+)
+def test_an_api_call_or_an_asset_with_a_trailing_slash_is_not_found(project_client, path):
+    assert_error(project_client("basic").get(path + "?domain=b.com"), 404, "not found")

@@ -6,7 +6,7 @@ it (tables, columns, functions) but reads no rows. What the engine refuses is re
 
 from __future__ import annotations
 
-from project.calls.runner import SHAPE_ERRORS, metrics_engine, placed_error
+from project.calls.runner import SHAPE_ERRORS, check_zoned_dialect, metrics_engine, placed_error
 from project.definitions import Api, Project
 from project.errors import ProjectError, QueryError, SluiceError
 from project.metrics.sql import compile_metrics_sql, in_dialect
@@ -35,13 +35,19 @@ def _problem(project: Project, api: Api) -> ProjectError | None:
         engine = project.engine_for(definition.connector)
         if definition.resolver == "metrics_sql":
             engine = metrics_engine(project, sql, definition.connector)
-            sql = in_dialect(compile_metrics_sql(sql, project.metrics_views, None), engine.dialect)
+            check_zoned_dialect(definition, engine.dialect)
+            compiled = compile_metrics_sql(sql, project.metrics_views, None, definition.time_zone)
+            sql = in_dialect(compiled, engine.dialect)
+    except ProjectError as error:
+        return error
     except SluiceError:
         return None  # the query's shape depends on arguments: requests will tell
     try:
         bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
     except QueryError as error:
         return _as_project_error(placed_error(error, definition))
+    except ProjectError as error:
+        return error
     except SluiceError:
         return None  # the query's shape depends on arguments: requests will tell
     session = engine.session()

@@ -19,6 +19,7 @@ from project.errors import (
     AccessDeniedError,
     BrokenApiError,
     NotFoundError,
+    ProjectError,
     ProjectQueryError,
     QueryError,
     SluiceError,
@@ -160,7 +161,8 @@ def bound_statement(
         applies = caller.authenticated and not definition.skip_nested_security
         policy = CallerPolicy(_database(project), data, markers) if applies else None
         engine = metrics_engine(project, sql, definition.connector)
-        sql = in_dialect(_compile_metrics(project, sql, policy), engine.dialect)
+        check_zoned_dialect(definition, engine.dialect)
+        sql = in_dialect(_compile_metrics(project, sql, policy, definition.time_zone), engine.dialect)
     rendered = time.perf_counter()
     try:
         bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
@@ -190,19 +192,27 @@ def _failed_model_error(project: Project, sql: str, error: QueryError, definitio
     return BrokenApiError(f"model {names[0]!r} failed to build: {project.failed_models[names[0]]}")
 
 
-def _compile_metrics(project: Project, sql: str, policy: CallerPolicy | None) -> str:
+def _compile_metrics(project: Project, sql: str, policy: CallerPolicy | None, time_zone: str) -> str:
     """Metrics SQL compiled to SQL over the model; without a caller policy the result depends on the
-    rendered text alone, so it is kept per loaded project (parsing it costs about a millisecond)."""
+    rendered text (and time zone) alone, so it is kept per loaded project (parsing costs about a ms)."""
     if policy is not None:
-        return compile_metrics_sql(sql, project.metrics_views, policy)
+        return compile_metrics_sql(sql, project.metrics_views, policy, time_zone)
     cache = project.derived.setdefault("compiled_metrics_sql", {})
-    compiled = cache.get(sql)
+    compiled = cache.get((sql, time_zone))
     if compiled is None:
-        compiled = compile_metrics_sql(sql, project.metrics_views, None)
+        compiled = compile_metrics_sql(sql, project.metrics_views, None, time_zone)
         if len(cache) >= METRICS_CACHE_SIZE:
             cache.clear()  # crude but bounded; shapes repeat, so it refills with the ones in use
-        cache[sql] = compiled
+        cache[(sql, time_zone)] = compiled
     return compiled
+
+
+def check_zoned_dialect(definition: Any, dialect: str) -> None:
+    """Truncating in a time zone is compiled for DuckDB (as Rill's DuckDB dialect writes it): on another
+    engine a time zone is the project's mistake, reported with the API's file."""
+    if definition.time_zone and dialect != "duckdb":
+        message = f'time_zone is supported for metrics views on DuckDB, not on "{dialect}"'
+        raise ProjectError(message, path=definition.path)
 
 
 def resolve_call(project: Project, name: str, args: Mapping[str, Any], caller: Caller) -> Call:

@@ -88,5 +88,6 @@ def apply_sandbox(connection: duckdb.DuckDBPyConnection, sandbox: Sandbox) -> No
     for setting, values in (("allowed_directories", sandbox.directories), ("allowed_paths", sandbox.paths)):
         if values:
             connection.execute(f"SET {setting} = [{', '.join(quote_literal(value) for value in values)}]")
+    connection.execute("SET GLOBAL TimeZone = 'UTC'")  # naive timestamps are UTC in every cursor
     connection.execute("SET enable_external_access = false")
     connection.execute("SET lock_configuration = true")

@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from project.errors import ProjectError
+from project.errors import ProjectError, QueryError
 from project.loading.files import Document, parse_yaml, read_text
+from project.metrics.time_floors import check_time_zone
 
 RESOLVERS = ("sql", "metrics_sql", "api", "resource_status")
 UNSERVED_RESOLVERS = ("metrics", "glob", "ai")
@@ -30,8 +31,19 @@ KNOWN_KEYS = frozenset(
         "title",
         "description",
         "display_name",
+        "resolver",
+        "resolver_properties",
     )
 )
+# `resolver:` + `resolver_properties:` (the API resource's spec, as Rill stores it): each resolver's
+# properties, and the inline key each one is read as.
+RESOLVER_PROPERTIES = {
+    "sql": {"sql": "sql", "connector": "connector"},
+    "metrics_sql": {"sql": "metrics_sql", "time_zone": "_time_zone"},
+    "api": {"api": "api", "args": "args"},
+    "resource_status": {"where_error": "where_error"},
+}
+UNSUPPORTED_PROPERTIES = ("additional_where", "additional_where_by_metrics_view", "additional_time_range")
 
 
 @dataclass(frozen=True)
@@ -53,7 +65,9 @@ class ApiDefinition:
     skip_nested_security: bool = False
     max_rows: int | None = None
     display_name: str | None = None  # the operation's summary in the OpenAPI document (Rill's display_name)
+    description: str | None = None  # what the API is for, in the listing of APIs
     where_error: bool = False  # resource_status: only the resources in error
+    time_zone: str = ""  # metrics_sql: the time zone `date_trunc` truncates in ('' is UTC)
     cache_enabled: bool | None = None  # None: the default (on for the embedded DuckDB)
     cache_ttl: float | None = None  # seconds an answer stays fresh; None: until the data changes
     warnings: tuple[str, ...] = ()
@@ -67,7 +81,7 @@ def read_api(project_dir: str, relative_path: str, defaults: Mapping[str, Any]) 
     if kind != "api":
         raise ProjectError(f"expected type: api in an API file, not {kind!r}", path=relative_path)
     name = str(data.get("name") or os.path.splitext(os.path.basename(relative_path))[0])
-    data = _with_companion_sql(project_dir, relative_path, data)
+    data = _with_companion_sql(project_dir, relative_path, _from_resolver_properties(data, relative_path))
     resolver = _resolver(data, relative_path)
     return ApiDefinition(
         name=name,
@@ -78,7 +92,7 @@ def read_api(project_dir: str, relative_path: str, defaults: Mapping[str, Any]) 
         line_offset=_line_offset(document, data, resolver),
         column_offset=0
         if "_sql_file" in data or resolver not in TEMPLATE_RESOLVERS
-        else document.template_indent(resolver),
+        else document.template_indent(data.get("_template_key", resolver)),
         connector=_optional_str(data.get("connector")),
         proxy_to=str(data["api"]) if resolver == "api" else None,
         proxy_args=_mapping(data.get("args"), "args", relative_path),
@@ -87,12 +101,55 @@ def read_api(project_dir: str, relative_path: str, defaults: Mapping[str, Any]) 
         skip_nested_security=data.get("skip_nested_security") is True,
         max_rows=_max_rows(data.get("max_rows"), relative_path),
         display_name=_optional_str(data.get("display_name")),
+        description=_optional_str(data.get("description")),
         where_error=resolver == "resource_status" and data[resolver].get("where_error") is True,
+        time_zone=_time_zone(data.get("_time_zone"), relative_path),
         **_cache(data.get("cache"), relative_path),
         warnings=tuple(
             f"{relative_path}: unknown key {key!r} ignored" for key in document.data if key not in KNOWN_KEYS
         ),
     )
+
+
+def _from_resolver_properties(data: dict, path: str) -> dict:
+    """`resolver: metrics_sql` + `resolver_properties: {sql: ..., time_zone: ...}` read as the inline keys
+    (`metrics_sql: ...`); the other resolvers' properties likewise."""
+    if "resolver" not in data and "resolver_properties" not in data:
+        return data
+    resolver, properties = data.get("resolver"), data.get("resolver_properties") or {}
+    if resolver not in RESOLVER_PROPERTIES:
+        known = ", ".join(RESOLVER_PROPERTIES)
+        raise ProjectError(f"resolver: must be one of {known}, not {resolver!r}", path=path)
+    if not isinstance(properties, dict):
+        raise ProjectError("resolver_properties: must be a mapping", path=path)
+    if any(key in data for key in RESOLVERS):
+        raise ProjectError("the API definition specifies more than one resolver", path=path)
+    mapping = RESOLVER_PROPERTIES[resolver]
+    for key in properties:
+        if key in UNSUPPORTED_PROPERTIES:
+            raise ProjectError(f'resolver_properties: "{key}" is not supported by Sluice', path=path)
+        if key not in mapping:
+            raise ProjectError(
+                f'resolver_properties: unknown property "{key}" for the {resolver} resolver '
+                f"(expected {', '.join(mapping)})",
+                path=path,
+            )
+    inline = {mapping[key]: value for key, value in properties.items()}
+    if resolver == "resource_status":
+        inline = {"resource_status": dict(properties)}
+    template_key = {"_template_key": "resolver_properties.sql"} if "sql" in properties else {}
+    rest = {key: value for key, value in data.items() if key not in ("resolver", "resolver_properties")}
+    return {**rest, **inline, **template_key}
+
+
+def _time_zone(value: Any, path: str) -> str:
+    """A metrics SQL API's time zone: an IANA name, checked when the project loads."""
+    if value in (None, ""):
+        return ""
+    try:
+        return check_time_zone(str(value))
+    except QueryError as error:
+        raise ProjectError(f"resolver_properties.time_zone: {error.message}", path=path) from None
 
 
 def _with_companion_sql(project_dir: str, relative_path: str, data: dict) -> dict:
@@ -145,7 +202,7 @@ def _line_offset(document: Document, data: Mapping[str, Any], resolver: str) -> 
     if "_sql_file" in data or resolver not in TEMPLATE_RESOLVERS:
         return 0
     leading = len(data.get(resolver, "")) - len(str(data.get(resolver, "")).lstrip("\n"))
-    return document.template_offset(resolver) + leading
+    return document.template_offset(data.get("_template_key", resolver)) + leading
 
 
 def _mapping(value: Any, key: str, path: str) -> Mapping[str, Any]:

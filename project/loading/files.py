@@ -60,17 +60,25 @@ def parse_yaml(text: str, relative_path: str) -> Document:
 
 
 def _value_places(node: yaml.Node | None, lines: list[str]) -> dict[str, tuple[int, int]]:
+    """Where each top-level value starts, and each value of a top-level mapping (as `outer.inner`)."""
     places: dict[str, tuple[int, int]] = {}
     if not isinstance(node, yaml.MappingNode):
         return places
     for key_node, value_node in node.value:
-        line, column = value_node.start_mark.line + 1, value_node.start_mark.column + 1
-        if isinstance(value_node, yaml.ScalarNode) and value_node.style in ("|", ">"):
-            line = line + 1  # block scalars start on the line after the indicator
-            first = lines[line - 1] if line <= len(lines) else ""
-            column = len(first) - len(first.lstrip(" ")) + 1
-        places[str(key_node.value)] = (line, column)
+        places[str(key_node.value)] = _value_place(value_node, lines)
+        if isinstance(value_node, yaml.MappingNode):
+            for inner_key, inner_value in value_node.value:
+                places[f"{key_node.value}.{inner_key.value}"] = _value_place(inner_value, lines)
     return places
+
+
+def _value_place(value_node: yaml.Node, lines: list[str]) -> tuple[int, int]:
+    line, column = value_node.start_mark.line + 1, value_node.start_mark.column + 1
+    if isinstance(value_node, yaml.ScalarNode) and value_node.style in ("|", ">"):
+        line = line + 1  # block scalars start on the line after the indicator
+        first = lines[line - 1] if line <= len(lines) else ""
+        column = len(first) - len(first.lstrip(" ")) + 1
+    return line, column
 
 
 def parse_dotenv(text: str) -> dict[str, str]:

@@ -46,7 +46,7 @@ def load_project(settings: Settings) -> Project:
     if not os.path.isdir(directory):
         raise ProjectError(f"project folder not found: {settings.project_dir}")
     errors: list[ProjectError] = []
-    config = _read_config(directory, errors)
+    config = _read_config(directory)
     env = _variables(directory, config, settings, errors)
     environment = settings.environment
     files = discover(directory, _ignore_paths(config), errors)
@@ -172,15 +172,13 @@ def _answers_fingerprint(
     return digest.hexdigest()[:24]
 
 
-def _read_config(directory: str, errors: list[ProjectError]) -> dict:
+def _read_config(directory: str) -> dict:
+    """rill.yaml, or {} when there is none. A broken one stops the load (raises ProjectError): without it
+    the connector, variables and ignored paths would be guesses, so nothing is served from them."""
     path = os.path.join(directory, "rill.yaml")
     if not os.path.exists(path):
         return {}
-    try:
-        return dict(parse_yaml(read_text(path, "rill.yaml"), "rill.yaml").data)
-    except ProjectError as error:
-        errors.append(error)
-        return {}
+    return dict(parse_yaml(read_text(path, "rill.yaml"), "rill.yaml").data)
 
 
 def _variables(directory: str, config: Mapping, settings: Settings, errors: list) -> dict[str, str]:

@@ -24,6 +24,8 @@ from project.errors import QueryError
 from project.metrics.derived import measure_field, measures_query
 from project.metrics.fields import Field, unnest_alias
 from project.metrics.scope import Policy, Scope, column_name, field_sql, is_marker, resolve_scope
+from project.metrics.time_floors import time_floor_sql
+from project.metrics.time_grains import truncations_for_clickhouse
 from project.metrics.views import Dimension, Measure, MetricsView
 from project.metrics.where import compile_condition
 from project.sql import sentinels
@@ -71,13 +73,16 @@ def in_dialect(compiled_sql: str, dialect: str) -> str:
         return compiled_sql
     with _quiet_sqlglot():
         tree = sqlglot.parse_one(compiled_sql, read="duckdb")
-        for select in tree.find_all(exp.Select):
-            _expand_positional_group_by(select)
+        if dialect == "clickhouse":
+            for select in tree.find_all(exp.Select):
+                _expand_positional_group_by(select)
+            tree = truncations_for_clickhouse(tree)
         return tree.sql(dialect=dialect)
 
 
 def _expand_positional_group_by(select: exp.Select) -> None:
-    """`GROUP BY 1` as the selected expression itself: older engines (ClickHouse 18.16) lack positions."""
+    """`GROUP BY 1` as the selected expression itself: ClickHouse 18.16 lacks positions. (Elsewhere positions
+    stay: PostgreSQL does not see two bound parameters as one grouped expression.)"""
     group = select.args.get("group")
     if group is None:
         return
@@ -90,17 +95,20 @@ def _expand_positional_group_by(select: exp.Select) -> None:
     group.set("expressions", expanded)
 
 
-def compile_metrics_sql(sql: str, views: Mapping[str, MetricsView], policy: Policy | None) -> str:
+def compile_metrics_sql(
+    sql: str, views: Mapping[str, MetricsView], policy: Policy | None, time_zone: str = ""
+) -> str:
     """Compile rendered metrics SQL into DuckDB SQL; raise QueryError with Rill's wording when it is invalid.
 
-    `policy` None means no security applies (auth off, or the API sets `skip_nested_security: true`).
+    `policy` None means no security applies (auth off, or the API sets `skip_nested_security: true`);
+    `time_zone` is the resolver's `time_zone` property: `date_trunc` truncates in that zone.
     """
     select = _parse(sql)
     scope = resolve_scope(_view(select, views), policy)
     for key, message in _REFUSED_CLAUSES.items():
         if select.args.get(key):
             raise QueryError(message)
-    fields = [_select_field(node, scope) for node in select.expressions]
+    fields = [_select_field(node, scope, time_zone) for node in select.expressions]
     having, where = select.args.get("having"), select.args.get("where")
     if having is None:
         query = measures_query(fields, scope, where)
@@ -166,7 +174,7 @@ def _view(select: exp.Select, views: Mapping[str, MetricsView]) -> MetricsView:
     return view
 
 
-def _select_field(node: exp.Expression, scope: Scope) -> Field:
+def _select_field(node: exp.Expression, scope: Scope, time_zone: str) -> Field:
     alias = node.alias if isinstance(node, exp.Alias) else None
     node = node.this if isinstance(node, exp.Alias) else node
     if isinstance(node, exp.Column):
@@ -177,7 +185,7 @@ def _select_field(node: exp.Expression, scope: Scope) -> Field:
             return Field(field.name, field_sql(field), True, dimension=field.name)
         return measure_field(field)
     if isinstance(node, exp.Anonymous) and node.name.lower() == "date_trunc":
-        return _time_floor(node, alias, scope)
+        return _time_floor(node, alias, scope, time_zone)
     if isinstance(node, exp.Func):
         name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
         raise QueryError(f"metrics sql: function `{name.lower()}` not supported in select field")
@@ -203,8 +211,9 @@ def _selected(node: exp.Column, scope: Scope) -> Dimension | Measure:
     return scope.allow(field)
 
 
-def _time_floor(node: exp.Anonymous, alias: str | None, scope: Scope) -> Field:
-    """`date_trunc('<grain>', <dimension>)`, named by its alias or, as Rill does, by its own text."""
+def _time_floor(node: exp.Anonymous, alias: str | None, scope: Scope, time_zone: str) -> Field:
+    """`date_trunc('<grain>', <dimension>)`, named by its alias or, as Rill does, by its own text; truncated
+    in the query's time zone, weeks and years starting where the view says (see `time_floors`)."""
     if len(node.expressions) != 2:
         raise QueryError("metrics sql: expected 2 arguments in date_trunc function")
     grain, column = node.expressions
@@ -220,14 +229,12 @@ def _time_floor(node: exp.Anonymous, alias: str | None, scope: Scope) -> Field:
         raise QueryError(f'invalid dimension "{name}": invalid "grain"')
     # LOWER() keeps a caller's grain a string literal when the SQL checker re-parses this SQL with sqlglot
     # (a bare literal there becomes an upper-cased unit name, which would hide the marker).
-    unit = (
-        exp.Lower(this=grain.copy())
-        if sentinels.marker_indexes(grain.this)
-        else exp.Literal.string(grain.this.lower())
+    unit = exp.Lower(this=grain.copy()) if sentinels.marker_indexes(grain.this) else grain.this.lower()
+    view = scope.view
+    floor = time_floor_sql(
+        field_sql(field), unit, time_zone, view.first_day_of_week, view.first_month_of_year
     )
-    timestamp = exp.DataType.build("TIMESTAMP")
-    truncated = exp.Anonymous(this="date_trunc", expressions=[unit, exp.cast(field_sql(field), timestamp)])
-    return Field(name, exp.cast(truncated, timestamp), grouped=True, dimension=field.name)
+    return Field(name, floor, grouped=True, dimension=field.name)
 
 
 def _outer_query(

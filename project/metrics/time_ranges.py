@@ -6,7 +6,8 @@
 - `now()` is the current time (RFC 3339, UTC).
 - `time_range_start('<rill time>')` / `time_range_end(...)`: Rill's time syntax, the subset
   `<n><grain> [as of <anchor>[/<grain>][+|-<n><grain>]...]` with anchors `watermark`, `latest`, `earliest`
-  and `now`. The anchor is data-dependent, so it compiles to SQL that the engine evaluates with the query
+  and `now`, and an optional `tz <IANA zone>` suffix (snaps and moves on that zone's wall clock; `/W` and
+  `/Y` on the view's first day of week and month of year). The anchor is data-dependent, so it compiles to SQL that the engine evaluates with the query
   (over the view's model, under the caller's row filter), never to a value frozen into a cached plan.
 """
 
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from sqlglot import exp
 
 from project.errors import QueryError
+from project.metrics.time_floors import check_time_zone, from_wall_clock, to_wall_clock, wall_clock_floor
 
 _GRAIN_UNITS = {
     "ms": "millisecond",
@@ -115,22 +117,43 @@ def _interval_parts(interval: exp.Interval) -> tuple[int, str]:
 
 
 def time_range_sql(
-    text: str, end: bool, time_column: exp.Expression, source: exp.Expression
+    text: str,
+    end: bool,
+    time_column: exp.Expression,
+    source: exp.Expression,
+    calendar: tuple[int, int] = (1, 1),
 ) -> exp.Expression:
     """`time_range_start/end('<rill time>')` as SQL: the range's end is its anchor, its start the anchor
-    minus the duration. `source` is the query the anchor's min/max is taken from."""
-    duration, _, anchor_text = text.partition(" as of ")
+    minus the duration. `source` is the query the anchor's min/max is taken from; `calendar` the view's
+    first day of week and first month of year, where `/W` and `/Y` snap to.
+
+    With `tz <zone>` at the end, snapping and moving happen on that zone's wall clock (a day is a local
+    day, also across a daylight-saving change), and the result is converted back to UTC."""
+    body, zone = _time_zone(text)
+    duration, _, anchor_text = body.partition(" as of ")
     match = _AMOUNT.match(duration)
     if match is None:
         raise QueryError(f"metrics sql: invalid ISO8601 duration '{text}'")
     amount, grain = int(match[1]), match[2]
-    anchor = _anchor_sql(anchor_text.strip() or f"watermark/{grain}+1{grain}", time_column, source)
-    if end:
-        return anchor
-    return exp.Sub(this=anchor, expression=_interval(amount, grain))
+    anchor_text = anchor_text.strip() or f"watermark/{grain}+1{grain}"
+    anchor = _anchor_sql(anchor_text, time_column, source, zone, calendar)
+    if not end:
+        anchor = exp.Sub(this=anchor, expression=_interval(amount, grain))
+    return from_wall_clock(anchor, zone)
 
 
-def _anchor_sql(text: str, time_column: exp.Expression, source: exp.Expression) -> exp.Expression:
+def _time_zone(text: str) -> tuple[str, str]:
+    """The expression without its `tz <zone>` suffix, and the zone ('' for UTC)."""
+    match = re.fullmatch(r"(.*?)\s+tz\s+([0-9A-Za-z/+\-_]{3,})\s*", text, flags=re.IGNORECASE | re.DOTALL)
+    if match is None:
+        return text, ""
+    return match[1], check_time_zone(match[2])
+
+
+def _anchor_sql(
+    text: str, time_column: exp.Expression, source: exp.Expression, zone: str, calendar: tuple[int, int]
+) -> exp.Expression:
+    """The anchor on the zone's wall clock, with its snaps and moves applied."""
     match = re.fullmatch(r"([a-z]+)((?:/(?:ms|s|m|h|D|W|M|Q|Y)|[+-]\d+(?:ms|s|m|h|D|W|M|Q|Y))*)", text)
     if match is None or (match[1] != "now" and match[1] not in _ANCHORS):
         raise QueryError(f"metrics sql: unsupported time anchor '{text}'")
@@ -140,16 +163,16 @@ def _anchor_sql(text: str, time_column: exp.Expression, source: exp.Expression) 
         aggregate = exp.Max if _ANCHORS[match[1]] == "max" else exp.Min
         inner = exp.select(aggregate(this=exp.cast(time_column.copy(), "TIMESTAMP"))).from_(source.copy())
         anchor = exp.Subquery(this=inner)
+    anchor = to_wall_clock(anchor, zone)
     for modifier in _MODIFIER.finditer(match[2]):
-        anchor = _modified(anchor, modifier)
+        anchor = _modified(anchor, modifier, calendar)
     return anchor
 
 
-def _modified(anchor: exp.Expression, modifier: re.Match) -> exp.Expression:
+def _modified(anchor: exp.Expression, modifier: re.Match, calendar: tuple[int, int]) -> exp.Expression:
     """`/<grain>` truncates the anchor to the grain; `+<n><grain>` / `-<n><grain>` moves it."""
     if modifier[1]:
-        unit = exp.Literal.string(_GRAIN_UNITS[modifier[2]])
-        return exp.cast(exp.Anonymous(this="date_trunc", expressions=[unit, anchor]), "TIMESTAMP")
+        return wall_clock_floor(anchor, _GRAIN_UNITS[modifier[2]], *calendar)
     interval = _interval(int(modifier[4]), modifier[5])
     if modifier[3] == "+":
         return exp.Add(this=anchor, expression=interval)

@@ -87,6 +87,8 @@ class MetricsView:
     measures: tuple[Measure, ...]
     security: Security | None = None
     connector: str | None = None  # the engine holding the model/table (None: the project's default)
+    first_day_of_week: int = 1  # weeks start on this ISO weekday (1 Monday .. 7 Sunday)
+    first_month_of_year: int = 1  # years start in this month (1 January .. 12 December)
 
     def dimension(self, name: str) -> Dimension | None:
         """The dimension called `name` (exact case first, then case-insensitive), or None."""
@@ -130,7 +132,21 @@ def parse_metrics_view(name: str, document: dict, path: str) -> MetricsView:
         measures=measures,
         security=_security(document.get("security"), (*dimensions, *measures), path),
         connector=str(document["connector"]) if document.get("connector") else None,
+        first_day_of_week=_calendar_start(document, "first_day_of_week", 7, path),
+        first_month_of_year=_calendar_start(document, "first_month_of_year", 12, path),
     )
+
+
+def _calendar_start(document: dict, key: str, highest: int, path: str) -> int:
+    """Rill's `first_day_of_week` (1-7) / `first_month_of_year` (1-12); 0 or absent is the default, 1."""
+    value = document.get(key)
+    if value in (None, 0):
+        return 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ProjectError(f"{key} must be a whole number from 1 to {highest}", path=path)
+    if value > highest:
+        raise ProjectError(f"{key} cannot be greater than {highest}", path=path)
+    return value
 
 
 def check_model(view: MetricsView, known_models: set[str]) -> None:

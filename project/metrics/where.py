@@ -174,7 +174,7 @@ def _compare_with_time_range(node: exp.Expression, resolve: Resolve, scope: Scop
         if key == "this":
             args[key] = time_sql
         elif isinstance(value, exp.Expression) and _is_time_range(value):
-            args[key] = _time_range(value, time_sql, source_alias)
+            args[key] = _time_range(value, time_sql, source_alias, scope)
         elif isinstance(value, exp.Expression):
             args[key] = compile_condition(value, resolve, scope)
         else:
@@ -182,7 +182,9 @@ def _compare_with_time_range(node: exp.Expression, resolve: Resolve, scope: Scop
     return type(node)(**args)
 
 
-def _time_range(call: exp.Expression, time_sql: exp.Expression, source: exp.Expression) -> exp.Expression:
+def _time_range(
+    call: exp.Expression, time_sql: exp.Expression, source: exp.Expression, scope: Scope
+) -> exp.Expression:
     name = call.name.lower()
     if len(call.expressions) != 1:
         raise QueryError("metrics sql: time_range_start/time_range_end expects exactly one arg")
@@ -191,7 +193,8 @@ def _time_range(call: exp.Expression, time_sql: exp.Expression, source: exp.Expr
         argument.name
     ):
         raise QueryError(f"metrics sql: expected string for duration, got {type(argument).__name__}")
-    return time_range_sql(argument.name, name == "time_range_end", time_sql, source)
+    calendar = (scope.view.first_day_of_week, scope.view.first_month_of_year)
+    return time_range_sql(argument.name, name == "time_range_end", time_sql, source, calendar)
 
 
 def _compile_in(node: exp.In, resolve: Resolve, scope: Scope | None) -> exp.Expression:

@@ -3,6 +3,7 @@
 Beyond Rill: an API without `openapi.response_schema` gets one inferred from its query's result columns,
 described by DuckDB without running the query. Inference renders the SQL with no caller arguments (declared
 defaults filled in when possible); whatever fails leaves the API documented as rows of `{type: object}`.
+And an API that declares no parameters gets the `.args` its template reads as optional text parameters.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from project.engines.interface import Column, Engine
 from project.errors import SluiceError
 from project.openapi.document import ApiDoc
 from project.openapi.schema_inference import response_schema_for_columns
+from project.openapi.template_args import argument_names
 
 log = logging.getLogger("sluice.api_docs")
 
@@ -39,9 +41,24 @@ def _api_doc(project: Project, name: str, api: Api) -> ApiDoc:
     block = dict(api.definition.openapi)
     if api.definition.display_name and not block.get("summary"):
         block["summary"] = api.definition.display_name
+    target = _proxy_target(project, name)
+    read = template_arguments(project, name, target)
     if block.get("response_schema"):
-        return ApiDoc(name, block)
-    return ApiDoc(name, block, _row_schema(project, _proxy_target(project, name)))
+        return ApiDoc(name, block, template_arguments=read)
+    return ApiDoc(name, block, _row_schema(project, target), read)
+
+
+def template_arguments(project: Project, name: str, target: Api | None) -> tuple[str, ...]:
+    """The `.args` the query at the end of the API's proxy chain reads, less those a proxy on the way fixes
+    (a proxy's static `args` win over the caller's)."""
+    if target is None or target.template is None:
+        return ()
+    fixed: set[str] = set()
+    for link in proxy_chain(project.apis, name)[:-1]:
+        api = project.apis.get(link)
+        if isinstance(api, Api):
+            fixed.update(api.definition.proxy_args)
+    return tuple(arg for arg in argument_names(target.template) if arg not in fixed)
 
 
 def _proxy_target(project: Project, name: str) -> Api | None:

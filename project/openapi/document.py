@@ -49,11 +49,13 @@ Converter = Callable[[Schema], Schema]
 
 @dataclass(frozen=True)
 class ApiDoc:
-    """What the document needs of one API: its name, its `openapi:` block and, if known, its row schema."""
+    """What the document needs of one API: its name, its `openapi:` block, if known its row schema, and the
+    `.args` its template reads (documented when the block declares no parameters or request schema)."""
 
     name: str
     openapi: Mapping[str, Any] = field(default_factory=dict)
     inferred_response_schema: Mapping[str, Any] | None = None
+    template_arguments: Sequence[str] = ()
 
 
 def build_document(apis: Sequence[ApiDoc], *, title: str, server_url: str) -> dict:
@@ -132,6 +134,8 @@ def _path_item(api: ApiDoc, schemas: dict) -> dict:
     operation: dict[str, Any] = {"summary": block.get("summary") or f"Query {api.name} resolver"}
     if block.get("parameters"):
         operation["parameters"] = [_parameter(parameter, prefix) for parameter in block["parameters"]]
+    elif api.template_arguments and not block.get("request_schema"):
+        operation["parameters"] = [_read_argument(name) for name in api.template_arguments]
     if block.get("request_schema"):
         request, components = to_openapi_schema(block["request_schema"], prefix=prefix)
         schemas.update(components)
@@ -186,6 +190,17 @@ def _parameter(parameter: Mapping[str, Any], prefix: str) -> dict:
             for media_type, media in result["content"].items()
         }
     return result
+
+
+def _read_argument(name: str) -> dict:
+    """A query parameter for an argument the template reads: optional, and text, as it arrives undeclared."""
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": "Read by the API's query (not declared: passed on as text)",
+        "schema": {"type": "string"},
+    }
 
 
 def _openapi_converter(prefix: str) -> Converter:
