@@ -285,16 +285,24 @@ def test_metrics_time_grains_from_the_caller_truncate_on_every_engine(client, en
         assert_error(
             call(client, engine, "grains", grain=grain), 400, 'argument "grain" cannot be used there'
         )
-        return
-    assert rows_of(call(client, engine, "grains", grain=grain)) == periods(grain)
+    else:
+        assert rows_of(call(client, engine, "grains", grain=grain)) == periods(grain)
 
 
 def test_a_grain_written_in_the_api_truncates_on_every_engine(client, engine):
     assert rows_of(call(client, engine, "month")) == periods("month")
 
 
+UNKNOWN_GRAIN = {  # each engine's own words (ClickHouse's throwIf in the toStartOf* dispatch names no unit)
+    "duckdb": 'Conversion Error: extract specifier "fortnight" not recognized',
+    "pg": 'unit "fortnight" not recognized',
+    "my": 'argument "grain" cannot be used there',
+    "ch": "Value passed to 'throwIf' function is non zero",
+}
+
+
 def test_an_unknown_grain_from_the_caller_is_a_400(client, engine):
-    assert call(client, engine, "grains", grain="fortnight").status_code == 400
+    assert_error(call(client, engine, "grains", grain="fortnight"), 400, UNKNOWN_GRAIN[engine])
 
 
 def test_models_ingest_from_a_connector_into_duckdb(client, server_engine):
