@@ -128,7 +128,7 @@ UNAUTHENTICATED = [
     ("unknown opaque token", "Bearer sluice_usr_" + "A" * 43, INVALID),
     (
         "unsigned",
-        "Bearer " + jwt.encode({"exp": int(time.time()) + 600, "aud": AUDIENCE}, None, algorithm="none"),
+        "Bearer " + jwt.encode({"exp": int(time.time()) + 600, "aud": AUDIENCE}, "", algorithm="none"),
         INVALID,
     ),
 ]

@@ -95,7 +95,7 @@ def bound(template_text: str, value) -> tuple[str, list]:
     return bind_sql(shape, markers.values, markers.sources)
 
 
-def normalized(sql: str) -> exp.Expression:
+def normalized(sql: str) -> exp.Expr:
     """The parse tree with what a value may choose blanked out: quoted names and sort directions."""
     tree = sqlglot.parse_one(sql, read="duckdb")
     for node in tree.walk():

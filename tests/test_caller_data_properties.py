@@ -252,7 +252,7 @@ def bound(template_text: str, data: tuple[dict, dict]) -> tuple[str, list]:
         reject()
 
 
-def normalized(sql: str) -> exp.Expression:
+def normalized(sql: str) -> exp.Expr:
     """The parse tree with quoted names blanked (a caller may choose a checked name)."""
     tree = sqlglot.parse_one(sql, read="duckdb")
     for node in tree.walk():

@@ -13,6 +13,7 @@ import os
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from werkzeug.test import Client
@@ -258,7 +259,8 @@ def truncated(moment: datetime, grain: str) -> datetime:
     """What date_trunc(grain, moment) is, computed here (the data's times are whole seconds)."""
     if grain in ("millisecond", "second", "minute", "hour", "day"):
         keep = ("day", "hour", "minute", "second", "millisecond").index(grain)
-        return moment.replace(**{name: 0 for name in ("hour", "minute", "second")[keep:]})
+        zeroed: dict[str, Any] = {name: 0 for name in ("hour", "minute", "second")[keep:]}
+        return moment.replace(**zeroed)
     day = moment.replace(hour=0, minute=0, second=0)
     if grain == "week":
         return day - timedelta(days=day.weekday())
@@ -373,7 +375,7 @@ def data_digest(engine: str, started) -> tuple:
         with psycopg.connect(
             host="127.0.0.1", port=started["pg"].port, user="postgres", dbname="sluice"
         ) as c:
-            return tuple(c.execute(sql).fetchone())
+            return c.execute(sql).fetchall()[0]
     if engine == "my":
         import pymysql
 

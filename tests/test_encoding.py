@@ -70,9 +70,10 @@ CASES = [
 def encode(select_list: str) -> str:
     connection = duckdb.connect()
     relation = connection.sql(f"SELECT {select_list}")
-    return connection.execute(
+    (text,) = connection.execute(
         json_rows_sql(f"SELECT {select_list}", relation.columns, relation.types)
-    ).fetchone()[0]
+    ).fetchall()[0]
+    return text
 
 
 @pytest.mark.parametrize("expression, expected", CASES)

@@ -52,8 +52,9 @@ def read_back(body: bytes, format_name: str, tmp_path) -> list[dict]:
     path.write_bytes(body)
     reader = {"ndjson": "read_json", "csv": "read_csv", "parquet": "read_parquet"}[format_name]
     options = ", all_varchar = true, allow_quoted_nulls = false" if format_name == "csv" else ""
-    relation = duckdb.sql(f"SELECT * FROM {reader}('{path}'{options})")
-    return [dict(zip(relation.columns, row)) for row in relation.fetchall()]
+    result = duckdb.execute(f"SELECT * FROM {reader}('{path}'{options})")
+    names = [column[0] for column in result.description or []]
+    return [dict(zip(names, row)) for row in result.fetchall()]
 
 
 @pytest.mark.parametrize("format_name", FORMATS)
