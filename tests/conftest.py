@@ -134,11 +134,12 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def serving(project: Path, tmp_path, *options: str) -> Iterator[str]:
-    """`python server.py PROJECT` on a free loopback port; yields its base URL and stops it afterwards."""
+def serving(project: Path, tmp_path, *options: str, env: dict | None = None) -> Iterator[str]:
+    """`python server.py PROJECT` on a free loopback port (with more environment variables: `env`); yields
+    its base URL and stops it afterwards."""
     port = free_port()
     command = [sys.executable, "server.py", str(project), "--port", str(port), "--no-reload", *options]
-    process = start(command, port, tmp_path)
+    process = start(command, port, tmp_path, env)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -6,9 +6,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,8 @@ from project.auth.tokens import TokenStore
 from project.settings import Settings
 from server import create_app
 from tests.conftest import assert_error, free_port, start, stop
+from tests.helpers.http import fetch
+from tests.helpers.polling import eventually
 
 GOOD_FILES = {
     "rill.yaml": "env:\n  greeting: hello\n",
@@ -110,32 +109,15 @@ def test_a_broken_reload_after_a_good_load_keeps_the_last_good_project(tmp_path)
     assert client.get("/v1/health").status_code == 200
 
 
-def get(url: str) -> tuple[int, dict, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
 def server_command(kind: str, port: int, project: Path) -> list[str]:
     if kind == "gunicorn":  # the shipped gunicorn.conf.py, reload off (its default)
         return [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}"]
     return [sys.executable, "server.py", str(project), "--port", str(port)]
 
 
-def all_answer(url: str, status: int, times: int = 10) -> bool:
+def all_answer(base: str, path: str, status: int, times: int = 10) -> bool:
     """`times` requests in a row get `status`: with 2 workers, each has loaded (or not) on its own."""
-    return all(get(url)[0] == status for _ in range(times))
-
-
-def wait_for(condition, seconds: float = 60.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
+    return all(fetch(base, path).status_code == status for _ in range(times))
 
 
 @pytest.mark.parametrize("kind", ["dev", "gunicorn"])
@@ -150,15 +132,15 @@ def test_a_real_server_starts_on_a_broken_project_and_serves_it_once_fixed(
     base = f"http://127.0.0.1:{port}"
     process = start(server_command(kind, port, project), port, tmp_path, {"SLUICE_PROJECT": str(project)})
     try:
-        assert all_answer(base + "/v1/ping", 200)
-        status, headers, body = get(base + "/v1/health")
-        assert status == 503 and headers["Retry-After"] and reason in json.loads(body)["error"]
-        assert json.loads(body)["errors"][0]["path"] == path
-        status, headers, body = get(base + API_ROUTES[0])
-        assert status == 503 and headers["Retry-After"] and reason in json.loads(body)["error"]
+        assert all_answer(base, "/v1/ping", 200)
+        reply = fetch(base, "/v1/health")
+        assert reply.status_code == 503 and reply.headers["Retry-After"] and reason in reply.json()["error"]
+        assert reply.json()["errors"][0]["path"] == path
+        reply = fetch(base, API_ROUTES[0])
+        assert reply.status_code == 503 and reply.headers["Retry-After"] and reason in reply.json()["error"]
         write_files(project, GOOD_FILES)
-        assert wait_for(lambda: all_answer(base + "/v1/health", 200))
-        assert json.loads(get(base + API_ROUTES[0])[2]) == [{"greeting": "hello"}]
+        assert eventually(lambda: all_answer(base, "/v1/health", 200), bool)
+        assert fetch(base, API_ROUTES[0]).json() == [{"greeting": "hello"}]
         assert process.poll() is None
     finally:
         stop(process)
