@@ -1,7 +1,9 @@
 """Gunicorn settings for serving Sluice in production: `gunicorn 'server:create_app()'` from this folder.
 
 Gunicorn reads this file from its working directory (or `-c PATH`); flags on the command line and in
-`GUNICORN_CMD_ARGS` override it. Sluice's own settings stay in `SLUICE_*` variables.
+`GUNICORN_CMD_ARGS` override it. Sluice's own settings stay in `SLUICE_*` variables; the ones used here
+(workers, grace, query slots, metrics folder) are read through the same declarations as the app's
+(project/settings.py), so a bad value stops gunicorn with one `error:` line.
 
 Why these values:
 - Threaded workers (`gthread`). A sync worker is pinned by each open connection until its timeout, so 200
@@ -17,19 +19,33 @@ Why these values:
 
 import multiprocessing
 import os
+import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # `-c PATH` from another folder
+from project.auth.authn import authenticator_from_settings
+from project.errors import SluiceError
+from project.settings import settings_from_env
+
+try:  # settings no worker could start with stop gunicorn here, with one line, not each worker's traceback
+    settings = settings_from_env(os.environ)
+    if settings.auth:
+        authenticator_from_settings(settings)
+except SluiceError as error:
+    print(f"error: {error}", file=sys.stderr)
+    raise SystemExit(2) from None
 
 wsgi_app = "server:create_app()"
 
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())  # DuckDB scales per core
+workers = settings.workers or multiprocessing.cpu_count()  # WEB_CONCURRENCY; DuckDB scales per core
 threads = 128  # per worker: idle and slow connections, not queries (see SLUICE_MAX_QUERIES)
 worker_connections = 1000  # open connections per worker, kept-alive ones included
 
 timeout = 60  # a worker whose main loop stalls this long is restarted
 # On SIGTERM (or a reload), workers stop accepting and the running answers get this long to finish
 # (the query timeout is 30 s by default).
-graceful_timeout = int(os.environ.get("SLUICE_GRACE_SECONDS", "40"))
+graceful_timeout = round(settings.grace_seconds)  # SLUICE_GRACE_SECONDS (gunicorn takes whole seconds)
 keepalive = 5  # seconds an idle kept-alive (or never-speaking) connection stays open
 
 limit_request_line = 8190  # the longest request line (method, path and query string)
@@ -38,16 +54,13 @@ limit_request_field_size = 8190  # bytes per header
 
 # Metrics: prometheus-client's multi-process mode, so /metrics sums every worker. The folder is set before
 # any worker imports the app, emptied of a previous run's files at start, and a dead worker's gauges dropped.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="sluice-metrics-")
-
-# A query slot per thread would let every thread run DuckDB at once and the 503 could never answer.
-os.environ.setdefault("SLUICE_MAX_QUERIES", "16")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = settings.metrics_dir or tempfile.mkdtemp(prefix="sluice-metrics-")
 
 
 def when_ready(server):
-    """Warn when the overload guard cannot fire: every thread could be running a query."""
-    max_queries = int(os.environ.get("SLUICE_MAX_QUERIES", "0") or 0)
+    """Warn when the overload guard cannot fire: every thread could be running a query (a query slot per
+    thread would let every thread run DuckDB at once and the 503 could never answer)."""
+    max_queries = settings.max_queries
     if server.cfg.threads <= max_queries or max_queries == 0:
         server.log.warning(
             "SLUICE_MAX_QUERIES=%s with %s threads per worker: the 503 overload answer cannot fire; "

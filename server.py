@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -23,7 +23,15 @@ from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from handlers import api, catalog, cors, health, openapi
+from cli.options import (
+    COMMAND_LINE_ONLY,
+    COMMANDS,
+    HelpFormatter,
+    add_setting_flags,
+    commands_text,
+    settings_from_flags,
+)
+from handlers import api, catalog, cors, health, openapi, refresh
 from handlers.responses import error_response
 from project import errors
 from project.auth.authn import authenticator_from_settings
@@ -32,6 +40,7 @@ from project.calls.result_cache import ResultCache
 from project.definitions import Project
 from project.engines.checks import connector_problems
 from project.engines.execution import Limits
+from project.engines.increments import RefreshRequest, request_path, request_refresh
 from project.loading.loader import load_project, newly_failed_models
 from project.settings import Settings, is_loopback, settings_from_env
 from serving import metrics
@@ -73,6 +82,7 @@ URL_MAP = Map(
         Rule("/v1/instances/<instance>/api/docs", endpoint="docs", **PAGE),
         Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=READ),
         Rule("/v1/instances/<instance>/api/<api:name>", endpoint="run_api", methods=CALL),
+        Rule("/v1/instances/<instance>/trigger", endpoint="trigger", methods=["POST"]),
         Rule(
             "/v1/organizations/<org>/projects/<project>/runtime/api/<api:name>",
             endpoint="run_cloud_api",
@@ -82,6 +92,25 @@ URL_MAP = Map(
     converters={"api": ApiNameConverter},
     merge_slashes=False,  # `api//bid` is a 404: Werkzeug's merging redirect lost its Location on the way out
 )
+
+ROUTES_KEPT = 1024
+_routes: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
+
+
+def matched_route(request: Request) -> tuple[str, Mapping[str, Any]]:
+    """The endpoint and values for a request's method and path. The Map matches neither hosts nor
+    subdomains, so a path that matched once matches the same way again: it is kept (binding and matching
+    were a tenth of a cached answer's time). A path that does not match raises its 404, 405 or redirect."""
+    key = (request.method, request.environ.get("PATH_INFO", ""))
+    known = _routes.get(key)
+    if known is not None:
+        return known
+    endpoint, values = URL_MAP.bind_to_environ(request.environ).match()
+    if len(_routes) >= ROUTES_KEPT:
+        _routes.clear()  # callers choose paths: the table stays bounded
+    _routes[key] = (str(endpoint), values)
+    return str(endpoint), values
+
 
 HANDLERS: dict[str, Callable[..., Response]] = {
     "ping": health.ping,
@@ -94,6 +123,7 @@ HANDLERS: dict[str, Callable[..., Response]] = {
     "docs": openapi.docs,
     "docs_asset": openapi.docs_asset,
     "run_api": api.run_api,
+    "trigger": refresh.trigger,
     "run_cloud_api": api.run_cloud_api,
 }
 
@@ -156,10 +186,17 @@ class Sluice:
         self._loading = threading.Lock()  # the watcher's thread and a caller of reload() never load at once
         self._retry = Retry()
         # stamps taken before loading: an edit made while it loads is noticed
-        self.watcher = Watcher(settings.project_dir, RELOAD_CHECK_SECONDS, self.reload, self._tick)
+        self.watcher = Watcher(
+            settings.project_dir,
+            RELOAD_CHECK_SECONDS,
+            self.reload,
+            self._tick,
+            extra_files=[request_path(settings.resolved_state_dir)],  # `sluice refresh` and the trigger API
+        )
         self._load_first()
-        self._watch()
-        os.register_at_fork(after_in_child=self._watch)  # gunicorn --preload forks after this
+        if settings.reload or self._project is None:
+            self._watch()
+            os.register_at_fork(after_in_child=self._watch)  # gunicorn --preload forks after this
 
     def current_project(self) -> Project | None:
         """The project serving now; None while no project has ever loaded (health says why)."""
@@ -192,6 +229,14 @@ class Sluice:
             old, self._project = self._project, project
             self._retiring.append((time.monotonic(), old))
 
+    def refresh(self, full: tuple[str, ...]) -> RefreshRequest:
+        """Write a refresh request and build it in the background (the watcher of every worker notices the
+        request too); the serving build answers until the new one is complete."""
+        request = request_refresh(self.settings.resolved_state_dir, full)
+        check = self.watcher.check if self.settings.reload else self.reload
+        threading.Thread(target=check, name="sluice-refresh", daemon=True).start()
+        return request
+
     def _watch(self) -> None:
         """Watch the files when reloading is on, and in any case until a project has loaded."""
         if self.settings.reload or self._project is None:
@@ -206,6 +251,8 @@ class Sluice:
         except errors.ProjectError as error:
             self._not_loaded(error)
             return
+        except errors.SettingsError:  # the operator's mistake, not the files': the start fails
+            raise
         except Exception as error:  # a build the machine broke in a way we do not name: no traceback
             log.debug("loading the project failed", exc_info=True)
             self._not_loaded(
@@ -258,10 +305,12 @@ class Sluice:
         try:
             project = load_project(self.settings)
         except errors.ProjectError as error:
-            log.error("project reload failed, still serving the previous one: %s", error)
+            log.error("error: %s (the reload failed; the previous project keeps serving)", error)
+            self.held_back = (_kept_previous(error),)
             return None
-        except Exception:  # a failed build (disk full, permissions) must not fail requests
+        except Exception as error:  # a failed build (disk full, permissions) must not fail requests
             log.exception("project reload failed, still serving the previous one")
+            self.held_back = (_kept_previous(errors.BuildError(f"{type(error).__name__}: {error}")),)
             return None
         log_project(project, "reloaded", time.perf_counter() - started)
         return project
@@ -306,11 +355,12 @@ class Sluice:
         return response
 
     def _route(self, request: Request) -> Response:
-        adapter = URL_MAP.bind_to_environ(request.environ)
         try:
-            endpoint, values = adapter.match()
             if request.method == "OPTIONS":  # not a preflight (those are answered before routing)
+                adapter = URL_MAP.bind_to_environ(request.environ)
+                adapter.match()
                 return Response(status=204, headers={"Allow": allow_header(adapter.allowed_methods())})
+            endpoint, values = matched_route(request)
             return HANDLERS[endpoint](self, request, **values)
         except errors.SluiceError as error:
             if isinstance(error, errors.ProjectQueryError):
@@ -345,6 +395,12 @@ def trusting_proxies(app: Callable, hops: int) -> Callable:
     if hops <= 0:
         return app
     return ProxyFix(app, x_for=hops, x_proto=hops, x_host=hops, x_port=0, x_prefix=hops)
+
+
+def _kept_previous(error: errors.ProjectError) -> errors.ProjectError:
+    """A reload's load error as health lists it: in its file, saying that the previous project serves."""
+    message = f"the project failed to reload; the previous one keeps serving: {error.message}"
+    return errors.ProjectError(message, path=error.path, line=error.line, column=error.column)
 
 
 def _engines(project: Project) -> list[Any]:
@@ -459,7 +515,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Sluice:
 def check_project(settings: Settings) -> int:
     """Print every problem of a project; exit status 1 if there is one. Models are built (sandboxed, as
     when serving) into a throwaway state dir, so a check writes nothing else."""
-    import dataclasses
     import tempfile
 
     with tempfile.TemporaryDirectory() as state_dir:
@@ -475,144 +530,50 @@ def check_project(settings: Settings) -> int:
     return 1 if errors else 0
 
 
-def parse_command_line(argv: list[str], defaults: Settings) -> argparse.Namespace:
-    """The flags; each one's default is the setting from the environment (or Settings' own default)."""
-    parser = argparse.ArgumentParser(prog="server.py", description=__doc__.splitlines()[0])
-    parser.add_argument("project_dir", nargs="?", default=defaults.project_dir)
-    parser.add_argument("--check", action="store_true", help="print every problem of the project and exit")
-    parser.add_argument("--host", default=defaults.host)
-    parser.add_argument("--port", type=int, default=defaults.port)
-    parser.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a project variable, overriding rill.yaml and .env",
+def command_parser(command: str, named: bool = True) -> argparse.ArgumentParser:
+    """The parser of `sluice serve` or `sluice check` (`named`: the command word was given; without it,
+    `sluice --help` also lists the commands). Every setting's flag comes from its declaration."""
+    described = dict(COMMANDS)[command]
+    parser = argparse.ArgumentParser(
+        prog=f"sluice {command}" if named else "sluice",
+        usage=None if named else USAGE,
+        description=f"{described[0].upper()}{described[1:]}."
+        if named
+        else f"{__doc__.splitlines()[0]}\n\n"
+        f"{commands_text()}\n\nWith no command: serve (its flags follow). `python server.py` is `sluice`.",
+        formatter_class=HelpFormatter,
     )
-    parser.add_argument("--state-dir", default=defaults.state_dir)
-    parser.add_argument("--query-timeout", type=float, default=defaults.query_timeout)
-    parser.add_argument("--row-cap", type=int, default=defaults.row_cap)
-    parser.add_argument("--no-reload", action="store_true", help="do not reload when project files change")
-    parser.add_argument(
-        "--max-queries",
-        type=int,
-        default=defaults.max_queries,
-        help="queries running at once before answering 503 (0: no limit)",
-    )
-    parser.add_argument(
-        "--max-list-items",
-        type=int,
-        default=defaults.max_list_items,
-        help="items a list or object in a caller's arguments may hold; more is a 400",
-    )
-    parser.add_argument(
-        "--connector-pool-size",
-        type=int,
-        default=defaults.connector_pool_size,
-        help="connections each PostgreSQL/MySQL/ClickHouse connector keeps per process",
-    )
-    parser.add_argument(
-        "--duckdb-threads",
-        type=int,
-        default=defaults.duckdb_threads,
-        help="threads DuckDB may use per process (default: one per core)",
-    )
-    parser.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        default=defaults.log_format,
-        help="log lines as plain text or one JSON object per line (SLUICE_LOG_FORMAT; default: %(default)s)",
-    )
-    parser.add_argument(
-        "--grace",
-        type=float,
-        default=float(os.environ.get("SLUICE_GRACE_SECONDS") or 30),
-        help="seconds the answers in flight get to finish on SIGTERM (SLUICE_GRACE_SECONDS; default: %(default)s)",
-    )
-    parser.add_argument("--version", action="version", version=f"sluice {health.version()}")
-    parser.add_argument(
-        "--auth",
-        action="store_true",
-        default=defaults.auth,
-        help="require bearer tokens (opaque tokens or JWTs)",
-    )
-    parser.add_argument(
-        "--allow-public-without-auth",
-        action="store_true",
-        help="serve on a non-loopback address with auth off (not recommended)",
-    )
-    parser.add_argument(
-        "--allow-dir",
-        action="append",
-        default=None,
-        dest="allow_dirs",
-        metavar="DIR",
-        help="a folder outside the project that SQL may read files from (repeatable)",
-    )
-    parser.add_argument("--org", default=defaults.org)
-    parser.add_argument("--project-name", default=defaults.project_name)
-    parser.add_argument(
-        "--cors-origin",
-        action="append",
-        default=None,
-        dest="cors_origins",
-        help="an origin allowed to call from a browser (repeatable)",
-    )
-    parser.add_argument(
-        "--cache-bytes",
-        type=int,
-        default=defaults.cache_bytes,
-        help="bound of the result cache in each process, in bytes (0: no cache)",
-    )
-    parser.add_argument(
-        "--cache-dir",
-        default=defaults.cache_dir,
-        help="a directory where the workers share cached answers",
-    )
-    parser.add_argument(
-        "--no-gzip",
-        action="store_true",
-        default=not defaults.gzip,
-        help="never compress answers (when a proxy in front does it)",
-    )
-    parser.add_argument(
-        "--proxy-hops",
-        type=int,
-        default=defaults.proxy_hops,
-        help="trusted proxies in front that set X-Forwarded-For/-Proto/-Host/-Prefix (0: none)",
-    )
-    return parser.parse_args(argv)
+    add_setting_flags(parser, command)
+    own = parser.add_argument_group(f"{command} {COMMAND_LINE_ONLY}")
+    if command == "serve":
+        own.add_argument("--check", action="store_true", help="do what `sluice check` does, then exit")
+        own.add_argument(
+            "--allow-public-without-auth",
+            action="store_true",
+            help="serve on a non-loopback address with auth off, not recommended (default: off)",
+        )
+    own.add_argument("--version", action="version", version=f"sluice {health.version()}")
+    return parser
 
 
-def settings_from_command_line(options: argparse.Namespace, defaults: Settings) -> Settings:
-    """The flags laid over the settings from the environment; `python server.py` serves in `dev`."""
-    overrides = dict(item.split("=", 1) for item in options.env if "=" in item)
-    return dataclasses.replace(
-        defaults,
-        project_dir=options.project_dir,
-        host=options.host,
-        port=options.port,
-        state_dir=options.state_dir,
-        environment="dev",
-        query_timeout=options.query_timeout,
-        row_cap=options.row_cap,
-        reload=not options.no_reload,
-        env_overrides=overrides,
-        auth=options.auth,
-        org=options.org,
-        project_name=options.project_name,
-        cors_origins=tuple(options.cors_origins or defaults.cors_origins),
-        duckdb_threads=options.duckdb_threads,
-        max_queries=options.max_queries,
-        max_list_items=options.max_list_items,
-        connector_pool_size=options.connector_pool_size,
-        allow_dirs=tuple(options.allow_dirs or defaults.allow_dirs),
-        log_format=options.log_format,
-        cache_bytes=options.cache_bytes,
-        cache_dir=options.cache_dir,
-        gzip=not options.no_gzip,
-        proxy_hops=options.proxy_hops,
-    )
+USAGE = """sluice [serve] [PROJECT_DIR] [flags]
+       sluice check [PROJECT_DIR] [flags]
+       sluice refresh [PROJECT_DIR] [--model NAME] [--full] [flags]
+       sluice token {issue,list,revoke,edit} ...     (sluice token --help)
+       sluice service {create,list,revoke,edit} ...  (sluice service --help)"""
+
+
+def parse_command_line(argv: list[str], command: str = "serve", named: bool = True) -> argparse.Namespace:
+    """The flags of one command; a flag not given leaves no attribute (its setting comes from elsewhere)."""
+    return command_parser(command, named).parse_args(argv)
+
+
+def settings_from_command_line(
+    options: argparse.Namespace, env: Mapping[str, str], command: str = "serve"
+) -> Settings:
+    """The flags laid over the environment's variables, laid over the command's defaults (`sluice serve`
+    reloads and serves in `dev`)."""
+    return settings_from_flags(options, settings_from_env(env, command))
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -624,36 +585,37 @@ class QuietRequestHandler(WSGIRequestHandler):
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["serve"]:  # `sluice serve DIR` is `sluice DIR`
-        argv = argv[1:]
-    if argv[:1] == ["check"]:  # `server.py check DIR`, as SPEC §1 spells it, is `--check DIR`
-        argv = ["--check", *argv[1:]]
-    if argv[:1] in (["token"], ["service"]):
+    command = argv[0] if argv[:1] and argv[0] in dict(COMMANDS) else None
+    if command in ("token", "service"):
         from cli.tokens import run_token_command
 
         return run_token_command(argv)
-    defaults = settings_from_env(os.environ, environment="dev")
-    options = parse_command_line(argv, defaults)
-    configure_logging(options.log_format)
+    if command == "refresh":
+        from cli.refresh import run_refresh_command
+
+        return run_refresh_command(argv[1:])
     try:
-        return _run(options, defaults)
-    except errors.SluiceError as error:  # unusable settings, missing project, a failed build: no traceback
+        options = parse_command_line(argv[1:] if command else argv, command or "serve", command is not None)
+        command = "check" if getattr(options, "check", False) else command or "serve"
+        settings = settings_from_command_line(options, os.environ, command)
+        configure_logging(settings.log_format, settings.log_level)
+        return _run(command, options, settings)
+    except errors.SluiceError as error:  # unusable settings, a check that cannot load: no traceback
         print(f"error: {error}", file=sys.stderr)
         return 2
 
 
-def _run(options: argparse.Namespace, defaults: Settings) -> int:
-    if options.check:
-        return check_project(settings_from_command_line(options, defaults))
-    if not is_loopback(options.host) and not options.auth and not options.allow_public_without_auth:
+def _run(command: str, options: argparse.Namespace, settings: Settings) -> int:
+    if command == "check":
+        return check_project(settings)
+    if not is_loopback(settings.host) and not settings.auth and not options.allow_public_without_auth:
         print(
-            f"refusing to serve on {options.host} with auth off: use --auth (or SLUICE_AUTH=on), "
+            f"refusing to serve on {settings.host} with auth off: use --auth (or SLUICE_AUTH=on), "
             "or --allow-public-without-auth if you really mean it",
             file=sys.stderr,
         )
         return 2
-    app = create_app(settings_from_command_line(options, defaults))
-    serve(app, options.host, options.port, options.grace)
+    serve(create_app(settings), settings.host, settings.port, settings.grace_seconds)
     return 0
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Request, Response
 
 from handlers.answers import answer_call, answer_stream, download_name
@@ -88,9 +91,18 @@ def api_name_and_format(request: Request, name: str, apis: Any) -> tuple[str, Fo
     stem, suffix_format = split_suffix(name)
     if suffix_format is not None and name not in apis:
         return stem, suffix_format
-    if not request.headers.get("Accept"):
+    accept = request.headers.get("Accept")
+    if not accept:
         return name, JSON
-    best = request.accept_mimetypes.best_match(list(MEDIA_TYPES))
-    if best is None:
+    format_ = negotiated_format(accept)
+    if format_ is None:
         raise NotAcceptableError(f"none of the accepted formats is offered; offered: {offered()}")
-    return name, MEDIA_TYPES[best]
+    return name, format_
+
+
+@functools.lru_cache(maxsize=256)
+def negotiated_format(accept: str) -> Format | None:
+    """The format an `Accept` header chooses. Callers send few distinct headers: parsing one each time
+    was an eighth of a cached answer's time."""
+    best = parse_accept_header(accept, MIMEAccept).best_match(list(MEDIA_TYPES))
+    return None if best is None else MEDIA_TYPES[best]

@@ -24,6 +24,11 @@ class ProjectError(SluiceError):
     """A project file that cannot be loaded (YAML, unknown type, template syntax, model SQL, ...)."""
 
 
+class SettingsError(SluiceError):
+    """A setting that cannot be used (`SLUICE_PORT=abc`, an allowed directory that contains the project):
+    the server does not start."""
+
+
 class BuildError(ProjectError):
     """The database could not be built (a full disk, an unwritable state dir): nothing is served from it."""
 

@@ -1,54 +1,293 @@
 """Server settings: one frozen object, the whole configuration of an app (`create_app(settings)`).
 
-The defaults are written once, here. `settings_from_env` reads `SLUICE_*` variables (gunicorn, embedding);
-the command line starts from those and lays its flags over them. Nothing else reads the environment.
+Each setting is declared once, on its field: type, default, environment variable, command-line flag and
+what it means. From those declarations come `settings_from_env` (gunicorn, embedding), the command line's
+flags and `--help` (cli/options.py) and the README's table of settings; nothing else reads the environment.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
-FLAG_WORDS = {"1", "true", "on", "yes"}
+from project.errors import SettingsError
+
+T = TypeVar("T")
+ON_WORDS = frozenset({"1", "true", "on", "yes"})
+OFF_WORDS = frozenset({"0", "false", "off", "no"})
+UNSET: Any = object()  # no default of its own for this command: the field's default applies
+
+
+@dataclass(frozen=True)
+class Declared:
+    """How a setting is given and explained. `parse` turns an environment variable's text (or one flag
+    value) into the value; a `repeated` flag adds one item per use. `shown` is the default in words where
+    its value would not say it; `serve` and `gunicorn` are the defaults of those commands when they differ."""
+
+    variable: str | None
+    flag: str | None
+    help: str
+    parse: Callable[[str], Any] = str
+    choices: tuple[str, ...] = ()
+    repeated: bool = False
+    shown: str | None = None
+    serve: Any = UNSET
+    gunicorn: Any = UNSET
+    secret: bool = False  # left out of the Settings' repr (a logged or printed Settings shows no secret)
+
+
+def setting(default: T, variable: str | None, flag: str | None, help: str, **how: Any) -> T:
+    """A Settings field with its declaration (the default is a value or, for a dict, a fresh one each)."""
+    declared = Declared(variable, flag, help, **how)
+    metadata = {"declared": declared}
+    if isinstance(default, dict):
+        return cast(T, field(default_factory=dict, metadata=metadata))
+    return cast(T, field(default=default, repr=not declared.secret, metadata=metadata))
+
+
+def parse_flag(value: str) -> bool:
+    """An on/off setting: `1`, `true`, `on`, `yes` or `0`, `false`, `off`, `no` (any case)."""
+    word = value.strip().lower()
+    if word not in ON_WORDS | OFF_WORDS:
+        raise ValueError("must be on or off (1/0, true/false, yes/no)")
+    return word in ON_WORDS
+
+
+def parse_list(value: str) -> tuple[str, ...]:
+    """A comma-separated setting, blanks dropped."""
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def parse_paths(value: str) -> tuple[str, ...]:
+    """Folders separated like PATH (`:` on POSIX), blanks dropped."""
+    return tuple(folder for folder in value.split(os.pathsep) if folder)
+
+
+def parse_variable(value: str) -> tuple[str, str]:
+    """`KEY=VALUE`, a project variable given on the command line."""
+    key, equals, text = value.partition("=")
+    if not key or not equals:
+        raise ValueError("must be KEY=VALUE")
+    return key, text
+
+
+def parse_level(value: str) -> str:
+    return value.strip().upper()
+
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+GUNICORN_ONLY = "gunicorn.conf.py only: "
 
 
 @dataclass(frozen=True)
 class Settings:
-    project_dir: str
-    host: str = "127.0.0.1"
-    port: int = 9009
-    state_dir: str | None = None
-    environment: str = "dev"
-    query_timeout: float = 30.0
-    row_cap: int | None = None
-    batch_rows: int = 2048
-    reload: bool = False
-    env_overrides: Mapping[str, str] = field(default_factory=dict)
-    auth: bool = False
-    org: str | None = None
-    project_name: str | None = None
-    cors_origins: tuple[str, ...] = ()
-    duckdb_threads: int | None = None  # None: DuckDB's default (one per core)
-    max_queries: int = 64  # queries running at once in one process; more is a 503 (0: no limit)
-    max_list_items: int = 10_000  # items in one list or object of a caller's arguments; more is a 400
-    connector_pool_size: int = 4  # connections each PostgreSQL/MySQL/ClickHouse connector keeps per process
-    allow_dirs: tuple[str, ...] = ()  # folders outside the project that SQL may read files from
-    log_format: str = "text"  # "text" (one plain line per record) or "json" (one object per line)
-    log_level: str = "INFO"
-    tokens_path: str | None = None  # the opaque-token file; None: <project_dir>/.sluice/tokens.json
-    jwt_secret: str | None = None  # HMAC secret for JWTs, or
-    jwt_public_key: str | None = None  # the path of a PEM public key for JWTs
-    jwt_algorithms: tuple[str, ...] = ()  # () : the verifier's defaults for the key kind
-    jwt_audience: str | None = None
-    jwt_issuer: str | None = None
-    cache_bytes: int = 64 * 1024 * 1024  # the result cache's bound in each process (0: no cache)
-    cache_dir: str | None = None  # a directory the workers share answers through (bounded the same)
-    gzip: bool = True  # compress answers for callers that accept gzip (off when a proxy compresses)
-    proxy_hops: int = 0  # trusted proxies in front that set X-Forwarded-For/-Proto/-Host/-Prefix
-    health_probe_seconds: float = 5.0  # health probes each connector at most this often (0: every call)
+    project_dir: str = setting(
+        ".", "SLUICE_PROJECT", "PROJECT_DIR", "the project folder (rill.yaml, apis/, models/)"
+    )
+    host: str = setting("127.0.0.1", "SLUICE_HOST", "--host", "address the dev server listens on")
+    port: int = setting(9009, "SLUICE_PORT", "--port", "TCP port the dev server listens on", parse=int)
+    state_dir: str | None = setting(
+        None, "SLUICE_STATE_DIR", "--state-dir", "where built databases live", shown="PROJECT_DIR/.sluice"
+    )
+    environment: str = setting(
+        "dev",
+        "SLUICE_ENVIRONMENT",
+        "--environment",
+        "the Rill environment: picks rill.yaml's dev:/prod: settings and what {{ if dev }} sees",
+        gunicorn="prod",
+    )
+    query_timeout: float = setting(
+        30.0,
+        "SLUICE_QUERY_TIMEOUT",
+        "--query-timeout",
+        "seconds a query (its whole stream) may run; then 504",
+        parse=float,
+    )
+    row_cap: int | None = setting(
+        None,
+        "SLUICE_ROW_CAP",
+        "--row-cap",
+        "most rows in one answer; more is a 400 (0: no cap)",
+        parse=int,
+        shown="rill.yaml's rill.interactive_sql_row_limit, else 10000",
+    )
+    batch_rows: int = setting(
+        2048,
+        "SLUICE_BATCH_ROWS",
+        "--batch-rows",
+        "rows fetched and encoded per batch of a streamed answer",
+        parse=int,
+    )
+    reload: bool = setting(
+        False,
+        "SLUICE_RELOAD",
+        "--reload",
+        "rebuild and swap in the project when its files change",
+        parse=parse_flag,
+        serve=True,
+    )
+    env_overrides: Mapping[str, str] = setting(
+        {},
+        None,
+        "--env",
+        "a project variable KEY=VALUE over rill.yaml and .env (repeatable)",
+        parse=parse_variable,
+        repeated=True,
+        shown="none",
+    )
+    auth: bool = setting(
+        False, "SLUICE_AUTH", "--auth", "require bearer tokens (opaque tokens or JWTs)", parse=parse_flag
+    )
+    org: str | None = setting(
+        None, "SLUICE_ORG", "--org", "the organization cloud-style routes answer for", shown="any"
+    )
+    project_name: str | None = setting(
+        None,
+        "SLUICE_PROJECT_NAME",
+        "--project-name",
+        "the project cloud-style routes answer for",
+        shown="any",
+    )
+    cors_origins: tuple[str, ...] = setting(
+        (),
+        "SLUICE_CORS_ORIGINS",
+        "--cors-origin",
+        "an origin browsers may call from (repeatable; the variable: comma-separated)",
+        parse=parse_list,
+        repeated=True,
+    )
+    duckdb_threads: int | None = setting(
+        None,
+        "SLUICE_DUCKDB_THREADS",
+        "--duckdb-threads",
+        "threads DuckDB may use per process",
+        parse=int,
+        shown="one per core",
+    )
+    max_queries: int = setting(
+        16,
+        "SLUICE_MAX_QUERIES",
+        "--max-queries",
+        "queries running at once per process; more is a 503 (0: no limit; keep it below gunicorn's threads)",
+        parse=int,
+    )
+    max_list_items: int = setting(
+        10_000,
+        "SLUICE_MAX_LIST_ITEMS",
+        "--max-list-items",
+        "items one list or object in a caller's arguments may hold; more is a 400",
+        parse=int,
+    )
+    connector_pool_size: int = setting(
+        4,
+        "SLUICE_CONNECTOR_POOL_SIZE",
+        "--connector-pool-size",
+        "connections each PostgreSQL/MySQL/ClickHouse connector keeps per process",
+        parse=int,
+    )
+    allow_dirs: tuple[str, ...] = setting(
+        (),
+        "SLUICE_ALLOW_DIRS",
+        "--allow-dir",
+        "a folder outside the project that SQL may read files from (repeatable; the variable: separated by :)",
+        parse=parse_paths,
+        repeated=True,
+    )
+    log_format: str = setting(
+        "text",
+        "SLUICE_LOG_FORMAT",
+        "--log-format",
+        "log lines as plain text or one JSON object per line",
+        choices=("text", "json"),
+    )
+    log_level: str = setting(
+        "INFO",
+        "SLUICE_LOG_LEVEL",
+        "--log-level",
+        "the least important log records written",
+        parse=parse_level,
+        choices=LEVELS,
+    )
+    tokens_path: str | None = setting(
+        None, "SLUICE_TOKENS", "--tokens", "the opaque-token file", shown="PROJECT_DIR/.sluice/tokens.json"
+    )
+    jwt_secret: str | None = setting(
+        None,
+        "SLUICE_JWT_SECRET",
+        None,
+        "HMAC secret for HS256 JWTs, at least 32 bytes (no flag: ps shows flags)",
+        secret=True,
+    )
+    jwt_public_key: str | None = setting(
+        None, "SLUICE_JWT_PUBLIC_KEY", "--jwt-public-key", "PEM public key file for RS/ES/EdDSA JWTs"
+    )
+    jwt_algorithms: tuple[str, ...] = setting(
+        (),
+        "SLUICE_JWT_ALGORITHMS",
+        "--jwt-algorithm",
+        "a JWT algorithm to accept (repeatable; the variable: comma-separated)",
+        parse=parse_list,
+        repeated=True,
+        shown="those of the key's kind",
+    )
+    jwt_audience: str | None = setting(
+        None, "SLUICE_JWT_AUDIENCE", "--jwt-audience", "the aud claim JWTs must carry", shown="not checked"
+    )
+    jwt_issuer: str | None = setting(
+        None, "SLUICE_JWT_ISSUER", "--jwt-issuer", "the iss claim JWTs must carry", shown="not checked"
+    )
+    cache_bytes: int = setting(
+        64 * 1024 * 1024,
+        "SLUICE_CACHE_BYTES",
+        "--cache-bytes",
+        "bound of the result cache in each process, in bytes (0: no cache)",
+        parse=int,
+    )
+    cache_dir: str | None = setting(
+        None, "SLUICE_CACHE_DIR", "--cache-dir", "a folder where the workers share cached answers"
+    )
+    gzip: bool = setting(
+        True,
+        "SLUICE_GZIP",
+        "--gzip",
+        "compress answers for callers that accept gzip (off when a proxy does)",
+        parse=parse_flag,
+    )
+    proxy_hops: int = setting(
+        0,
+        "SLUICE_PROXY_HOPS",
+        "--proxy-hops",
+        "trusted proxies in front that set X-Forwarded-For/-Proto/-Host/-Prefix",
+        parse=int,
+    )
+    health_probe_seconds: float = setting(
+        5.0,
+        "SLUICE_HEALTH_PROBE_SECONDS",
+        "--health-probe-seconds",
+        "health probes each connector at most this often (0: on every call)",
+        parse=float,
+    )
+    grace_seconds: float = setting(
+        40.0,
+        "SLUICE_GRACE_SECONDS",
+        "--grace",
+        "seconds the answers in flight get to finish on SIGTERM (gunicorn's graceful_timeout)",
+        parse=float,
+    )
+    workers: int | None = setting(
+        None, "WEB_CONCURRENCY", None, GUNICORN_ONLY + "worker processes", parse=int, shown="one per core"
+    )
+    metrics_dir: str | None = setting(
+        None,
+        "PROMETHEUS_MULTIPROC_DIR",
+        None,
+        GUNICORN_ONLY + "the folder where every worker's metrics meet",
+        shown="a fresh temporary folder",
+    )
 
     @property
     def resolved_state_dir(self) -> str:
@@ -56,67 +295,47 @@ class Settings:
         return self.state_dir or os.path.join(self.project_dir, ".sluice")
 
 
-def parse_flag(value: str | None) -> bool:
-    """An on/off setting: `1`, `true`, `on` or `yes` (any case) is on; anything else is off."""
-    return (value or "").strip().lower() in FLAG_WORDS
+def declarations() -> list[tuple[dataclasses.Field, Declared]]:
+    """Every setting's field and declaration, in the order they are declared."""
+    return [(item, item.metadata["declared"]) for item in dataclasses.fields(Settings)]
 
 
-def parse_list(value: str | None) -> tuple[str, ...]:
-    """A comma-separated setting, blanks dropped."""
-    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+def default_of(item: dataclasses.Field, declared: Declared, command: str) -> Any:
+    """The setting's default under `command` (serve, check, gunicorn or embed)."""
+    own = getattr(declared, command, UNSET) if command in ("serve", "gunicorn") else UNSET
+    if own is not UNSET:
+        return own
+    return {} if item.default is dataclasses.MISSING else item.default
 
 
-def parse_paths(value: str | None) -> tuple[str, ...]:
-    """Folders separated like PATH (`:` on POSIX), blanks dropped."""
-    return tuple(folder for folder in (value or "").split(os.pathsep) if folder)
+def setting_value(declared: Declared, text: str) -> Any:
+    """The value of one variable's text (or one flag's); ValueError says what is wrong with it."""
+    try:
+        value = declared.parse(text)
+    except ValueError as error:
+        kind = getattr(declared.parse, "__name__", "value")
+        raise ValueError(f"not a valid {kind}" if kind in ("int", "float") else str(error)) from None
+    if declared.choices and value not in declared.choices:
+        raise ValueError(f"must be one of {', '.join(declared.choices)}")
+    return value
 
 
-def _text(value: str) -> str | None:
-    return value or None
+def parse_setting(declared: Declared, text: str) -> Any:
+    """`setting_value`, with what is wrong as a SettingsError that names the variable."""
+    try:
+        return setting_value(declared, text)
+    except ValueError as error:
+        raise SettingsError(f"{declared.variable or declared.flag}={text!r}: {error}") from None
 
 
-# Each variable, the setting it gives and how its text becomes the value (an empty value is unset).
-ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "SLUICE_PROJECT": ("project_dir", str),
-    "SLUICE_HOST": ("host", str),
-    "SLUICE_PORT": ("port", int),
-    "SLUICE_STATE_DIR": ("state_dir", _text),
-    "SLUICE_ENVIRONMENT": ("environment", str),
-    "SLUICE_QUERY_TIMEOUT": ("query_timeout", float),
-    "SLUICE_ROW_CAP": ("row_cap", int),
-    "SLUICE_RELOAD": ("reload", parse_flag),
-    "SLUICE_DUCKDB_THREADS": ("duckdb_threads", int),
-    "SLUICE_MAX_QUERIES": ("max_queries", int),
-    "SLUICE_MAX_LIST_ITEMS": ("max_list_items", int),
-    "SLUICE_CONNECTOR_POOL_SIZE": ("connector_pool_size", int),
-    "SLUICE_ALLOW_DIRS": ("allow_dirs", parse_paths),
-    "SLUICE_LOG_FORMAT": ("log_format", str),
-    "SLUICE_LOG_LEVEL": ("log_level", str),
-    "SLUICE_AUTH": ("auth", parse_flag),
-    "SLUICE_ORG": ("org", _text),
-    "SLUICE_PROJECT_NAME": ("project_name", _text),
-    "SLUICE_CORS_ORIGINS": ("cors_origins", parse_list),
-    "SLUICE_TOKENS": ("tokens_path", _text),
-    "SLUICE_JWT_SECRET": ("jwt_secret", _text),
-    "SLUICE_JWT_PUBLIC_KEY": ("jwt_public_key", _text),
-    "SLUICE_JWT_ALGORITHMS": ("jwt_algorithms", parse_list),
-    "SLUICE_JWT_AUDIENCE": ("jwt_audience", _text),
-    "SLUICE_JWT_ISSUER": ("jwt_issuer", _text),
-    "SLUICE_CACHE_BYTES": ("cache_bytes", int),
-    "SLUICE_CACHE_DIR": ("cache_dir", _text),
-    "SLUICE_GZIP": ("gzip", parse_flag),
-    "SLUICE_PROXY_HOPS": ("proxy_hops", int),
-    "SLUICE_HEALTH_PROBE_SECONDS": ("health_probe_seconds", float),
-}
-
-
-def settings_from_env(env: Mapping[str, str], **overrides: Any) -> Settings:
-    """Settings for gunicorn and embedding: `SLUICE_*` variables, then explicit overrides. Served this way
-    the environment is `prod` unless SLUICE_ENVIRONMENT says otherwise."""
-    values: dict[str, Any] = {"project_dir": ".", "environment": "prod"}
-    for variable, (name, convert) in ENVIRONMENT.items():
-        if env.get(variable, "") != "":
-            values[name] = convert(env[variable])
+def settings_from_env(env: Mapping[str, str], command: str = "gunicorn", **overrides: Any) -> Settings:
+    """Settings from the environment's variables (an empty one is unset) over `command`'s defaults (gunicorn
+    serves in `prod`; `sluice serve` reloads), then explicit overrides. Bad text is a SettingsError."""
+    values: dict[str, Any] = {}
+    for item, declared in declarations():
+        values[item.name] = default_of(item, declared, command)
+        if declared.variable and env.get(declared.variable, "") != "":
+            values[item.name] = parse_setting(declared, env[declared.variable])
     values.update(overrides)
     return Settings(**values)
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 from werkzeug.test import Client
 
-from project.settings import Settings, settings_from_env
+from project.settings import Settings, SettingsError, settings_from_env
 from server import create_app, parse_command_line, settings_from_command_line
 from tests.conftest import EXAMPLE, PROJECTS, ROOT
 
@@ -94,7 +94,7 @@ def test_edits_are_served_after_a_reload_and_a_broken_file_breaks_only_itself(tm
         ({"SLUICE_DUCKDB_THREADS": "1"}, "duckdb_threads", 1),
         ({}, "duckdb_threads", None),
         ({"SLUICE_MAX_QUERIES": "8"}, "max_queries", 8),
-        ({}, "max_queries", 64),
+        ({}, "max_queries", 16),
         (
             {"SLUICE_CORS_ORIGINS": "https://a.example, https://b.example"},
             "cors_origins",
@@ -133,16 +133,22 @@ def test_settings_from_environment(env, field, value):
             ["p", "--cors-origin", "https://b"],
             {"cors_origins": ("https://b",)},
         ),
-        (
-            {"SLUICE_ENVIRONMENT": "prod"},
-            ["p", "--env", "a=b=c"],
-            {"environment": "dev", "env_overrides": {"a": "b=c"}},
-        ),
+        ({}, ["p", "--env", "a=b=c"], {"environment": "dev", "env_overrides": {"a": "b=c"}}),
+        ({"SLUICE_ENVIRONMENT": "prod"}, ["p"], {"environment": "prod"}),
+        ({"SLUICE_ENVIRONMENT": "prod"}, ["p", "--environment", "dev"], {"environment": "dev"}),
+        ({"SLUICE_RELOAD": "off"}, ["p"], {"reload": False}),
+        ({"SLUICE_RELOAD": "off"}, ["p", "--reload"], {"reload": True}),
+        ({"SLUICE_GZIP": "on"}, ["p", "--no-gzip"], {"gzip": False}),
+        ({}, ["p", "--allow-dir", "/a", "--allow-dir", "/b"], {"allow_dirs": ("/a", "/b")}),
+        ({"SLUICE_ALLOW_DIRS": "/a:/b"}, ["p"], {"allow_dirs": ("/a", "/b")}),
+        ({}, ["p", "--log-level", "debug"], {"log_level": "DEBUG"}),
+        ({"SLUICE_GRACE_SECONDS": "5"}, ["p"], {"grace_seconds": 5.0}),
+        ({}, [], {"project_dir": ".", "max_queries": 16}),
+        ({"SLUICE_PROJECT": "/srv/p"}, [], {"project_dir": "/srv/p"}),
     ],
 )
 def test_the_command_line_lays_flags_over_the_environment(env, argv, expected):
-    defaults = settings_from_env(env, environment="dev")
-    settings = settings_from_command_line(parse_command_line(argv, defaults), defaults)
+    settings = settings_from_command_line(parse_command_line(argv), env)
     assert {name: getattr(settings, name) for name in expected} == expected
 
 
@@ -157,3 +163,17 @@ def test_serving_on_a_public_address_without_auth_is_refused():
     )
     assert result.returncode == 2
     assert "with auth off" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"SLUICE_PORT": "abc"}, "SLUICE_PORT='abc': not a valid int"),
+        ({"SLUICE_AUTH": "maybe"}, "SLUICE_AUTH='maybe': must be on or off"),
+        ({"SLUICE_LOG_FORMAT": "xml"}, "SLUICE_LOG_FORMAT='xml': must be one of text, json"),
+        ({"SLUICE_QUERY_TIMEOUT": "soon"}, "SLUICE_QUERY_TIMEOUT='soon': not a valid float"),
+    ],
+)
+def test_a_variable_that_is_not_a_value_of_its_kind_is_refused_by_name(env, message):
+    with pytest.raises(SettingsError, match=message):
+        settings_from_env(env)

@@ -200,3 +200,14 @@ def test_big_answers_stream_from_a_real_server(live, format_name, tmp_path):
     assert len(rows) == 200_000
     assert [int(rows[index]["n"]) for index in (0, 65_535, 65_536, 199_999)] == [0, 65_535, 65_536, 199_999]
     assert decimal.Decimal(str(rows[-1]["quarter"])) == decimal.Decimal("49999.75")
+
+
+@pytest.mark.parametrize("format_name", FORMATS)
+@pytest.mark.parametrize("count", [7, 150, 300_000])
+def test_order_by_holds_in_every_format_over_a_table_of_many_row_groups(live, format_name, count, tmp_path):
+    """Serving connections let DuckDB return unordered queries in any order (a LIMIT then streams instead
+    of holding its answer); a query's ORDER BY still holds, through the JSON and Arrow wrappers too."""
+    with urllib.request.urlopen(f"{live}{BASE_URL}ordered.{format_name}?count={count}") as response:
+        rows = read_back(response.read(), format_name, tmp_path)
+    keys = [(-int(row["k"]), int(row["n"])) for row in rows]
+    assert len(keys) == count and keys == sorted(keys)

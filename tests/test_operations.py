@@ -36,14 +36,20 @@ def server(request, tmp_path):
     stop(process)
 
 
+def complete_lines(path: Path) -> list[str]:
+    """The complete lines written so far (a worker may be halfway through writing the last one)."""
+    text = path.read_text()
+    return text.splitlines() if text.endswith("\n") else text.splitlines()[:-1]
+
+
 def json_lines(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
+    return [json.loads(line) for line in complete_lines(path) if line.startswith("{")]
 
 
 def messages(path: Path, log_format: str) -> list[str]:
     if log_format == "json":
         return [line["message"] for line in json_lines(path)]
-    return path.read_text().splitlines()
+    return complete_lines(path)
 
 
 def request_lines(path: Path, log_format: str) -> list:
@@ -51,7 +57,7 @@ def request_lines(path: Path, log_format: str) -> list:
     if log_format == "json":
         lines = [line for line in json_lines(path) if line["logger"] == "sluice.request"]
     else:
-        lines = [line for line in path.read_text().splitlines() if " sluice.request: " in line]
+        lines = [line for line in complete_lines(path) if " sluice.request: " in line]
     return [line for line in lines if "/v1/ping" not in str(line)]  # the start-up probes
 
 

@@ -19,6 +19,11 @@ ROUTES = [
     ("/v1/instances/<instance>/api/docs", "docs", READ),
     ("/v1/instances/<instance>/api/docs/<asset>", "docs_asset", READ),
     ("/v1/instances/<instance>/api/<api:name>", "run_api", CALL),
+    (
+        "/v1/instances/<instance>/trigger",
+        "trigger",
+        {"POST"},
+    ),  # Rill's refresh trigger (tests/test_refresh.py)
     ("/v1/organizations/<org>/projects/<project>/runtime/api/<api:name>", "run_cloud_api", CALL),
 ]
 API = "/v1/instances/default/api/by_domain"
@@ -105,3 +110,15 @@ def test_a_page_with_a_trailing_slash_still_answers_other_methods_405(project_cl
 )
 def test_an_api_call_or_an_asset_with_a_trailing_slash_is_not_found(project_client, path):
     assert_error(project_client("basic").get(path + "?domain=b.com"), 404, "not found")
+
+
+def test_a_path_once_matched_still_answers_each_method_as_its_rule_says(project_client):
+    """Matched paths are kept by method and path: a kept GET never answers another method's call."""
+    client = project_client("basic")
+    for _ in range(2):
+        assert client.get(API + "?domain=b.com").status_code == 200
+        for method in OTHER_METHODS:
+            assert_error(client.open(API + "?domain=b.com", method=method), 405, "GET or POST only")
+        assert client.open(API, method="OPTIONS").status_code == 204
+        assert client.post("/v1/ping").status_code == 405 and client.get("/v1/ping").status_code == 200
+        assert_error(client.get(API + "/?domain=b.com"), 404, "not found")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from werkzeug.test import Client
 from project.auth.tokens import TokenStore
 from project.settings import Settings
 from server import create_app
-from tests.conftest import assert_error, free_port, start, stop
+from tests.conftest import ROOT, assert_error, free_port, start, stop
 from tests.helpers.http import fetch
 from tests.helpers.polling import eventually
 
@@ -34,6 +35,8 @@ API_ROUTES = [
     "/v1/organizations/o/projects/p/runtime/api/hello",
     "/v1/instances/default/api/openapi",
     "/v1/organizations/o/projects/p/runtime/api/openapi",
+    "/v1/instances/default/api",
+    "/v1/organizations/o/projects/p/runtime/api",
 ]
 
 
@@ -81,6 +84,23 @@ def test_an_app_that_cannot_load_answers_503_until_the_files_are_fixed(tmp_path,
     assert json.loads(client.get(API_ROUTES[0]).get_data()) == [{"greeting": "hello"}]
 
 
+@pytest.mark.parametrize(
+    ("case", "files", "path", "reason"), BROKEN_STARTS, ids=[row[0] for row in BROKEN_STARTS]
+)
+def test_check_still_fails_on_a_project_that_cannot_load(tmp_path, case, files, path, reason):
+    project = broken_project(tmp_path, files)
+    result = subprocess.run(
+        [sys.executable, "server.py", "check", str(project)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0 and f"error: {path + ':' if path else ''}" in result.stderr
+    assert reason in result.stderr and "Traceback" not in result.stderr
+
+
 def test_with_auth_on_the_reason_is_only_for_a_caller_with_a_token(tmp_path):
     project = broken_project(tmp_path, {"rill.yaml": "env: [greeting\n"})
     store = TokenStore(str(tmp_path / "tokens.json"))
@@ -106,7 +126,14 @@ def test_a_broken_reload_after_a_good_load_keeps_the_last_good_project(tmp_path)
     (project / "rill.yaml").write_text("env: [greeting\n")
     app.watcher.check()
     assert json.loads(client.get(API_ROUTES[0]).get_data()) == [{"greeting": "hello"}]
-    assert client.get("/v1/health").status_code == 200
+    health = client.get("/v1/health")
+    assert health.status_code == 200 and json.loads(health.get_data())["status"] == "degraded"
+    [error] = json.loads(health.get_data())["errors"]
+    assert error["path"] == "rill.yaml" and "the previous one keeps serving: invalid YAML" in error["error"]
+    (project / "rill.yaml").write_text("env:\n  greeting: hi\n")
+    app.watcher.check()
+    assert json.loads(client.get(API_ROUTES[0]).get_data()) == [{"greeting": "hi"}]
+    assert json.loads(client.get("/v1/health").get_data()) == {"status": "ok", "apis": 1, "errors": []}
 
 
 def server_command(kind: str, port: int, project: Path) -> list[str]:

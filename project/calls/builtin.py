@@ -15,8 +15,8 @@ from typing import Any
 from project.auth.policy import CallerPolicy
 from project.definitions import Project
 from project.encoding.formats import JSON, Format
-from project.engines.batches import BatchStream, stream_batches
-from project.engines.execution import Limits, RowStream, stream_query
+from project.engines.batches import stream_batches
+from project.engines.execution import AnswerStream, Limits, stream_query
 from project.errors import AccessDeniedError, ArgumentError, QueryError
 from project.metrics.sql import compile_metrics_sql
 from project.sql.binding import bind_sql
@@ -42,7 +42,7 @@ def run_builtin(
     policy_data: Mapping[str, Any] | None,
     limits: Limits,
     format_: Format = JSON,
-) -> RowStream | BatchStream:
+) -> AnswerStream:
     """Run the SQL in `args["sql"]`; `policy_data` is the caller's template data when metrics views'
     security applies to them (auth on), else None."""
     sql = args.get("sql")

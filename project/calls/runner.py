@@ -12,8 +12,8 @@ from project.calls import resource_status
 from project.calls.sizes import check_sizes
 from project.definitions import Api, BrokenApi, Project, proxy_chain
 from project.encoding.formats import JSON, Format
-from project.engines.batches import BatchStream, stream_batches
-from project.engines.execution import Limits, RowStream, stream_query
+from project.engines.batches import stream_batches
+from project.engines.execution import AnswerStream, Limits, stream_query
 from project.engines.interface import Engine
 from project.errors import (
     AccessDeniedError,
@@ -104,7 +104,7 @@ def run_api(
     limits: Limits,
     format_: Format = JSON,
     client_gone: Callable[[], bool] | None = None,
-) -> RowStream | BatchStream:
+) -> AnswerStream:
     """Run an API for these arguments and return its answer in a format, with the first batch fetched.
     `client_gone` tells whether the caller hung up (the query is then interrupted)."""
     call = resolve_call(project, name, args, caller)
@@ -129,7 +129,7 @@ def run_statement(
     statement: Statement,
     format_: Format = JSON,
     client_gone: Callable[[], bool] | None = None,
-) -> RowStream | BatchStream:
+) -> AnswerStream:
     """Run a prepared statement and return its answer with the first batch fetched."""
     engine, sql, params, limits = statement.engine, statement.sql, statement.params, statement.limits
     try:

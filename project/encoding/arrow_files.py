@@ -45,6 +45,9 @@ class BatchWriter:
         self._parquet = format_name == "parquet"
         self._writer = _open_writer(format_name, pa.PythonFile(self._sink, mode="w"), schema)
 
+    def rows(self, batch: pa.RecordBatch) -> int:
+        return batch.num_rows
+
     def write(self, batch: pa.RecordBatch) -> bytes:
         if not self._parquet:
             self._writer.write_batch(batch)

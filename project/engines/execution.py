@@ -1,9 +1,10 @@
-"""Running a bound query and streaming its rows as a JSON array in batches (SPEC §3.5).
+"""Running a bound query and streaming its answer in batches (SPEC §3.5), whatever the format.
 
 The first batch is fetched before anything is returned, so every error that can still become an HTTP
 status does; later batches are fetched as the caller reads, so memory does not grow with the result.
 An error after the first batch is raised from the stream: the server must then cut the connection
-(handlers.api does), since the status already said 200.
+(handlers.answers does), since the status already said 200. JSON and NDJSON answers are batches of row
+texts (`stream_query`); the file formats are Arrow record batches written by pyarrow (`batches`).
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from project.engines.guard import QueryGuard
-from project.engines.interface import Engine, FetchJson, Session
+from project.engines.interface import Engine, Session
 from project.errors import ResultCapError, SluiceError
 
 log = logging.getLogger("sluice.query")
+
+Batch = Any  # a list of JSON row texts, or a pyarrow RecordBatch
+ReadBatch = Callable[[int], Batch | None]  # the next batch of up to n rows; None at the end
 
 
 @dataclass(frozen=True)
@@ -28,20 +32,39 @@ class Limits:
     timeout: float
 
 
-class RowStream:
-    """An answer whose first batch is already fetched; iterate for the JSON (or NDJSON) bytes, close when done."""
+class Writer(Protocol):
+    """Turns an answer's batches into the bytes of its format."""
+
+    def rows(self, batch: Batch) -> int: ...
+
+    def write(self, batch: Batch) -> bytes: ...
+
+    def finish(self) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A query started on a session: how to read its batches and how to write them."""
+
+    read: ReadBatch
+    writer: Writer
+    first_rows: int  # rows to fetch before answering (a batch's worth) unless a cap asks for more
+
+
+class AnswerStream:
+    """An answer whose first batches are fetched; iterate for its bytes, close when done."""
 
     def __init__(
         self,
-        first_rows: list[str],
-        fetch_more: Callable[[], list[str]] | None,
+        first: list[Batch],
+        read_more: Callable[[], Batch | None] | None,
+        writer: Writer,
         finish: Callable[[], None],
-        lines: bool = False,
-    ):
-        self._first_rows = first_rows
-        self._fetch_more = fetch_more  # None when the first batch was the whole answer
+    ) -> None:
+        self._first = first
+        self._read_more = read_more  # None when the first batches held every row
+        self._writer = writer
         self._finish = finish
-        self._lines = lines  # NDJSON: one row a line instead of a JSON array
         self._rows = 0
         self.completed = False  # every byte was produced (a failed stream ends early)
         self.timings: dict[str, float] = {}  # phases of the answer so far, in milliseconds
@@ -52,9 +75,14 @@ class RowStream:
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            first, self._first_rows = self._first_rows, []
-            self._rows = len(first)
-            yield from (_lines(first, self._more()) if self._lines else _array(first, self._more()))
+            first, self._first = self._first, []
+            for batch in first:
+                self._rows += self._writer.rows(batch)
+            yield b"".join([self._writer.write(batch) for batch in first])
+            while self._read_more is not None and (batch := self._read_more()) is not None:
+                self._rows += self._writer.rows(batch)
+                yield self._writer.write(batch)
+            yield self._writer.finish()
             self.completed = True
         except Exception as error:
             log.error("query failed while streaming, the answer is cut short: %s", error)
@@ -62,56 +90,31 @@ class RowStream:
         finally:
             self.close()
 
-    def _more(self) -> Iterator[list[str]]:
-        """The batches after the first, counted as they go."""
-        while self._fetch_more and (batch := self._fetch_more()):
-            self._rows += len(batch)
-            yield batch
-
     def whole(self) -> bytes | None:
-        """The complete answer when the first batch held every row (sent with a length, not streamed)."""
-        if self._fetch_more is not None:
+        """The complete answer when the first batches held every row (sent with a length, not streamed)."""
+        if self._read_more is not None:
             return None
-        self._rows = len(self._first_rows)
-        if self._lines:
-            return "".join(row + "\n" for row in self._first_rows).encode()
-        return ("[" + ",".join(self._first_rows) + "]").encode()
+        return b"".join(self)
 
     def close(self) -> None:
-        """Free the cursor and the query slot; once, however often the server and the stream call it."""
+        """Free the session and the query slot; once, however often the server and the stream call it."""
         finish, self._finish = self._finish, _done
         finish()
-
-
-def _array(first: list[str], more: Iterator[list[str]]) -> Iterator[bytes]:
-    yield ("[" + ",".join(first)).encode()
-    for batch in more:
-        yield ("," + ",".join(batch)).encode()
-    yield b"]"
-
-
-def _lines(first: list[str], more: Iterator[list[str]]) -> Iterator[bytes]:
-    if first:
-        yield "".join(row + "\n" for row in first).encode()
-    for batch in more:
-        yield "".join(row + "\n" for row in batch).encode()
 
 
 def _done() -> None:
     return None
 
 
-def stream_query(
+def open_stream(
     engine: Engine,
-    sql: str,
-    params: Sequence[Any] | dict,
     limits: Limits,
-    lines: bool = False,
+    start: Callable[[Session], Opened],
     client_gone: Callable[[], bool] | None = None,
-) -> RowStream:
-    """Run the query and fetch its first batch (or cap + 1 rows); raise QueryError and friends.
-    `lines`: the rows as NDJSON instead of a JSON array. `client_gone`: whether the caller hung up (the
-    query is then interrupted). The timeout covers the whole stream."""
+) -> AnswerStream:
+    """Take a query slot and a session, `start` the query and fetch its first batches (up to cap + 1 rows);
+    raise QueryError and friends. The timeout covers the whole stream; a caller that hangs up
+    (`client_gone`) interrupts the query."""
     release = engine.take_query_slot()
     try:
         session = engine.session()
@@ -127,9 +130,12 @@ def stream_query(
 
     try:
         started = time.perf_counter()
-        _, fetch = session.json_rows(sql, params)
+        opened = start(session)
         planned = time.perf_counter()
-        first_rows, finished = _fetch_first(fetch, limits)
+        wanted = limits.row_cap + 1 if limits.row_cap else opened.first_rows
+        first, finished = _read_first(opened.read, opened.writer, wanted)
+        if limits.row_cap and sum(opened.writer.rows(batch) for batch in first) > limits.row_cap:
+            raise ResultCapError(f"result cap exceeded: returned more than {limits.row_cap} rows")
         timings = {"query": _ms(planned - started), "encode": _ms(time.perf_counter() - planned)}
     except BaseException as error:
         finish()
@@ -138,34 +144,104 @@ def stream_query(
         raise session.translate_error(error, limits.timeout) from None
     if finished:
         finish()
-        stream = RowStream(first_rows, None, _done, lines)
+        stream = AnswerStream(first, None, opened.writer, _done)
     else:
-        stream = RowStream(first_rows, lambda: _fetch_more(session, fetch, limits), finish, lines)
+        stream = AnswerStream(first, _reading_on(session, opened.read, limits), opened.writer, finish)
     stream.timings.update(timings)
     return stream
+
+
+def _read_first(read: ReadBatch, writer: Writer, wanted: int) -> tuple[list[Batch], bool]:
+    """Batches up to `wanted` rows, and whether that was every row."""
+    batches: list[Batch] = []
+    rows = 0
+    while rows < wanted:
+        batch = read(wanted - rows)
+        if batch is None:
+            return batches, True
+        batches.append(batch)
+        rows += writer.rows(batch)
+    return batches, False
+
+
+def _reading_on(session: Session, read: ReadBatch, limits: Limits) -> Callable[[], Batch | None]:
+    """The next batches; an engine error is reported in the caller's terms, as before the first batch."""
+
+    def read_more() -> Batch | None:
+        try:
+            return read(limits.batch_rows)
+        except Exception as error:  # noqa: BLE001
+            raise session.translate_error(error, limits.timeout) from None
+
+    return read_more
 
 
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
-def _fetch_more(session: Session, fetch: FetchJson, limits: Limits) -> list[str]:
-    try:
-        return fetch(limits.batch_rows)
-    except Exception as error:  # noqa: BLE001 - reported in the caller's terms, as before the first batch
-        raise session.translate_error(error, limits.timeout) from None
+def stream_query(
+    engine: Engine,
+    sql: str,
+    params: Sequence[Any] | dict,
+    limits: Limits,
+    lines: bool = False,
+    client_gone: Callable[[], bool] | None = None,
+) -> AnswerStream:
+    """Run the query for a JSON answer (`lines`: NDJSON, one row a line, instead of an array)."""
+
+    def start(session: Session) -> Opened:
+        _, fetch = session.json_rows(sql, params)
+        writer: Writer = JsonLinesWriter() if lines else JsonArrayWriter()
+        return Opened(_json_batches(fetch, limits.batch_rows), writer, limits.batch_rows)
+
+    return open_stream(engine, limits, start, client_gone)
 
 
-def _fetch_first(fetch: FetchJson, limits: Limits) -> tuple[list[str], bool]:
-    """The first batch (with a cap: up to cap + 1 rows), and whether that was every row."""
-    wanted = limits.row_cap + 1 if limits.row_cap else limits.batch_rows
-    rows: list[str] = []
-    finished = False
-    while len(rows) < wanted and not finished:
-        asked = min(limits.batch_rows, wanted - len(rows))
-        batch = fetch(asked)
-        finished = len(batch) < asked  # fetchmany comes back short only at the end of the result
-        rows.extend(batch)
-    if limits.row_cap and len(rows) > limits.row_cap:
-        raise ResultCapError(f"result cap exceeded: returned more than {limits.row_cap} rows")
-    return rows, finished
+def _json_batches(fetch: Callable[[int], list[str]], batch_rows: int) -> ReadBatch:
+    """Reads of up to `batch_rows` JSON rows; a short fetch is the end (fetchmany comes back short only then)."""
+    ended = False
+
+    def read(count: int) -> list[str] | None:
+        nonlocal ended
+        if ended:
+            return None
+        asked = min(count, batch_rows)
+        rows = fetch(asked)
+        ended = len(rows) < asked
+        return rows or None
+
+    return read
+
+
+class JsonArrayWriter:
+    """Rows as one JSON array."""
+
+    def __init__(self) -> None:
+        self._separator = "["
+
+    def rows(self, batch: list[str]) -> int:
+        return len(batch)
+
+    def write(self, batch: list[str]) -> bytes:
+        if not batch:
+            return b""
+        text = self._separator + ",".join(batch)
+        self._separator = ","
+        return text.encode()
+
+    def finish(self) -> bytes:
+        return b"[]" if self._separator == "[" else b"]"
+
+
+class JsonLinesWriter:
+    """Rows as NDJSON: one JSON object a line."""
+
+    def rows(self, batch: list[str]) -> int:
+        return len(batch)
+
+    def write(self, batch: list[str]) -> bytes:
+        return "".join(row + "\n" for row in batch).encode()
+
+    def finish(self) -> bytes:
+        return b""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from project.errors import ProjectError
+from project.errors import SettingsError
 from project.sql.quoting import quote_literal
 
 
@@ -71,10 +71,10 @@ def _visible(folder: str, shut: set[str]) -> tuple[list[str], list[str], bool]:
 def _operator_dir(folder: str, protected: Sequence[str]) -> str:
     real = os.path.realpath(folder)
     if not os.path.isdir(real):
-        raise ProjectError(f"allowed directory not found: {folder}")
+        raise SettingsError(f"allowed directory not found: {folder}")
     for inside in protected:
         if inside == real or inside.startswith(os.path.join(real, "")):
-            raise ProjectError(
+            raise SettingsError(
                 f"allowed directory {folder} contains {inside}, whose hidden files must stay unreadable"
             )
     return os.path.join(real, "")
