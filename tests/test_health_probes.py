@@ -100,21 +100,15 @@ def test_many_health_calls_probe_each_connector_once_per_interval(postgres, tmp_
 
 
 def test_a_connector_that_goes_down_is_reported_by_the_next_probe(postgres, tmp_path):
-    server, log = postgres
-    states: list[str] = []
+    """Down, then up again, as the probes see it. (That calls share a probe is the test above's claim: how many
+    calls fall in one 0.2 s interval here depends on the machine's speed.)"""
+    server, _log = postgres
     with serving_pg(server, tmp_path, probe_seconds=0.2) as base:
-
-        def state() -> str:
-            states.append(pg_state(base))
-            return states[-1]
-
-        before = probes_logged(server, log)
         assert pg_state(base) == "ok"
         server.stop()
-        assert eventually(state, lambda now: now == "down", 30) == "down"
+        assert eventually(lambda: pg_state(base), lambda now: now == "down", 30) == "down"
         server.extra["restart"]()
-        assert eventually(state, lambda now: now == "ok", 30) == "ok"
-        assert probes_logged(server, log) - before < len(states)  # not one probe per call
+        assert eventually(lambda: pg_state(base), lambda now: now == "ok", 30) == "ok"
 
 
 def test_a_failed_query_marks_the_connector_down_before_any_probe(postgres, tmp_path):
