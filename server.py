@@ -31,7 +31,7 @@ from cli.options import (
     commands_text,
     settings_from_flags,
 )
-from handlers import api, catalog, cors, health, openapi
+from handlers import api, catalog, cors, health, openapi, refresh
 from handlers.responses import error_response
 from project import errors
 from project.auth.authn import authenticator_from_settings
@@ -40,6 +40,7 @@ from project.calls.result_cache import ResultCache
 from project.definitions import Project
 from project.engines.checks import connector_problems
 from project.engines.execution import Limits
+from project.engines.increments import RefreshRequest, request_path, request_refresh
 from project.loading.loader import load_project, newly_failed_models
 from project.settings import Settings, is_loopback, settings_from_env
 from serving import metrics
@@ -81,6 +82,7 @@ URL_MAP = Map(
         Rule("/v1/instances/<instance>/api/docs", endpoint="docs", **PAGE),
         Rule("/v1/instances/<instance>/api/docs/<asset>", endpoint="docs_asset", methods=READ),
         Rule("/v1/instances/<instance>/api/<api:name>", endpoint="run_api", methods=CALL),
+        Rule("/v1/instances/<instance>/trigger", endpoint="trigger", methods=["POST"]),
         Rule(
             "/v1/organizations/<org>/projects/<project>/runtime/api/<api:name>",
             endpoint="run_cloud_api",
@@ -121,6 +123,7 @@ HANDLERS: dict[str, Callable[..., Response]] = {
     "docs": openapi.docs,
     "docs_asset": openapi.docs_asset,
     "run_api": api.run_api,
+    "trigger": refresh.trigger,
     "run_cloud_api": api.run_cloud_api,
 }
 
@@ -183,7 +186,13 @@ class Sluice:
         self._loading = threading.Lock()  # the watcher's thread and a caller of reload() never load at once
         self._retry = Retry()
         # stamps taken before loading: an edit made while it loads is noticed
-        self.watcher = Watcher(settings.project_dir, RELOAD_CHECK_SECONDS, self.reload, self._tick)
+        self.watcher = Watcher(
+            settings.project_dir,
+            RELOAD_CHECK_SECONDS,
+            self.reload,
+            self._tick,
+            extra_files=[request_path(settings.resolved_state_dir)],  # `sluice refresh` and the trigger API
+        )
         self._load_first()
         if settings.reload or self._project is None:
             self._watch()
@@ -219,6 +228,14 @@ class Sluice:
             self.held_back = ()
             old, self._project = self._project, project
             self._retiring.append((time.monotonic(), old))
+
+    def refresh(self, full: tuple[str, ...]) -> RefreshRequest:
+        """Write a refresh request and build it in the background (the watcher of every worker notices the
+        request too); the serving build answers until the new one is complete."""
+        request = request_refresh(self.settings.resolved_state_dir, full)
+        check = self.watcher.check if self.settings.reload else self.reload
+        threading.Thread(target=check, name="sluice-refresh", daemon=True).start()
+        return request
 
     def _watch(self) -> None:
         """Watch the files when reloading is on, and in any case until a project has loaded."""
@@ -541,6 +558,7 @@ def command_parser(command: str, named: bool = True) -> argparse.ArgumentParser:
 
 USAGE = """sluice [serve] [PROJECT_DIR] [flags]
        sluice check [PROJECT_DIR] [flags]
+       sluice refresh [PROJECT_DIR] [--model NAME] [--full] [flags]
        sluice token {issue,list,revoke,edit} ...     (sluice token --help)
        sluice service {create,list,revoke,edit} ...  (sluice service --help)"""
 
@@ -572,6 +590,10 @@ def main(argv: list[str] | None = None) -> int:
         from cli.tokens import run_token_command
 
         return run_token_command(argv)
+    if command == "refresh":
+        from cli.refresh import run_refresh_command
+
+        return run_refresh_command(argv[1:])
     try:
         options = parse_command_line(argv[1:] if command else argv, command or "serve", command is not None)
         command = "check" if getattr(options, "check", False) else command or "serve"

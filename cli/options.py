@@ -17,6 +17,7 @@ from project.settings import Declared, Settings, declarations, default_of, setti
 COMMANDS = (
     ("serve", "serve a project's APIs over HTTP with the dev server (the command when none is named)"),
     ("check", "print every problem of a project (files, models, SQL) and exit 1 if there is one"),
+    ("refresh", "rebuild models now, incremental ones with only their new partitions (--full: from scratch)"),
     ("token", "issue, list, edit and revoke user tokens (for development)"),
     ("service", "create, list, edit and revoke service tokens (for production)"),
 )

@@ -7,6 +7,7 @@ from typing import Protocol
 from project.auth.authn import Authenticator
 from project.definitions import Project
 from project.engines.execution import Limits
+from project.engines.increments import RefreshRequest
 from project.errors import ProjectError
 from project.settings import Settings
 
@@ -30,4 +31,9 @@ class App(Protocol):
 
     def limits(self) -> Limits:
         """Row cap, batch size and timeout for one query."""
+        ...
+
+    def refresh(self, full: tuple[str, ...]) -> RefreshRequest:
+        """Ask for a refresh (rebuilding `full` models from scratch, "*" for all) and start it in the
+        background; returns the request written."""
         ...

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from project.loading.files import file_stamps
 
@@ -14,8 +14,9 @@ log = logging.getLogger("sluice.reload")
 
 
 class Watcher:
-    """Calls `on_change` from its own thread when a file under `directory` changes (polling size and time),
-    and `on_tick` after every look."""
+    """Calls `on_change` from its own thread when a file under `directory` (or one of `extra_files`, such
+    as the refresh request in the state folder) changes (polling size and time), and `on_tick` after
+    every look."""
 
     def __init__(
         self,
@@ -23,12 +24,14 @@ class Watcher:
         interval: float,
         on_change: Callable[[], None],
         on_tick: Callable[[], None] | None = None,
+        extra_files: Sequence[str] = (),
     ) -> None:
         self.directory = directory
         self.interval = interval
         self.on_change = on_change
         self.on_tick = on_tick
-        self._stamp = file_stamps(directory)
+        self.extra_files = tuple(extra_files)
+        self._stamp = self._stamps()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid = 0
@@ -51,12 +54,15 @@ class Watcher:
     def check(self) -> bool:
         """Whether the files changed since the last check; calls `on_change` (in this thread) if so."""
         with self._checking:
-            stamp = file_stamps(self.directory)
+            stamp = self._stamps()
             if stamp == self._stamp:
                 return False
             self._stamp = stamp  # taken before the rebuild: an edit made while it runs is noticed next time
             self.on_change()
             return True
+
+    def _stamps(self) -> tuple:
+        return (file_stamps(self.directory), tuple(_stat(path) for path in self.extra_files))
 
     def _run(self) -> None:
         while not self._stopped.wait(self.interval):
@@ -66,3 +72,11 @@ class Watcher:
                     self.on_tick()
             except Exception:  # a reload must never end the watching
                 log.exception("checking the project for changes failed")
+
+
+def _stat(path: str) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_size, status.st_mtime_ns)

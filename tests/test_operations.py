@@ -46,7 +46,9 @@ def server(request, tmp_path):
 
 
 def log_lines(path: Path, log_format: str) -> list[dict | str]:
-    lines = path.read_text().splitlines()
+    """The complete lines written so far (a worker may be halfway through writing the last one)."""
+    text = path.read_text()
+    lines = text.splitlines() if text.endswith("\n") else text.splitlines()[:-1]
     if log_format == "text":
         return lines
     return [json.loads(line) for line in lines if line.startswith("{")]

@@ -192,6 +192,16 @@ def test_the_document_keeps_the_prefix_and_host_the_client_used(proxied):
     ]
 
 
+def test_the_listing_of_apis_gives_urls_under_the_prefix(proxied):
+    base, _ = proxied
+    status, body = fetch(base + PREFIX + "/v1/instances/default/api", {"Host": "docs.example.test:8080"})
+    entries = {entry["name"]: entry for entry in json.loads(body)["apis"]}
+    assert status == 200 and set(entries) == {path.lstrip("/") for path in OPENAPI_FIXTURE_APIS}
+    assert entries["echo"]["url"] == "http://docs.example.test:8080/data/v1/instances/default/api/echo"
+    local = entries["echo"]["formats"]["csv"].replace("http://docs.example.test:8080", base)
+    assert fetch(local + "?x=through+nginx")[1] == b'"x"\r\n"through nginx"\r\n'  # the listed URL, via nginx
+
+
 def test_the_request_log_names_the_client_nginx_saw(proxied):
     base, log = proxied
     request = urllib.request.Request(base + PREFIX + "/v1/ping", headers={"X-Forwarded-For": "203.0.113.66"})

@@ -19,6 +19,11 @@ ROUTES = [
     ("/v1/instances/<instance>/api/docs", "docs", READ),
     ("/v1/instances/<instance>/api/docs/<asset>", "docs_asset", READ),
     ("/v1/instances/<instance>/api/<api:name>", "run_api", CALL),
+    (
+        "/v1/instances/<instance>/trigger",
+        "trigger",
+        {"POST"},
+    ),  # Rill's refresh trigger (tests/test_refresh.py)
     ("/v1/organizations/<org>/projects/<project>/runtime/api/<api:name>", "run_cloud_api", CALL),
 ]
 API = "/v1/instances/default/api/by_domain"

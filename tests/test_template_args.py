@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from project.openapi.template_args import argument_names
 from project.sql.rendering import compile_template
@@ -40,3 +42,38 @@ READS = [
 @pytest.mark.parametrize(("template", "names"), READS)
 def test_the_arguments_a_template_reads(template, names):
     assert argument_names(compile_template(template, "apis/case.yaml")) == names
+
+
+READ_FORMS = [
+    "{{{{ .args.{0} }}}}",
+    '{{{{ index .args "{0}" }}}}',
+    '{{{{ if hasKey .args "{0}" }}}}x{{{{ end }}}}',
+    "{{{{ $.args.{0} }}}}",
+    "{{{{ default 1 .args.{0} }}}}",
+    "{{{{ (.args).{0}.inner }}}}",
+]
+NOISE = [
+    "{{ .user.email }}",
+    "{{ .env.table }}",
+    " WHERE 1 = 1 ",
+    "{{ range .args.rows }}{{ .field }}{{ end }}",
+]
+NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(lambda name: name not in ("rows",))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.tuples(st.sampled_from(READ_FORMS), NAMES), st.sampled_from(NOISE)), max_size=12)
+)
+def test_every_read_is_found_once_in_order_of_first_appearance(pieces):
+    text, expected = "", {}
+    for piece in pieces:
+        if isinstance(piece, tuple):
+            form, name = piece
+            text += form.format(name)
+            expected.setdefault(name, None)
+        else:
+            text += piece
+            if "range .args.rows" in piece:
+                expected.setdefault("rows", None)
+    assert argument_names(compile_template(text, "apis/generated.yaml")) == tuple(expected)

@@ -23,6 +23,16 @@ import duckdb
 
 from project.encoding.rows import row_encoder
 from project.engines.duckdb_session import DuckDBSession
+from project.engines.increments import (
+    MANIFEST_SUFFIX,
+    Increment,
+    RefreshRequest,
+    carry_tables,
+    plan_increments,
+    previous_build,
+    read_manifest,
+    write_manifest,
+)
 from project.engines.interface import Engine
 from project.engines.sandbox import Sandbox, apply_sandbox
 from project.errors import BuildError
@@ -70,15 +80,23 @@ class BuiltModel:
     pre_exec: str = ""
     post_exec: str = ""
     connector: str | None = None  # run on this connector's engine, its rows stored in DuckDB
+    incremental: bool = False  # partitioned and incremental: new partitions on top of the last build's rows
+    partition_keys: tuple[str, ...] = ()  # one per partition: which partitions a table already holds
+    definition: str = ""  # digest of the model apart from its partition list (a change starts it over)
 
 
 def fingerprint(
-    models: Sequence[BuiltModel], data_files: Sequence[tuple[str, int, int]], sandbox: Sandbox
+    models: Sequence[BuiltModel],
+    data_files: Sequence[tuple[str, int, int]],
+    sandbox: Sandbox,
+    generation: int = 0,
 ) -> str:
-    """A digest of everything a build depends on: model SQL, the data files' sizes and times, and the
-    sandbox (DuckDB keeps one configuration per open file, so a file is only ever opened with one)."""
+    """A digest of everything a build depends on: model SQL, the data files' sizes and times, the sandbox
+    (DuckDB keeps one configuration per open file, so a file is only ever opened with one) and the refresh
+    generation (a refresh always makes a new build)."""
     digest = hashlib.sha256(duckdb.__version__.encode())
     digest.update(sandbox.describe().encode())
+    digest.update(f"refresh\0{generation}\0".encode())
     for model in models:
         digest.update(f"{model.name}\0{model.materialize}\0{model.connector}\0{model.sql}\0".encode())
         parts = (*model.partitions, model.strategy, *model.unique_key, model.pre_exec, model.post_exec)
@@ -99,12 +117,18 @@ STORAGE_FAILURES = (
 
 
 def build_database(
-    state_dir: str, sandbox: Sandbox, models: Sequence[BuiltModel], key: str, ingest: Ingest | None = None
+    state_dir: str,
+    sandbox: Sandbox,
+    models: Sequence[BuiltModel],
+    key: str,
+    ingest: Ingest | None = None,
+    request: RefreshRequest | None = None,
 ) -> tuple[str, dict[str, str]]:
     """The database file for this fingerprint, built now if no complete build exists, and per-model errors.
 
     A build goes into a temporary file and is renamed into place only once it and its error list are
     written, so a build that fails half-way (a full disk) leaves nothing that a later start would reuse.
+    Incremental models start from the previous build's rows (see `increments`).
     """
     target = os.path.join(state_dir, f"project-{key}.duckdb")
     if os.path.exists(target):  # complete builds only ever appear by rename: no lock needed to read one
@@ -114,55 +138,108 @@ def build_database(
         with open(os.path.join(state_dir, "build.lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not os.path.exists(target):
-                _build_into(target, sandbox, models, ingest)
+                _build_into(target, sandbox, models, ingest, request or RefreshRequest())
                 _remove_stale_builds(state_dir, keep=target)
     except OSError as error:
         raise BuildError(f"cannot build the database in {state_dir}: {error.strerror or error}") from None
     return target, _read_errors(target + ".errors")
 
 
-def _build_into(target: str, sandbox: Sandbox, models: Sequence[BuiltModel], ingest: Ingest | None) -> None:
+def _build_into(
+    target: str,
+    sandbox: Sandbox,
+    models: Sequence[BuiltModel],
+    ingest: Ingest | None,
+    request: RefreshRequest,
+) -> None:
     temporary = target + ".building"
-    _remove(temporary, temporary + ".wal", temporary + ".errors")
+    manifest = temporary + MANIFEST_SUFFIX
+    _remove(temporary, temporary + ".wal", temporary + ".errors", manifest)
+    base = previous_build(os.path.dirname(target), target)
+    incremental = [
+        (model.name, model.definition) for model in models if model.incremental and model.partitions
+    ]
+    plan = plan_increments(incremental, read_manifest(base), request)
     try:
-        errors = _run_models(temporary, sandbox, models, ingest)
+        errors, held = _run_models(temporary, sandbox, models, ingest, (base, plan))
         _write_errors(temporary + ".errors", errors)
+        definitions = {model.name: model.definition for model in models}
+        write_manifest(
+            manifest, request.generation, {name: (definitions[name], keys) for name, keys in held.items()}
+        )
         os.replace(temporary + ".errors", target + ".errors")
+        os.replace(manifest, target + MANIFEST_SUFFIX)
         os.replace(temporary, target)
     finally:
-        _remove(temporary, temporary + ".wal", temporary + ".errors")
+        _remove(temporary, temporary + ".wal", temporary + ".errors", manifest)
 
 
 def _run_models(
-    path: str, sandbox: Sandbox, models: Sequence[BuiltModel], ingest: Ingest | None
-) -> dict[str, str]:
-    """Create each model's table or view on a sandboxed connection; the models' errors by name."""
+    path: str,
+    sandbox: Sandbox,
+    models: Sequence[BuiltModel],
+    ingest: Ingest | None,
+    previous: tuple[str | None, dict[str, Increment]],
+) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Create each model's table or view on a sandboxed connection: the models' errors by name, and the
+    partition keys each incremental model's table holds."""
     errors: dict[str, str] = {}
+    held: dict[str, set[str]] = {}
+    base, plan = previous
     connection = duckdb.connect(path)
     try:
+        carried_names = [name for name, increment in plan.items() if increment.carried is not None]
+        carried = carry_tables(connection, base, carried_names) if base else set()
         apply_sandbox(connection, sandbox)
         for number, model in enumerate(models, 1):
             log.info("building model %s (%d of %d)", model.name, number, len(models))
             started, rows = time.perf_counter(), None
+            already = plan[model.name].carried if model.name in carried else None
             try:
-                rows = _create(connection, model, ingest)
+                rows = (
+                    _create(connection, model, ingest)
+                    if already is None
+                    else _increment(connection, model, already)
+                )
+                if model.name in plan:
+                    held[model.name] = set(already or ()) | set(model.partition_keys)
             except IngestError as error:
                 errors[model.name] = str(error)
             except duckdb.Error as error:
                 if _is_build_failure(error):
                     raise BuildError(f"building model {model.name!r} failed: {error}") from None
                 errors[model.name] = str(error)
+            if model.name in errors and already is not None:
+                held[model.name] = set(already)  # its previous rows stay, for the next refresh to build on
             _log_built(model, rows, time.perf_counter() - started, errors.get(model.name))
         connection.execute("CHECKPOINT")
     except duckdb.Error as error:
         raise BuildError(f"the build failed: {error}") from None
     finally:
         connection.close()
-    return errors
+    return errors, held
 
 
-def _build_model(connection: duckdb.DuckDBPyConnection, model: BuiltModel) -> None:
-    """pre_exec, the model's table or view (partition by partition for a partitioned one), post_exec."""
+def _increment(
+    connection: duckdb.DuckDBPyConnection, model: BuiltModel, carried: frozenset[str]
+) -> int | None:
+    """An incremental model's new partitions on top of the previous build's rows, in one transaction: a
+    partition that fails leaves the table as the previous build had it."""
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        rows = _create(connection, model, None, carried)
+    except duckdb.Error:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+    return rows
+
+
+def _build_model(
+    connection: duckdb.DuckDBPyConnection, model: BuiltModel, carried: frozenset[str] | None = None
+) -> None:
+    """pre_exec, the model's table or view (partition by partition for a partitioned one), post_exec.
+    `carried`: the table already holds the previous build's rows, from the partitions with these keys."""
     if model.pre_exec:
         connection.execute(model.pre_exec).fetchall()
     name = quote_identifier(model.name)
@@ -170,17 +247,27 @@ def _build_model(connection: duckdb.DuckDBPyConnection, model: BuiltModel) -> No
         kind = "TABLE" if model.materialize else "VIEW"
         connection.execute(f"CREATE OR REPLACE {kind} {name} AS\n{model.sql}\n")
     else:
-        connection.execute(f"CREATE OR REPLACE TABLE {name} AS\n{model.partitions[0]}\n")
-        for part in model.partitions[1:]:
-            if model.strategy == "merge":
-                same_key = " AND ".join(
-                    f"{name}.{quote_identifier(key)} = _new.{quote_identifier(key)}"
-                    for key in model.unique_key
-                )
-                connection.execute(f"DELETE FROM {name} USING ({part}) AS _new WHERE {same_key}")
-            connection.execute(f"INSERT INTO {name} BY NAME\n{part}\n")
+        parts = list(model.partitions)
+        if carried is None:
+            connection.execute(f"CREATE OR REPLACE TABLE {name} AS\n{parts.pop(0)}\n")
+        else:
+            keys = model.partition_keys or ("",) * len(parts)
+            parts = [part for key, part in zip(keys, parts) if key not in carried]
+            log.info("model %s: %d new partitions on top of the last build", model.name, len(parts))
+        for part in parts:
+            _add_partition(connection, model, name, part)
     if model.post_exec:
         connection.execute(model.post_exec).fetchall()
+
+
+def _add_partition(connection: duckdb.DuckDBPyConnection, model: BuiltModel, name: str, part: str) -> None:
+    """Append a partition's rows; with `merge`, first drop the rows it holds a newer version of."""
+    if model.strategy == "merge":
+        same_key = " AND ".join(
+            f"{name}.{quote_identifier(key)} = _new.{quote_identifier(key)}" for key in model.unique_key
+        )
+        connection.execute(f"DELETE FROM {name} USING ({part}) AS _new WHERE {same_key}")
+    connection.execute(f"INSERT INTO {name} BY NAME\n{part}\n")
 
 
 def _store(connection: duckdb.DuckDBPyConnection, name: str, reader: Any) -> None:
@@ -192,13 +279,18 @@ def _store(connection: duckdb.DuckDBPyConnection, name: str, reader: Any) -> Non
         connection.unregister("_sluice_ingest")
 
 
-def _create(connection: duckdb.DuckDBPyConnection, model: BuiltModel, ingest: Ingest | None) -> int | None:
+def _create(
+    connection: duckdb.DuckDBPyConnection,
+    model: BuiltModel,
+    ingest: Ingest | None,
+    carried: frozenset[str] | None = None,
+) -> int | None:
     """Create the model's table (returns its row count) or view or ingested table (None: not counted)."""
     name = quote_identifier(model.name)
     if model.connector is not None and ingest is not None:
         ingest(model, functools.partial(_store, connection, name))
         return None  # the ingest's own result is still open on the connection: no count
-    _build_model(connection, model)
+    _build_model(connection, model, carried)
     if not model.materialize and not model.partitions:
         return None
     row = connection.execute(f"SELECT count(*) FROM {name}").fetchone()

@@ -15,6 +15,7 @@ from typing import Any
 from project.calls.arguments import compile_argument_schema
 from project.definitions import Api, BrokenApi, Project, ProxyLoopError, proxy_chain
 from project.engines.duckdb import BuiltModel, Database, build_database, fingerprint
+from project.engines.increments import read_request
 from project.engines.ingest import ingest_from
 from project.engines.interface import Engine
 from project.engines.registry import create_engine
@@ -141,6 +142,16 @@ def _add_implicit_engines(
             engines[name] = engine
 
 
+def declared_model_names(settings: Settings) -> set[str]:
+    """The names of the project's models, read from their files (nothing is built)."""
+    directory = os.path.abspath(settings.project_dir)
+    if not os.path.isdir(directory):
+        raise ProjectError(f"project folder not found: {settings.project_dir}")
+    errors: list[ProjectError] = []
+    files = discover(directory, _ignore_paths(_read_config(directory)), errors)
+    return set(_read_models(directory, files.of("model", "source"), errors))
+
+
 def newly_failed_models(previous: Project, current: Project) -> dict[str, str]:
     """Models that the serving project has and that failed in the reloaded one: a reason to keep serving
     the last good build instead of swapping in one with those tables missing."""
@@ -245,9 +256,14 @@ def _build_models(
     for name, message in cycles.items():
         errors.append(ProjectError(message, path=checked[name][0].path))
         failed[name] = message
-    built = [_built_model(name, *checked[name], built_parts.get(name), execs[name]) for name in order]
-    key = fingerprint(built, _data_files(directory), sandbox)
-    path, build_errors = build_database(state_dir, sandbox, built, key, ingest_from(connectors))
+    definitions = {name: _definition(model, data) for name, model in sources.items()}
+    built = [
+        _built_model(name, *checked[name], built_parts.get(name), execs[name], definitions[name])
+        for name in order
+    ]
+    request = read_request(state_dir)
+    key = fingerprint(built, _data_files(directory), sandbox, request.generation)
+    path, build_errors = build_database(state_dir, sandbox, built, key, ingest_from(connectors), request)
     paths = {model.name: model.path for model in built}
     errors.extend(
         ProjectError(f"model {name!r} failed to build: {message}", path=paths.get(name))
@@ -333,8 +349,8 @@ def _render_partitions(
     sandbox: Sandbox,
     errors: list[ProjectError],
     failed: dict,
-) -> dict[str, list[str]]:
-    """Each partitioned model's SQL, rendered once per partition."""
+) -> dict[str, list[tuple[str, str]]]:
+    """Each partitioned model's SQL, rendered once per partition (with the partition's key)."""
     parts = {}
     for name, model in models.items():
         if model.partitions is None:
@@ -354,18 +370,18 @@ def _render_partitions(
 
 def _check_partitions(
     directory: str,
-    parts: Mapping[str, list[str]],
+    parts: Mapping[str, list[tuple[str, str]]],
     checked: Mapping[str, tuple[ModelSource, str]],
     errors: list[ProjectError],
     failed: dict[str, str],
-) -> dict[str, tuple[str, ...]]:
+) -> dict[str, tuple[tuple[str, str], ...]]:
     """Every partition's SQL under the model rules (their union was checked as the model's SQL)."""
-    built: dict[str, tuple[str, ...]] = {}
-    for name, texts in parts.items():
+    built: dict[str, tuple[tuple[str, str], ...]] = {}
+    for name, keyed in parts.items():
         if name not in checked:
             continue
         try:
-            built[name] = tuple(checked_model_sql(text, directory) for text in texts)
+            built[name] = tuple((key, checked_model_sql(text, directory)) for key, text in keyed)
         except (QueryError, ArgumentError) as error:
             errors.append(ProjectError(f"model {name!r}: {error.message}", path=checked[name][0].path))
             failed[name] = error.message
@@ -395,20 +411,35 @@ def _check_execs(
 
 
 def _built_model(
-    name: str, model: ModelSource, sql: str, parts: tuple[str, ...] | None, execs: tuple[str, str]
+    name: str,
+    model: ModelSource,
+    sql: str,
+    parts: tuple[tuple[str, str], ...] | None,
+    execs: tuple[str, str],
+    definition: str,
 ) -> BuiltModel:
     return BuiltModel(
         name,
         model.path,
         sql,
         model.materialize,
-        partitions=parts or (),
+        partitions=tuple(text for _, text in parts or ()),
         strategy=model.strategy,
         unique_key=model.unique_key,
         pre_exec=execs[0],
         post_exec=execs[1],
         connector=model.connector,
+        incremental=model.incremental and bool(parts) and model.connector is None,
+        partition_keys=tuple(key for key, _ in parts or ()),
+        definition=definition,
     )
+
+
+def _definition(model: ModelSource, data: Mapping[str, Any]) -> str:
+    """What an incremental model's kept rows depend on: its file's settings and the template data (not
+    the partition list, which may grow)."""
+    text = repr((model, sorted((str(key), repr(value)) for key, value in data.items())))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def _render_models(
@@ -416,14 +447,15 @@ def _render_models(
     data: Mapping[str, Any],
     errors: list[ProjectError],
     failed: dict,
-    parts: Mapping[str, list[str]],
+    parts: Mapping[str, list[tuple[str, str]]],
 ) -> dict[str, tuple[ModelSource, str]]:
     """Each model's SQL; a partitioned model's is the union of its partitions (checked and ordered as one)."""
     rendered = {}
     for name, model in models.items():
         if model.partitions is not None:
             if name in parts:
-                rendered[name] = (model, "\nUNION ALL BY NAME\n".join(f"({text})" for text in parts[name]))
+                union = "\nUNION ALL BY NAME\n".join(f"({text})" for _, text in parts[name])
+                rendered[name] = (model, union)
             continue
         try:
             template = compile_template(model.sql, model.path, model.line_offset)

@@ -40,6 +40,7 @@ class ModelSource:
     pre_exec: str = ""
     post_exec: str = ""
     connector: str | None = None  # a model read from another engine, materialized in DuckDB
+    incremental: bool = False  # `incremental: true`: a partitioned model keeps the partitions it has run
 
 
 def read_model(project_dir: str, relative_path: str) -> ModelSource:
@@ -72,6 +73,7 @@ def read_model(project_dir: str, relative_path: str) -> ModelSource:
             _exec_text(data, "pre_exec", relative_path),
             _exec_text(data, "post_exec", relative_path),
             str(data["connector"]) if data.get("connector") else None,
+            data.get("incremental") is True,
         )
     if data.get("path") or data.get("uri"):
         return ModelSource(

@@ -5,13 +5,15 @@ one with the same key).
 
 Partitions come from `sql:` (each row of a query, run on a sandboxed DuckDB connection) or `glob:` (each
 file, or each directory with `partition: directory`, that a pattern inside the sandbox matches, as
-`.partition.uri` and `.partition.path`). Every build is a full build, so an `incremental: true` model
-holds what Rill's holds after a full refresh.
+`.partition.uri` and `.partition.path`). A model with `incremental: true` keeps the rows of the partitions it
+has already run from one build to the next and runs only new ones (see `project.engines.increments`); other
+partitioned models run every partition in every build.
 """
 
 from __future__ import annotations
 
 import glob
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -33,13 +35,18 @@ def checked_model_sql(sql: str, directory: str) -> str:
 
 def render_partitions(
     model: ModelSource, data: Mapping[str, Any], directory: str, sandbox: Sandbox
-) -> list[str]:
-    """The model's SQL rendered once per partition, in partition order."""
+) -> list[tuple[str, str]]:
+    """The model's SQL rendered once per partition, in partition order, each with its partition's key."""
     template = compile_template(model.sql, model.path, model.line_offset)
     return [
-        render_text(template, {**data, "partition": row}, model.path)
+        (partition_key(row), render_text(template, {**data, "partition": row}, model.path))
         for row in partition_rows(model, data, directory, sandbox)
     ]
+
+
+def partition_key(row: Mapping[str, Any]) -> str:
+    """A partition's identity across builds: its values (a query's row, or a file's path)."""
+    return json.dumps(row, sort_keys=True, default=str)
 
 
 def partition_rows(
