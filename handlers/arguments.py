@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
+import re
+import urllib.parse
 from typing import Any
 
 from gunicorn.http.errors import ParseException
@@ -14,6 +17,8 @@ from project.errors import ArgumentError
 # What a server's body reader raises for a malformed chunked body or a connection closed mid-body.
 BODY_READ_ERRORS = (OSError, ValueError, ParseException, ClientDisconnected)
 MAX_BODY_DEPTH = 32  # arguments are values and lists, not trees; deeper input only burdens the renderer
+MAX_NUMBER_DIGITS = 309  # Go reads JSON numbers as float64: more digits than 1e308 has is out of range
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 JSON_KINDS = {
     list: "an array",
     str: "a string",
@@ -31,7 +36,7 @@ def read_body(request: Request) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_not_json, parse_float=_finite_number, parse_int=_whole_number)
     except (ValueError, UnicodeDecodeError) as error:
         raise ArgumentError(f"failed to unmarshal request body: {error}") from None
     except RecursionError:
@@ -43,11 +48,44 @@ def read_body(request: Request) -> dict[str, Any]:
         raise ArgumentError(
             f"failed to unmarshal request body: nested too deeply (more than {MAX_BODY_DEPTH} levels)"
         )
-    return body
+    return _without_lone_surrogates(body)
+
+
+def _not_json(word: str) -> Any:
+    """NaN and Infinity: Python's json reads them, JSON (and Go) does not."""
+    raise ValueError(f"invalid character in numeric literal: {word} is not JSON")
+
+
+def _finite_number(text: str) -> float:
+    """A JSON float as Go reads it: one beyond float64's range (`1e999999`) is an error, never infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _whole_number(text: str) -> int:
+    """A JSON integer, refused past float64's range (Python's own limit would quote its internals)."""
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise ValueError(f"number {text[:40]}... is out of range")
+    return int(text)
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """`"\\ud800"` decodes to a half character no engine can store: Go's decoder makes each one U+FFFD."""
+    if isinstance(value, str):
+        return LONE_SURROGATE.sub("\ufffd", value) if LONE_SURROGATE.search(value) else value
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(key): _without_lone_surrogates(item) for key, item in value.items()}
+    return value
 
 
 def _raw_body(request: Request) -> bytes:
-    """The body's bytes; 413 past `max_content_length`, 400 when the body cannot be read."""
+    """The body's bytes; 413 past `max_content_length`, 400 when the body cannot be read, when the
+    Content-Length is no length (Werkzeug reads `-5` or `abc` as no body) or more came than arrived."""
+    declared = _declared_length(request)
     try:
         raw = request.get_data(cache=True)
         limit = request.max_content_length
@@ -57,7 +95,21 @@ def _raw_body(request: Request) -> bytes:
         raise ArgumentError(
             "failed to read request body: malformed chunked encoding, or the connection closed early"
         ) from None
+    if declared is not None and len(raw) < declared and request.max_content_length != len(raw):
+        raise ArgumentError(
+            f"failed to read request body: the connection closed after {len(raw)} of {declared} bytes"
+        )
     return raw
+
+
+def _declared_length(request: Request) -> int | None:
+    """The Content-Length header as a number of bytes; 400 when it is there but is not one."""
+    text = request.environ.get("CONTENT_LENGTH", "")
+    if text == "" or request.environ.get("HTTP_TRANSFER_ENCODING"):
+        return None
+    if not text.strip().isdigit() or not text.strip().isascii():
+        raise ArgumentError(f"invalid Content-Length header: {text[:40]!r} is not a number of bytes")
+    return int(text)
 
 
 def _depth(value: Any) -> int:
@@ -73,5 +125,12 @@ def _depth(value: Any) -> int:
 
 
 def query_lists(request: Request) -> dict[str, list[str]]:
-    """Every query parameter with all its values, in the order given."""
+    """Every query parameter with all its values, in the order given; 400 for a query string that is not
+    UTF-8 (decoded leniently, `%FF` and `%25FF` would both read as the text `%FF`)."""
+    try:
+        urllib.parse.unquote_to_bytes(request.query_string.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ArgumentError(
+            f"the query string is not valid UTF-8 (byte {error.object[error.start]:#04x} after percent-decoding)"
+        ) from None
     return {key: request.args.getlist(key) for key in request.args}

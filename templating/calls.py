@@ -16,7 +16,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .errors import Failure, TemplateError
+from .budget import EXPENSIVE, MAX_VALUE_BYTES, STEP_UNITS, LimitError, check_size, size_of
+from .errors import Failure, LimitFailure, TemplateError
 from .nodes import Chain, Const, Fail, Field, Variable, last_visited
 from .values import (
     MISSING,
@@ -136,6 +137,7 @@ class FunctionSpec:
     """A function as templates see it: its name, arity, Go parameter types and calling convention."""
 
     __slots__ = (
+        "cost",
         "function",
         "max_args",
         "min_args",
@@ -150,6 +152,7 @@ class FunctionSpec:
     def __init__(self, name: str, function: Callable) -> None:
         self.name = name
         self.function = function
+        self.cost = STEP_UNITS + EXPENSIVE.get(name, 0)  # work charged per call, besides the sizes handled
         self.raw_args = getattr(function, "template_raw_args", False)
         self.wants_state = getattr(function, "template_wants_state", False)
         self.takes_receiver = getattr(function, "template_receiver", False)
@@ -207,14 +210,21 @@ class FunctionSpec:
                     break
             if self.types or self.rest_type:
                 self.check_types(args, fields, pos, site)
+        context = site.text if site is not None else None
+        if state is not None:
+            self.charge_arguments(state, args, pos, context)
         if self.takes_receiver:
             args.insert(0, receiver)
         elif self.wants_state:
             args.insert(0, state)
         try:
             result = self.function(*args)
+            if state is not None:
+                self.charge_result(state, result, pos, context)
         except Failure:
             raise
+        except LimitError as error:
+            raise LimitFailure(f"error calling {self.name}: {error}", pos, site and site.text) from None
         except TemplateError as error:
             raise Failure(f"error calling {self.name}: {error.message}", pos, site and site.text) from None
         except RecursionError:
@@ -227,6 +237,20 @@ class FunctionSpec:
         if isinstance(result, SafeText) and any(result is arg for arg in args):
             return result  # project SQL passed through (`default (as_sql_list .args.v) ...`)
         return Tainted(result, source)
+
+    def charge_arguments(self, state: State, args: list, pos: int, context: str | None) -> None:
+        """A call costs a unit (more for CPU-heavy functions) plus the characters and items it reads."""
+        units = self.cost
+        for arg in args:
+            units += size_of(arg)
+        state.charge(units, pos, context)
+
+    def charge_result(self, state: State, result: Any, pos: int, context: str | None) -> None:
+        """The value made is paid for too, and may not be over MAX_VALUE_BYTES."""
+        size = size_of(result)
+        if size > MAX_VALUE_BYTES:
+            check_size(size)
+        state.charge(size, pos, context)
 
     def validate(self, index: int, value: Any, node: Any, from_field: bool) -> None:
         """Go's check of one argument for a typed parameter, placed at the argument's node."""

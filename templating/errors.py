@@ -27,6 +27,7 @@ class TemplateError(Exception):
         self.line = line
         self.column = column
         self.executing = executing
+        self.over_limit = False  # a render stopped by a limit of templating.budget (sizes, work)
 
     def __str__(self) -> str:
         if self.line is None:
@@ -52,6 +53,10 @@ class Failure(Exception):
         """Places an execution error at a node, unless an inner node already did."""
         if self.context is None:
             self.context, self.pos = context, pos
+
+
+class LimitFailure(Failure):
+    """A render over a limit of templating.budget: a value too large or the work budget spent."""
 
 
 class BreakLoop(Exception):

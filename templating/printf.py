@@ -50,6 +50,10 @@ def sprintf(format: str, *args: Any) -> str:
         if not verb:
             out.append("%!(NOVERB)")
             continue
+        if too_large(width) or too_large(precision):  # Go's parsenum gives up and takes the rest
+            out.append("%!(NOVERB)")
+            position = len(format)
+            break
         used = int(arg_index) - 1 if arg_index else used
         reordered = reordered or bool(arg_index)
         if width == "*" or precision == "*":
@@ -68,6 +72,18 @@ def sprintf(format: str, *args: Any) -> str:
         extra = ", ".join(describe(arg) for arg in args[used:])
         out.append(f"%!(EXTRA {extra})")
     return "".join(out)
+
+
+def too_large(digits: str | None) -> bool:
+    """Go's parsenum: a width or precision whose digits pass 1e6 before the last one is no number."""
+    if not digits or not digits.isdigit():
+        return False
+    number = 0
+    for digit in digits:
+        if number > 10**6:
+            return True
+        number = number * 10 + int(digit)
+    return False
 
 
 def star_arguments(width: Any, precision: Any, args: tuple, used: int, out: list) -> tuple:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .errors import BreakLoop, ContinueLoop, Failure, Source
+from .budget import MAX_RENDER_WORK, STEP_UNITS, over_budget
+from .errors import BreakLoop, ContinueLoop, Failure, LimitFailure, Source
 from .nodes import last_visited, truth
 from .printing import format_value, print_action
 from .values import MISSING, Tainted, child_source, find_taint, unwrap_deep
@@ -16,7 +17,7 @@ MAX_DEPTH = 100
 class State:
     """One render: the output, the emit callback, the root data and the variable stack."""
 
-    __slots__ = ("data", "depth", "emit", "out", "templates", "vars")
+    __slots__ = ("data", "depth", "emit", "out", "templates", "vars", "work")
 
     def __init__(self, data: Any, emit: Callable | None, templates: dict) -> None:
         self.out: list[str] = []
@@ -25,6 +26,14 @@ class State:
         self.vars: list[list] = [["$", data]]
         self.templates = templates
         self.depth = 0
+        self.work = 0  # units spent of MAX_RENDER_WORK (see budget)
+
+    def charge(self, units: int, pos: int | None, context: str | None = None) -> None:
+        """Counts work done by the render; over the budget the render stops with a LimitFailure placed at
+        the node doing the work."""
+        self.work += units
+        if self.work > MAX_RENDER_WORK:
+            raise LimitFailure(str(over_budget()), pos, context)
 
     def lookup(self, name: str, pos: int) -> Any:
         """The value of the innermost variable called name."""
@@ -46,6 +55,17 @@ class State:
         inner = value.value
         text = inner if type(inner) is str else print_action(inner)
         return text if self.emit is None else self.emit(text, value.source)
+
+
+def static_size(nodes: tuple) -> int:
+    """The most literal text one pass over the nodes can print (a nested range or call charges its own)."""
+    size = 0
+    for node in nodes:
+        if type(node) is Text:
+            size += len(node.text)
+        elif type(node) is If:
+            size += max(static_size(node.body), static_size(node.else_body))
+    return size
 
 
 def render_nodes(nodes: tuple, state: State, dot: Any) -> None:
@@ -85,15 +105,17 @@ class Action:
             return
         kind = type(value)
         if kind is str:
-            state.out.append(value)
+            text = value
         elif kind is Tainted:
-            state.out.append(state.print_tainted(value))
+            text = state.print_tainted(value)
         else:
             found = find_taint(value) if isinstance(value, (dict, list, tuple)) else None
             if found is None:
-                state.out.append(print_action(value))
+                text = print_action(value)
             else:  # project data holding a caller's value prints as one caller value
-                state.out.append(state.print_tainted(Tainted(unwrap_deep(value), found.source)))
+                text = state.print_tainted(Tainted(unwrap_deep(value), found.source))
+        state.charge(len(text), self.pipe.pos, self.pipe.text)
+        state.out.append(text)
 
 
 class If:
@@ -120,7 +142,7 @@ class If:
 class Range:
     """`{{range}}` over lists, maps (sorted keys) and integers, with `else`, `break` and `continue`."""
 
-    __slots__ = ("body", "decls", "else_body", "is_assign", "pipe", "pos", "text")
+    __slots__ = ("body", "cost", "decls", "else_body", "is_assign", "pipe", "pos", "text")
 
     def __init__(
         self, pipe: Any, decls: tuple, is_assign: bool, body: tuple, else_body: tuple, pos: int
@@ -128,10 +150,11 @@ class Range:
         self.pipe, self.decls, self.is_assign = pipe, decls, is_assign
         self.body, self.else_body, self.pos = body, else_body, pos
         self.text = pipe.text
+        self.cost = STEP_UNITS + static_size(body)  # work charged per iteration
 
     def render(self, state: State, dot: Any) -> None:
         try:
-            items = self.items(self.pipe.evaluate(state, dot))
+            items = self.items(self.pipe.evaluate(state, dot), state)
         except Failure as failure:
             place = last_visited(self.pipe)
             failure.claim(place.text, place.pos)
@@ -142,6 +165,7 @@ class Range:
         variables = state.vars
         mark = len(variables)
         for key, element in items:
+            state.charge(self.cost, self.pos, self.text)
             self.bind(state, key, element)
             try:
                 render_nodes(self.body, state, element)
@@ -161,10 +185,10 @@ class Range:
             else:
                 state.vars.append([name, value])
 
-    def items(self, value: Any) -> list:
+    def items(self, value: Any, state: State) -> list:
         """(key, element) pairs of a value, or an error for what Go cannot range over."""
         if type(value) is Tainted:
-            return self.tainted_items(value)
+            return self.tainted_items(value, state)
         if isinstance(value, (list, tuple)):
             return list(enumerate(value))
         if isinstance(value, dict):
@@ -174,15 +198,17 @@ class Range:
         if isinstance(value, int) and not isinstance(value, bool):
             if len(self.decls) > 1:
                 raise Failure(f"can't use {value} to iterate over more than one variable", self.pos)
+            if value * self.cost > MAX_RENDER_WORK - state.work:  # refused before the list is made
+                raise LimitFailure(str(over_budget()), self.pos, self.text)
             return [(index, index) for index in range(value)]
         raise Failure(f"range can't iterate over {format_value(value)}", self.pos)
 
-    def tainted_items(self, value: Tainted) -> list:
+    def tainted_items(self, value: Tainted, state: State) -> list:
         """Pairs of a caller's list or map: elements tainted, and a map's keys too (they are caller data)."""
         source, inner = value.source, value.value
         keyed = isinstance(inner, dict)
         pairs = []
-        for key, element in self.items(inner):
+        for key, element in self.items(inner, state):
             text = key.value if type(key) is Tainted else key
             child = f"{source}.{text}" if type(text) is int else child_source(source, text)
             if keyed and type(key) is not Tainted:
@@ -221,6 +247,7 @@ class TemplateCall:
         if state.depth >= MAX_DEPTH:
             raise Failure(f"exceeded maximum template depth ({MAX_DEPTH})", self.pos, self.text)
         value = MISSING if self.pipe is None else self.pipe.evaluate(state, dot)
+        state.charge(STEP_UNITS + static_size(body), self.pos, self.text)
         saved = state.vars
         state.vars, state.depth = [["$", value]], state.depth + 1
         try:
@@ -248,5 +275,7 @@ class Template:
         try:
             render_nodes(self.root, state, data)
         except Failure as failure:
-            raise self.source.error(failure) from None
+            error = self.source.error(failure)
+            error.over_limit = isinstance(failure, LimitFailure)
+            raise error from None
         return "".join(state.out)

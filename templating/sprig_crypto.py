@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .budget import check_size
 from .sprig_lists import strval
 from .values import Uint32
 
@@ -276,6 +277,7 @@ def decrypt_aes(password: str, encrypted: str) -> str:
 
 
 def rand_bytes(count: int) -> str:
+    check_size(count * 4 // 3)
     return base64.b64encode(secrets.token_bytes(count)).decode()
 
 

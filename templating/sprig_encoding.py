@@ -15,6 +15,7 @@ from typing import Any
 
 import re2
 
+from .budget import MAX_REGEX_MATCHES, MAX_VALUE_BYTES, LimitError, check_size
 from .printf import go_quote
 from .printing import float_digits
 from .sprig_lists import go_kind
@@ -269,22 +270,20 @@ def compile_regex(pattern: str, must: bool = True) -> Any:
 
 
 def matches(regex: Any, text: str, limit: int = -1) -> Iterator[Any]:
-    """Go's allMatches: successive matches; an empty match right after a match is skipped."""
-    position, previous_end, count = 0, -1, 0
-    while position <= len(text) and (limit < 0 or count < limit):
-        found = regex.search(text, position)
-        if found is None:
+    """Go's allMatches: successive matches; an empty match right after a match is skipped. One pass of
+    finditer, which advances as Go does (searching again at each position re-encoded the whole text: a
+    quadratic cost on long texts)."""
+    previous_end, count = -1, 0
+    for found in regex.finditer(text):
+        if 0 <= limit <= count:
             return
         start, end = found.span()
-        accept = True
-        if end == position and start == end:
-            accept = start != previous_end
-            position += 1
-        else:
-            position = end
+        accept = not (start == end == previous_end)
         previous_end = end
         if accept:
             count += 1
+            if count > MAX_REGEX_MATCHES:
+                raise LimitError(f"more than {MAX_REGEX_MATCHES} regular expression matches in one call")
             yield found
 
 
@@ -366,10 +365,13 @@ def extract_name(text: str) -> tuple[str | None, str]:
 
 
 def replace_all(pattern: str, text: str, replacement: Callable[[Any], str], must: bool) -> str:
-    out, position = [], 0
+    out, position, size = [], 0, len(text)
     for found in matches(compile_regex(pattern, must), text):
         out.append(text[position : found.start()])
         out.append(replacement(found))
+        size += len(out[-1])
+        if size > MAX_VALUE_BYTES:
+            check_size(size)
         position = found.end()
     out.append(text[position:])
     return "".join(out)

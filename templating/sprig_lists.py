@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from .budget import check_size
 from .printing import format_value
 from .values import GoInt, ListList, NilMap, StringList, go_type
 
@@ -137,11 +138,26 @@ def compact(items: Any) -> list:
 
 
 def uniq(items: Any) -> list:
+    """Sprig's uniq (first of each DeepEqual group, in order) in linear time for plain values: Go's quadratic
+    scan made a 10,000-item caller list cost seconds."""
     found: list = []
+    seen_plain: set = set()
     for item in sequence(items, "find uniq"):
-        if not any(deep_equal(item, seen) for seen in found):
+        key = plain_key(item)
+        if key is None:
+            if not any(deep_equal(item, seen) for seen in found):
+                found.append(item)
+        elif key not in seen_plain:
+            seen_plain.add(key)
             found.append(item)
     return found
+
+
+def plain_key(item: Any) -> tuple | None:
+    """A hashable key equal exactly when DeepEqual holds, for strings, bools, ints and non-NaN floats."""
+    if isinstance(item, (str, bool, int)) or (isinstance(item, float) and not math.isnan(item)):
+        return (go_type(item), item)
+    return None
 
 
 def without(items: Any, *omit: Any) -> list:
@@ -214,7 +230,9 @@ def sort_alpha(items: Any) -> StringList:
 
 
 def join(separator: str, items: Any) -> str:
-    return separator.join(strslice(items))
+    parts = strslice(items)
+    check_size(len(separator) * max(len(parts) - 1, 0) + sum(len(part) for part in parts))
+    return separator.join(parts)
 
 
 def go_split(text: str, separator: str, limit: int = -1) -> list[str]:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+from .budget import check_size
 from .lexer import parse_go_int
 from .printing import format_value
 from .values import INT64_MAX, INT64_MIN, GoInt, IntList, wrap64
@@ -242,6 +243,8 @@ def to_decimal(value: Any) -> int:
 
 def until_step(start: int, stop: int, step: int) -> IntList:
     """`untilStep 0 10 3`: [0 3 6 9]; an empty list when the step goes the wrong way."""
+    if step != 0:
+        check_size(len(range(start, stop, step)))
     if stop < start:
         return IntList(GoInt(i) for i in range(start, stop, step)) if step < 0 else IntList()
     return IntList(GoInt(i) for i in range(start, stop, step)) if step > 0 else IntList()

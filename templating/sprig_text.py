@@ -3,12 +3,14 @@ and Unicode rules (unicode.IsSpace, simple case mappings)."""
 
 from __future__ import annotations
 
+import random
 import secrets
 import string
 import unicodedata
 from collections.abc import Callable
 from typing import Any
 
+from .budget import check_size
 from .printf import go_quote
 from .printing import format_value
 from .sprig_lists import go_split, strval
@@ -160,13 +162,17 @@ def nospace(text: str) -> str:
 def replace(old: str, new: str, text: str) -> str:
     """strings.Replace(text, old, new, -1): an empty old inserts new around every character."""
     if old:
+        if len(new) > len(old):
+            check_size(len(text) + text.count(old) * (len(new) - len(old)))
         return text.replace(old, new)
+    check_size(len(text) + (len(text) + 1) * len(new))
     return new + new.join(text) + new if text else new
 
 
 def repeat(count: int, text: str) -> str:
     if count < 0:
         raise ValueError("strings: negative Repeat count")
+    check_size(count * len(text))
     return text * count
 
 
@@ -265,6 +271,7 @@ def cat(*values: Any) -> str:
 def indent(spaces: int, text: str) -> str:
     if spaces < 0:
         raise ValueError("strings: negative Repeat count")
+    check_size(len(text) + spaces * (text.count("\n") + 1))
     pad = " " * spaces
     return pad + text.replace("\n", "\n" + pad)
 
@@ -313,6 +320,8 @@ def wrap(width: int, text: str) -> str:
 
 
 def wrap_with(width: int, separator: str, text: str) -> str:
+    if len(separator) > 1:  # each break (at most one per space, or per `width` bytes) adds the separator
+        check_size(len(text) + (text.count(" ") + len(text) // max(width, 1) + 1) * len(separator))
     return wrap_custom(text, width, separator, True)
 
 
@@ -358,11 +367,12 @@ def camelcase(text: str) -> str:
     return "".join(out)
 
 
-def next_word(text: str) -> tuple[str, str, str]:
-    """xstrings' nextWord: the kind of the next word, the word and the rest."""
-    if not text:
-        return "invalid", "", ""
-    first, offset = text[0], 1
+def next_word(text: str, start: int) -> tuple[str, str, int]:
+    """xstrings' nextWord: the kind of the word at `start`, the word and where the rest starts (a position,
+    not a copy of the rest: copying made long texts quadratic)."""
+    if start >= len(text):
+        return "invalid", "", start
+    first, offset = text[start], start + 1
     if is_connector(first):
         kind = "connector"
         while offset < len(text) and is_connector(text[offset]):
@@ -397,7 +407,7 @@ def next_word(text: str) -> tuple[str, str, str]:
             if is_connector(char) or is_alphabet(char) or is_number(char) or is_punct(char):
                 break
             offset += 1
-    return kind, text[:offset], text[offset:]
+    return kind, text[start:offset], offset
 
 
 def lower_word(out: list[str], kind: str, word: str, connector: str) -> None:
@@ -414,16 +424,16 @@ def lower_joined(text: str, connector: str) -> str:
     if not text:
         return ""
     out: list[str] = []
-    kind, word, remaining = next_word(text)
-    while remaining:
+    kind, word, position = next_word(text, 0)
+    while position < len(text):
         if kind != "connector":
             lower_word(out, kind, word, connector)
         previous, last = kind, word
-        kind, word, remaining = next_word(remaining)
+        kind, word, position = next_word(text, position)
         if previous == "number":
             while kind in ("alphabet", "number"):
                 lower_word(out, kind, word, connector)
-                kind, word, remaining = next_word(remaining)
+                kind, word, position = next_word(text, position)
             if kind not in ("invalid", "punct", "connector"):
                 out.append(connector)
         elif previous == "connector":
@@ -433,9 +443,9 @@ def lower_joined(text: str, connector: str) -> str:
         elif kind != "number":
             if kind not in ("connector", "punct"):
                 out.append(connector)
-        elif remaining:
+        elif position < len(text):
             last = word
-            kind, word, remaining = next_word(remaining)
+            kind, word, position = next_word(text, position)
             if kind != "alphabet":
                 lower_word(out, "number", last, connector)
                 if kind not in ("connector", "punct"):
@@ -445,7 +455,7 @@ def lower_joined(text: str, connector: str) -> str:
                 lower_word(out, "number", last, connector)
                 while kind in ("alphabet", "number"):
                     lower_word(out, kind, word, connector)
-                    kind, word, remaining = next_word(remaining)
+                    kind, word, position = next_word(text, position)
                 if kind not in ("invalid", "connector", "punct"):
                     out.append(connector)
     lower_word(out, kind, word, connector)
@@ -461,14 +471,14 @@ def kebabcase(text: str) -> str:
 
 
 def shuffle(text: str) -> str:
+    """goutils.Shuffle: the characters in a random order (math/rand in Go: no secret, so a fast generator)."""
     chars = list(text)
-    for index in range(len(chars) - 1, 0, -1):
-        other = secrets.randbelow(index + 1)
-        chars[index], chars[other] = chars[other], chars[index]
+    random.Random(secrets.randbits(64)).shuffle(chars)
     return "".join(chars)
 
 
 def random_text(alphabet: str, count: int) -> str:
+    check_size(count)
     return "".join(secrets.choice(alphabet) for _ in range(count)) if count > 0 else ""
 
 

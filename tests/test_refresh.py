@@ -203,6 +203,34 @@ def test_a_failing_refresh_keeps_the_last_good_build_and_health_says_why(tmp_pat
         assert rows(base) == [(1, "a"), (3, "c")]
 
 
+INCREMENTAL_QUERY = """\
+type: model
+incremental: true
+sql: SELECT * FROM read_csv('DATA/latest.csv')
+"""
+
+
+def test_an_incremental_model_without_partitions_appends_on_each_refresh_only(tmp_path):
+    """Rill's `incremental: true` model with neither partitions nor state: each incremental refresh appends
+    its query's rows (Rill's docs: "incremental now"); a rebuild for another file's change does not run it
+    again; a full refresh starts over."""
+    project, data = make_project(tmp_path, INCREMENTAL_QUERY)
+    write_csv(data, "latest.csv", [(1, "a")])
+    with server(project, data, tmp_path) as base:
+        assert rows(base) == [(1, "a")]
+        write_csv(data, "latest.csv", [(2, "b")])
+        assert call(base + TRIGGER, "POST", {})[0] == 200
+        eventually(lambda: rows(base), [(1, "a"), (2, "b")])
+
+        (project / "models" / "other.sql").write_text("SELECT 1 AS one\n")  # a rebuild, not a refresh
+        (project / "apis" / "other.yaml").write_text("sql: SELECT one FROM other\n")
+        eventually(lambda: call(base + BASE_URL + "other")[0], 200)
+        assert rows(base) == [(1, "a"), (2, "b")]
+
+        assert call(base + TRIGGER, "POST", {"models": [{"model": "events", "full": True}]})[0] == 200
+        eventually(lambda: rows(base), [(2, "b")])
+
+
 @pytest.fixture(scope="module")
 def auth_server(tmp_path_factory) -> Iterator[str]:
     tmp_path = tmp_path_factory.mktemp("refresh-auth")

@@ -22,7 +22,14 @@ _GROUPED = "t0"
 
 def measure_field(measure: Measure) -> Field:
     """The output field computing `measure` (a derived measure's SQL is built when the query is planned)."""
+    check_queryable(measure, measure)
     return Field(measure.name, field_sql(measure), grouped=False, measure=measure)
+
+
+def check_queryable(measure: Measure, queried: Measure) -> None:
+    """Refuse, as Rill does, a measure no query can compute (`queried` selected it, maybe through others)."""
+    if measure.unsupported:
+        raise QueryError(f'can\'t query measure "{queried.name}": {measure.unsupported}')
 
 
 def measures_query(fields: list[Field], scope: Scope, where: exp.Where | None) -> exp.Select:
@@ -68,15 +75,16 @@ def _lateral_unnest(field: Field) -> exp.Lateral:
 def _referenced_simple_measures(fields: list[Field], scope: Scope) -> list[Measure]:
     """The plain measures that the derived fields are computed from, following derived references down."""
     found: list[Measure] = []
-    pending = [field.measure for field in fields if field.measure is not None and field.measure.derived]
+    pending = [(m, m) for field in fields if (m := field.measure) is not None and m.derived]
     while pending:
-        measure = pending.pop(0)
+        measure, queried = pending.pop(0)
         for name in measure.references:
             referenced = scope.view.measure(name)
             if referenced is None:
                 raise QueryError(f'referenced measure "{name}" not found')
+            check_queryable(referenced, queried)
             if referenced.derived:
-                pending.append(referenced)
+                pending.append((referenced, queried))
             elif referenced not in found:
                 found.append(referenced)
     return found

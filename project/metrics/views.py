@@ -51,6 +51,7 @@ class Measure:
     references: tuple[str, ...] = ()  # measures this one is computed from
     required_dimensions: tuple[str, ...] = ()  # dimensions the query must select
     window: Window | None = None
+    unsupported: str = ""  # why a query cannot use it, in Rill's words (`per`, `time_comparison`)
 
     @property
     def derived(self) -> bool:
@@ -199,9 +200,7 @@ def _measures(value, dimension_names: set[str], timeseries: str | None, path: st
             raise ProjectError(f'measure "{name}" must have an "expression"', path=path)
         _check_expression(str(expression), f'measure "{name}"', path)
         display_name = str(item.get("display_name") or item.get("label") or name)
-        for key in UNSUPPORTED_MEASURE_KEYS:
-            if item.get(key):
-                raise ProjectError(f'measure "{name}": "{key}" is not supported by Sluice', path=path)
+        per = _selector_names(item.get("per"), f'measure "{name}": "per"', path)
         requires = _selector_names(item.get("requires"), f'measure "{name}": "requires"', path)
         references = tuple(ref for ref in requires if ref.lower() not in dimension_names)
         required = [ref for ref in requires if ref.lower() in dimension_names]
@@ -209,23 +208,30 @@ def _measures(value, dimension_names: set[str], timeseries: str | None, path: st
         for order_name, _ in window.order if window else ():
             if order_name.lower() not in {req.lower() for req in required}:
                 required.append(order_name)
-        _check_measure_type(item.get("type"), name, references, path)
-        yield Measure(name, display_name, str(expression), references, tuple(required), window)
+        for dimension in per:
+            if dimension.lower() not in dimension_names:
+                raise ProjectError(f'measure "{name}": "per" dimension "{dimension}" not found', path=path)
+        kind = _measure_type(item.get("type"), bool(references or per), path)
+        unsupported = UNSUPPORTED_QUERIES.get(kind, "") or (PER_UNSUPPORTED if per else "")
+        yield Measure(name, display_name, str(expression), references, tuple(required), window, unsupported)
 
 
-UNSUPPORTED_MEASURE_KEYS = ("per",)
+# Measures Rill loads but no metrics SQL query can use (runtime/metricsview/ast.go): a `per` measure's
+# query is not implemented there, and a time comparison needs a comparison time range that metrics SQL
+# has no way to give. As in Rill, the view loads and a query selecting one fails with these words.
+PER_UNSUPPORTED = 'support for "per" not implemented'
+UNSUPPORTED_QUERIES = {"time_comparison": "comparison time range not provided"}
 
 
-def _check_measure_type(value, name: str, references: tuple[str, ...], path: str) -> None:
+def _measure_type(value, derived: bool, path: str) -> str:
     kind = str(value or "").lower()
-    if kind == "simple" and references:
+    if kind == "simple" and derived:
         raise ProjectError('measure type "simple" cannot have "per" or "requires" fields', path=path)
-    if kind == "time_comparison":
-        raise ProjectError(f'measure "{name}": type "time_comparison" is not supported by Sluice', path=path)
-    if kind not in ("", "simple", "derived"):
+    if kind not in ("", "simple", "derived", "time_comparison"):
         raise ProjectError(
             f'invalid measure type "{value}" (allowed values: simple, derived, time_comparison)', path=path
         )
+    return kind
 
 
 def _selector_names(value, what: str, path: str) -> list[str]:

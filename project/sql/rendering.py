@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from project.errors import ProjectError, ProjectQueryError
+from project.errors import ArgumentError, ProjectError, ProjectQueryError
 from project.sql import sentinels
 from project.sql.template_functions import RILL_FUNCTIONS
 from templating import Tainted, Template, TemplateError, parse
@@ -53,10 +53,13 @@ def template_data(
 
 
 def render_sql(template: Template, data: Mapping[str, Any], markers: Markers) -> str:
-    """Render with every caller value replaced by a marker (kept in `markers`); errors are QueryErrors."""
+    """Render with every caller value replaced by a marker (kept in `markers`); errors are QueryErrors, but
+    a render stopped by a size or work limit is an ArgumentError: sizes that grow come from the request."""
     try:
         return template.render(data, emit=markers.emit)
     except TemplateError as error:
+        if error.over_limit:
+            raise ArgumentError(f"the request makes the template too costly: {error}") from None
         raise ProjectQueryError(
             f"failed to render template: {error.message}",
             path=error.name or None,
