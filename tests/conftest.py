@@ -91,6 +91,20 @@ def assert_unauthenticated(response, message: str) -> None:
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
+def run_sluice(*argv: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`python server.py ARGV...` (a command that ends: check, token, --help...) from the repository root, its
+    output captured as text; `env` replaces the environment (default: this process's)."""
+    return subprocess.run(
+        [sys.executable, "server.py", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=env,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

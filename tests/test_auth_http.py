@@ -27,6 +27,7 @@ from tests.conftest import (
     assert_error,
     assert_unauthenticated,
     free_port,
+    run_sluice,
     start,
     wait_until_up,
 )
@@ -43,14 +44,7 @@ INVALID = "invalid token"
 
 def cli(*argv: str, tokens: str) -> str:
     """Run `python server.py token|service ...` and return its stdout (the new token, for issue/create)."""
-    done = subprocess.run(
-        [sys.executable, "server.py", *argv, "--tokens", tokens],
-        cwd=ROOT,
-        text=True,
-        check=False,
-        capture_output=True,
-        timeout=60,
-    )
+    done = run_sluice(*argv, "--tokens", tokens, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -355,14 +349,9 @@ def test_tokens_never_reach_the_logs(server):
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10"])
 def test_public_host_with_auth_off_is_refused(host, tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "SLUICE_AUTH"}
-    done = subprocess.run(
-        [sys.executable, "server.py", str(PROJECTS / "secured"), "--host", host, "--port", str(free_port())],
-        cwd=ROOT,
-        env={**env, "SLUICE_STATE_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    secured = str(PROJECTS / "secured")
+    done = run_sluice(
+        secured, "--host", host, "--port", str(free_port()), env={**env, "SLUICE_STATE_DIR": str(tmp_path)}
     )
     assert done.returncode == 2
     assert f"refusing to serve on {host} with auth off" in done.stderr
@@ -433,14 +422,9 @@ def test_auth_off_ignores_tokens_and_rules(project_client, api, rows, headers):
 )
 def test_unusable_auth_settings_stop_the_server_with_a_clear_error(env, message, tmp_path):
     clean = {key: value for key, value in os.environ.items() if not key.startswith("SLUICE_JWT_")}
-    done = subprocess.run(
-        [sys.executable, "server.py", str(PROJECTS / "secured"), "--port", str(free_port()), "--auth"],
-        cwd=ROOT,
-        env={**clean, **env, "SLUICE_STATE_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    secured = str(PROJECTS / "secured")
+    done = run_sluice(
+        secured, "--port", str(free_port()), "--auth", env={**clean, **env, "SLUICE_STATE_DIR": str(tmp_path)}
     )
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and message in done.stderr

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 import urllib.request
 
 import pytest
 
-from tests.conftest import PROJECTS, ROOT, free_port, start, stop
+from tests.conftest import PROJECTS, free_port, run_sluice, start, stop
 from tests.helpers.polling import eventually
 
 API = "/v1/instances/default/api/"
@@ -127,14 +126,7 @@ def test_errors_while_answering_name_the_file_and_line_and_are_logged_as_the_pro
 
 
 def test_check_compiles_every_apis_sql_against_the_models():
-    result = subprocess.run(
-        [sys.executable, "server.py", "check", str(MISTAKES)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_sluice("check", str(MISTAKES))
     assert result.returncode == 1
     out = result.stdout
     assert 'apis/unknown_column.yaml:5:9: Binder Error: Referenced column "amount_eur" not found' in out

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from serving.requests import request_id
-from tests.conftest import PROJECTS, free_port, start, stop
+from tests.conftest import PROJECTS, free_port, run_sluice, start, stop
 from tests.helpers.http import fetch
 from tests.helpers.polling import eventually
 
@@ -178,19 +178,9 @@ def test_sigterm_lets_the_answers_in_flight_finish(tmp_path):
     ],
 )
 def test_the_command_line_answers_version_and_help(argv, expected):
-    import subprocess
-
     from handlers.health import version
-    from tests.conftest import ROOT
 
-    result = subprocess.run(
-        [sys.executable, "server.py", *argv],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_sluice(*argv)
     assert result.returncode == 0 and expected in result.stdout
     if argv == ["--version"]:
         assert result.stdout.strip() == f"sluice {version()}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from werkzeug.test import Client
 from project.auth.tokens import TokenStore
 from project.settings import Settings
 from server import create_app
-from tests.conftest import ROOT, assert_error, free_port, start, stop
+from tests.conftest import assert_error, free_port, run_sluice, start, stop
 from tests.helpers.http import fetch
 from tests.helpers.polling import eventually
 
@@ -89,14 +88,7 @@ def test_an_app_that_cannot_load_answers_503_until_the_files_are_fixed(tmp_path,
 )
 def test_check_still_fails_on_a_project_that_cannot_load(tmp_path, case, files, path, reason):
     project = broken_project(tmp_path, files)
-    result = subprocess.run(
-        [sys.executable, "server.py", "check", str(project)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_sluice("check", str(project))
     assert result.returncode != 0 and f"error: {path + ':' if path else ''}" in result.stderr
     assert reason in result.stderr and "Traceback" not in result.stderr
 
