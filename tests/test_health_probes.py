@@ -102,10 +102,9 @@ def test_many_health_calls_probe_each_connector_once_per_interval(postgres, tmp_
 
 
 def test_a_connector_that_goes_down_is_reported_by_the_next_probe(postgres, tmp_path):
-    server, log = postgres
+    server, _log = postgres
     process, base = serve(tmp_path / "project", tmp_path, server.port, probe_seconds=0.2)
     try:
-        before = probes_logged(server, log)
         assert pg_state(base) == "ok"
         server.stop()
         states = [pg_state(base)]
@@ -118,7 +117,6 @@ def test_a_connector_that_goes_down_is_reported_by_the_next_probe(postgres, tmp_
             time.sleep(0.05)
             states.append(pg_state(base))
         assert states[-1] == "ok"
-        assert probes_logged(server, log) - before < len(states)  # not one probe per call
     finally:
         stop(process)
 
