@@ -176,3 +176,18 @@ def test_a_content_length_that_is_not_the_body_is_a_400(live_server, declared, b
         assert b"Content-Length" in payload or b"closed" in payload, payload
     else:
         assert kind == "gunicorn", payload[:200]
+
+
+@pytest.mark.parametrize("api", ["sql", "metrics-sql"])
+@pytest.mark.parametrize("depth", [50, 3000, 50_000])
+def test_sql_nested_too_deeply_is_a_400_not_a_500(project_client, api, depth):
+    """The built-in APIs take a (local or admin) caller's SQL: sqlglot recurses once per nesting level."""
+    sql = "SELECT " + "(" * depth + "1" + ")" * depth + " AS n"
+    if api == "metrics-sql":
+        sql += " FROM ad_bids_metrics"
+    response = project_client("metrics_http").post(
+        f"/v1/instances/default/api/{api}", json={"sql": sql}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
+    )
+    assert response.status_code in (200, 400), response.get_data(as_text=True)[:300]
+    if depth == 50_000:
+        assert_error(response, 400, "nested too deeply")
