@@ -83,7 +83,9 @@ def _without_lone_surrogates(value: Any) -> Any:
 
 
 def _raw_body(request: Request) -> bytes:
-    """The body's bytes; 413 past `max_content_length`, 400 when the body cannot be read."""
+    """The body's bytes; 413 past `max_content_length`, 400 when the body cannot be read, when the
+    Content-Length is no length (Werkzeug reads `-5` or `abc` as no body) or more came than arrived."""
+    declared = _declared_length(request)
     try:
         raw = request.get_data(cache=True)
         limit = request.max_content_length
@@ -93,7 +95,21 @@ def _raw_body(request: Request) -> bytes:
         raise ArgumentError(
             "failed to read request body: malformed chunked encoding, or the connection closed early"
         ) from None
+    if declared is not None and len(raw) < declared and request.max_content_length != len(raw):
+        raise ArgumentError(
+            f"failed to read request body: the connection closed after {len(raw)} of {declared} bytes"
+        )
     return raw
+
+
+def _declared_length(request: Request) -> int | None:
+    """The Content-Length header as a number of bytes; 400 when it is there but is not one."""
+    text = request.environ.get("CONTENT_LENGTH", "")
+    if text == "" or request.environ.get("HTTP_TRANSFER_ENCODING"):
+        return None
+    if not text.strip().isdigit() or not text.strip().isascii():
+        raise ArgumentError(f"invalid Content-Length header: {text[:40]!r} is not a number of bytes")
+    return int(text)
 
 
 def _depth(value: Any) -> int:

@@ -114,3 +114,80 @@ def test_lone_surrogates_become_the_replacement_character_as_in_go(project_clien
     expected = json.loads(f'"{escaped}"', strict=False)
     expected = "".join("\ufffd" if 0xD800 <= ord(char) <= 0xDFFF else char for char in expected)
     assert json.loads(response.get_data()) == [{"x": expected}]
+
+
+# --- Content-Length that is no length, or more than arrives: through the dev server and gunicorn -------------
+LENGTHS = [
+    # (declared Content-Length, body bytes sent before the client half-closes)
+    ("-5", b'{"x": 1}'),
+    ("abc", b'{"x": 1}'),
+    ("1e3", b'{"x": 1}'),
+    ("+8", b'{"x": 1}'),
+    ("0x8", b'{"x": 1}'),
+    ("\uff18".encode().decode("latin-1"), b'{"x": 1}'),  # a full-width digit 8
+    ("9", b'{"x": 1}'),
+    ("100", b'{"x": 1}'),
+    ("100000", b'{"x": 1}'),
+]
+
+
+@pytest.fixture(scope="module", params=["dev", "gunicorn"])
+def live_server(request, tmp_path_factory):
+    import sys
+
+    from tests.conftest import PROJECTS, free_port, start, stop
+
+    port = free_port()
+    tmp = tmp_path_factory.mktemp(request.param)
+    if request.param == "dev":
+        command = [sys.executable, "server.py", str(PROJECTS / "basic"), "--port", str(port), "--no-reload"]
+        process = start(command, port, tmp)
+    else:
+        command = [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "1"]
+        process = start(command, port, tmp, {"SLUICE_PROJECT": str(PROJECTS / "basic")})
+    yield request.param, port
+    stop(process)
+
+
+def send_raw(port: int, data: bytes) -> bytes:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(data)
+        connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize(("declared", "body"), LENGTHS, ids=[repr(row[0]) for row in LENGTHS])
+def test_a_content_length_that_is_not_the_body_is_a_400(live_server, declared, body):
+    kind, port = live_server
+    head = (
+        "POST /v1/instances/default/api/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {declared}\r\n\r\n"
+    )
+    answer = send_raw(port, head.encode("latin-1") + body)
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line.split()[1] == b"400", answer[:300]
+    payload = rest.partition(b"\r\n\r\n")[2]
+    if payload.startswith(b"{"):  # the app's answer (gunicorn refuses some lengths itself, in HTML)
+        assert b"Content-Length" in payload or b"closed" in payload, payload
+    else:
+        assert kind == "gunicorn", payload[:200]
+
+
+@pytest.mark.parametrize("api", ["sql", "metrics-sql"])
+@pytest.mark.parametrize("depth", [50, 3000, 50_000])
+def test_sql_nested_too_deeply_is_a_400_not_a_500(project_client, api, depth):
+    """The built-in APIs take a (local or admin) caller's SQL: sqlglot recurses once per nesting level."""
+    sql = "SELECT " + "(" * depth + "1" + ")" * depth + " AS n"
+    if api == "metrics-sql":
+        sql += " FROM ad_bids_metrics"
+    response = project_client("metrics_http").post(
+        f"/v1/instances/default/api/{api}", json={"sql": sql}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
+    )
+    assert response.status_code in (200, 400), response.get_data(as_text=True)[:300]
+    if depth == 50_000:
+        assert_error(response, 400, "nested too deeply")

@@ -53,7 +53,10 @@ def run_builtin(
     if name == "metrics-sql":
         markers = Markers()
         policy = CallerPolicy(project.database, policy_data, markers) if policy_data is not None else None
-        sql = compile_metrics_sql(sql, project.metrics_views, policy)
+        try:
+            sql = compile_metrics_sql(sql, project.metrics_views, policy)
+        except RecursionError:  # the parser recurses once per nesting level of the caller's SQL
+            raise QueryError("metrics sql: the statement is nested too deeply") from None
         bound_sql, params = bind_sql(sql, markers.values, markers.sources)
     else:
         bound_sql, params = bind_sql(sql.strip().removesuffix(";"), (), ())

@@ -6,9 +6,10 @@ build's fingerprint, so a refresh always makes a new build, which every worker (
 then finds by its name; a server notices the request file and reloads in the background.
 
 Each build leaves a manifest beside it (`project-<key>.duckdb.increments`): the refresh generation it was
-built at and, for every incremental partitioned model (`incremental: true` + `partitions:`), its definition's
-digest and the keys of the partitions it holds. The next build starts such a model from the previous build's
-table and runs only the partitions whose keys are new, appended or merged as the model says. A changed
+built at and, for every incremental model (`incremental: true`), its definition's digest and the keys of the
+partitions it holds. The next build starts such a model from the previous build's table and runs only the
+partitions whose keys are new, appended or merged as the model says. A model without `partitions:` is one
+partition keyed by the refresh generation, so it runs again (appending) once per refresh. A changed
 definition, or a full refresh requested after the previous build, runs every partition again.
 """
 

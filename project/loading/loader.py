@@ -257,11 +257,14 @@ def _build_models(
         errors.append(ProjectError(message, path=checked[name][0].path))
         failed[name] = message
     definitions = {name: _definition(model, data) for name, model in sources.items()}
+    request = read_request(state_dir)
+    for name, (model, sql) in checked.items():
+        if model.incremental and name not in built_parts and model.connector is None:
+            built_parts[name] = ((f"refresh {request.generation}", sql),)  # run again by each refresh
     built = [
         _built_model(name, *checked[name], built_parts.get(name), execs[name], definitions[name])
         for name in order
     ]
-    request = read_request(state_dir)
     key = fingerprint(built, _data_files(directory), sandbox, request.generation)
     path, build_errors = build_database(state_dir, sandbox, built, key, ingest_from(connectors), request)
     paths = {model.name: model.path for model in built}

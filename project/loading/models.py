@@ -40,7 +40,7 @@ class ModelSource:
     pre_exec: str = ""
     post_exec: str = ""
     connector: str | None = None  # a model read from another engine, materialized in DuckDB
-    incremental: bool = False  # `incremental: true`: a partitioned model keeps the partitions it has run
+    incremental: bool = False  # `incremental: true`: keeps its rows from build to build (increments)
 
 
 def read_model(project_dir: str, relative_path: str) -> ModelSource:

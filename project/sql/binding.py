@@ -394,6 +394,8 @@ def _parse_one_query(shape_sql: str, dialect: str, sources: Sequence[str]) -> ex
         ) from None
     except TokenError as error:
         raise QueryError(f"SQL syntax error: {_readable(str(error), sources)}") from None
+    except RecursionError:  # the parser recurses once per nesting level
+        raise QueryError("SQL syntax error: the statement is nested too deeply") from None
     if len(statements) != 1:
         raise StatementError(f"expected exactly one SQL statement, got {len(statements)}")
     return statements[0]
