@@ -18,6 +18,8 @@ import yaml
 from werkzeug.test import Client
 
 from project.auth.policy import CallerPolicy
+from project.engines.duckdb import Database, build_database
+from project.engines.sandbox import project_sandbox
 from project.loading.loader import load_project
 from project.metrics.sql import compile_metrics_sql
 from project.metrics.views import parse_metrics_view
@@ -59,6 +61,18 @@ def project_client(tmp_path_factory):
     return client_for
 
 
+@pytest.fixture(scope="module")
+def empty_database(tmp_path_factory):
+    """The DuckDB engine as the server makes it (sandboxed, read-only) over a built database without models."""
+    state = tmp_path_factory.mktemp("empty-database")
+    sandbox = project_sandbox(str(state))
+    path, errors = build_database(str(state), sandbox, [], "empty")
+    assert errors == {}
+    database = Database(path, sandbox)
+    yield database
+    database.close()
+
+
 def assert_error(response, status: int, message: str | tuple[str, ...]) -> dict:
     """Every error: the status, a JSON body whose `error` holds the expected text (or one of several, for
     errors whose wording is the engine's), and the error headers."""
@@ -69,6 +83,26 @@ def assert_error(response, status: int, message: str | tuple[str, ...]) -> dict:
     expected = (message,) if isinstance(message, str) else message
     assert all(expected) and any(text in body["error"] for text in expected), body
     return body
+
+
+def assert_unauthenticated(response, message: str) -> None:
+    """A caller who did not authenticate: 401, exactly this error, and the challenge naming the scheme."""
+    assert assert_error(response, 401, message) == {"error": message}
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def run_sluice(*argv: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`python server.py ARGV...` (a command that ends: check, token, --help...) from the repository root, its
+    output captured as text; `env` replaces the environment (default: this process's)."""
+    return subprocess.run(
+        [sys.executable, "server.py", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=env,
+    )
 
 
 def free_port() -> int:
@@ -114,11 +148,12 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def serving(project: Path, tmp_path, *options: str) -> Iterator[str]:
-    """`python server.py PROJECT` on a free loopback port; yields its base URL and stops it afterwards."""
+def serving(project: Path, tmp_path, *options: str, env: dict | None = None) -> Iterator[str]:
+    """`python server.py PROJECT` on a free loopback port (with more environment variables: `env`); yields
+    its base URL and stops it afterwards."""
     port = free_port()
     command = [sys.executable, "server.py", str(project), "--port", str(port), "--no-reload", *options]
-    process = start(command, port, tmp_path)
+    process = start(command, port, tmp_path, env)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -11,9 +11,11 @@ import concurrent.futures
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,6 +34,7 @@ SPECIAL_NAMES = {
     8: "back\\' quote",
 }
 ENGINES = ("duckdb", "pg", "my", "ch")  # connector names in the project (duckdb is the built-in one)
+SERVER_ENGINES = ENGINES[1:]  # those that run as servers of their own
 
 
 def dataset() -> list[tuple]:
@@ -136,7 +139,12 @@ def _start_all(base: Path) -> dict[str, object]:
     if failure is not None:
         stop_all(started)
         raise failure
-    loaders = {"pg": lambda s: _load_postgres(s.port), "my": _load_mariadb, "ch": _load_clickhouse}
+    # each loader takes what its engine's starter returned (ClickHouse: the list of shards)
+    loaders: dict[str, Callable[[Any], None]] = {
+        "pg": lambda server: _load_postgres(server.port),
+        "my": _load_mariadb,
+        "ch": _load_clickhouse,
+    }
     for name, server in started.items():
         if not isinstance(server, servers.Unavailable):
             loaders[name](server)

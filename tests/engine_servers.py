@@ -7,6 +7,7 @@ A server whose binaries are missing raises `Unavailable`, so a test can skip wit
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -220,12 +221,16 @@ def start_clickhouse_cluster(base: Path, shards: int = 2) -> list[Server]:
                 tcp_ports[index],
                 process.pid,
                 {"http": http},
-                lambda pid=process.pid: _kill_and_wait(pid),
+                functools.partial(_kill_and_wait, process.pid),
             )
         )
     for server in servers:
-        _wait(lambda server=server: _http_ok(server.extra["http"]) and _port_open(server.port), "ClickHouse")
+        _wait(functools.partial(_clickhouse_ready, server), "ClickHouse")
     return servers
+
+
+def _clickhouse_ready(server: Server) -> bool:
+    return _http_ok(server.extra["http"]) and _port_open(server.port)
 
 
 def _http_ok(port: int) -> bool:

@@ -14,19 +14,26 @@ import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import PROJECTS, ROOT, assert_error, free_port, start, wait_until_up
+from tests.conftest import (
+    PROJECTS,
+    ROOT,
+    assert_error,
+    assert_unauthenticated,
+    free_port,
+    run_sluice,
+    start,
+    wait_until_up,
+)
+from tests.helpers.auth import AUDIENCE, SECRET, a_jwt, bearer, launch
+from tests.helpers.http import Reply, fetch
 
-SECRET = "an-hs256-secret-for-the-tests-0123456789"
-AUDIENCE = "sluice-tests"
 ORIGIN = "https://app.example.com"
 ORG, PROJECT = "acme", "bids"
 BASE = "/v1/instances/default/api/"
@@ -35,51 +42,9 @@ NO_BEARER = "no bearer token found in authorization header"
 INVALID = "invalid token"
 
 
-@dataclass
-class Reply:
-    """An HTTP answer shaped like a Werkzeug test response, so `assert_error` checks it too."""
-
-    status_code: int
-    headers: dict[str, str]
-    body: bytes = field(repr=False)
-
-    def get_data(self, as_text: bool = False):
-        return self.body.decode() if as_text else self.body
-
-    def json(self):
-        return json.loads(self.body)
-
-
-def fetch(base: str, path: str, headers: dict | None = None, method: str = "GET") -> Reply:
-    request = urllib.request.Request(base + path, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return Reply(response.status, dict(response.headers), response.read())
-    except urllib.error.HTTPError as error:
-        return Reply(error.code, dict(error.headers), error.read())
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def a_jwt(secret: str = SECRET, audience: str | None = AUDIENCE, expires_in: int = 600, **claims) -> str:
-    payload = {"sub": "user-1", "exp": int(time.time()) + expires_in, **claims}
-    if audience is not None:
-        payload["aud"] = audience
-    return jwt.encode(payload, secret, algorithm="HS256")
-
-
 def cli(*argv: str, tokens: str) -> str:
     """Run `python server.py token|service ...` and return its stdout (the new token, for issue/create)."""
-    done = subprocess.run(
-        [sys.executable, "server.py", *argv, "--tokens", tokens],
-        cwd=ROOT,
-        text=True,
-        check=False,
-        capture_output=True,
-        timeout=60,
-    )
+    done = run_sluice(*argv, "--tokens", tokens, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -101,34 +66,6 @@ class Server:
     def log(self) -> str:
         with open(self.log_path, encoding="utf-8") as log:
             return log.read()
-
-
-def launch(
-    project: str, tmp, extra_args: list[str], env: dict[str, str]
-) -> tuple[subprocess.Popen, str, str]:
-    """Start `python server.py <project> --auth ...` with its output in a file we can read at any time."""
-    port = free_port()
-    log_path = str(tmp / "server.log")
-    command = [
-        sys.executable,
-        "server.py",
-        str(PROJECTS / project),
-        "--port",
-        str(port),
-        "--no-reload",
-        "--auth",
-        *extra_args,
-    ]
-    full_env = {**os.environ, "SLUICE_STATE_DIR": str(tmp / "state"), **env}
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base, process)
-    except AssertionError:
-        process.kill()
-        raise
-    return process, base, log_path
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +122,7 @@ UNAUTHENTICATED = [
     ("unknown opaque token", "Bearer sluice_usr_" + "A" * 43, INVALID),
     (
         "unsigned",
-        "Bearer " + jwt.encode({"exp": int(time.time()) + 600, "aud": AUDIENCE}, None, algorithm="none"),
+        "Bearer " + jwt.encode({"exp": int(time.time()) + 600, "aud": AUDIENCE}, "", algorithm="none"),
         INVALID,
     ),
 ]
@@ -195,9 +132,7 @@ UNAUTHENTICATED = [
 @pytest.mark.parametrize("case, header, message", UNAUTHENTICATED, ids=[row[0] for row in UNAUTHENTICATED])
 def test_bad_or_missing_credentials_are_401(server, route, case, header, message):
     reply = fetch(server.base, route + "open", {"Authorization": header} if header else {})
-    body = assert_error(reply, 401, message)
-    assert body["error"] == message
-    assert reply.headers["WWW-Authenticate"] == "Bearer"
+    assert_unauthenticated(reply, message)
 
 
 @pytest.mark.parametrize(
@@ -211,26 +146,19 @@ def test_bad_or_missing_credentials_are_401(server, route, case, header, message
     ],
 )
 def test_without_a_token_nothing_else_is_revealed(server, method, path, body):
-    request = urllib.request.Request(server.base + path, data=body, method=method)
-    try:
-        urllib.request.urlopen(request, timeout=30)
-        raise AssertionError("expected 401")
-    except urllib.error.HTTPError as error:
-        assert error.code == 401 and json.loads(error.read()) == {"error": NO_BEARER}
+    assert_unauthenticated(fetch(server.base, path, method=method, data=body), NO_BEARER)
 
 
 @pytest.mark.parametrize("api", ["open", "nope"])
 def test_a_revoked_token_is_401_like_any_other(server, api):
-    reply = fetch(server.base, BASE + api, bearer(server.tokens["revoked"]))
-    assert_error(reply, 401, INVALID)
-    assert reply.headers["WWW-Authenticate"] == "Bearer"
+    assert_unauthenticated(fetch(server.base, BASE + api, bearer(server.tokens["revoked"])), INVALID)
 
 
 def test_revoking_takes_effect_on_the_running_server(server):
     token = cli("service", "create", "short-lived", tokens=server.tokens_path)
     assert fetch(server.base, BASE + "open", bearer(token)).status_code == 200
     cli("service", "revoke", token_id(server.tokens_path, "short-lived"), tokens=server.tokens_path)
-    assert_error(fetch(server.base, BASE + "open", bearer(token)), 401, INVALID)
+    assert_unauthenticated(fetch(server.base, BASE + "open", bearer(token)), INVALID)
 
 
 @pytest.mark.parametrize("path", ["/v1/ping", "/v1/health"])
@@ -292,7 +220,12 @@ def test_access_rules(server, api, claims, status):
     ],
 )
 def test_access_rules_with_opaque_tokens(server, token, api, status):
-    assert fetch(server.base, BASE + api, bearer(server.tokens[token])).status_code == status
+    reply = fetch(server.base, BASE + api, bearer(server.tokens[token]))
+    if status == 200:
+        assert reply.status_code == 200 and reply.json() == [{"gate": api}], reply.body
+    else:
+        message = f'does not have access to api "{api}"'
+        assert assert_error(reply, 403, message) == {"error": message}
 
 
 USER_VALUES = [
@@ -378,7 +311,10 @@ def test_preflight_from_an_unlisted_origin_is_refused(server):
 )
 def test_cors_header_on_normal_responses(server, origin, headers, status, allowed):
     reply = fetch(server.base, BASE + "open", {"Origin": origin, **headers})
-    assert reply.status_code == status
+    if status == 200:
+        assert reply.status_code == 200 and reply.json() == [{"gate": "open"}], reply.body
+    else:
+        assert_unauthenticated(reply, NO_BEARER)
     assert reply.headers.get("Access-Control-Allow-Origin") == (origin if allowed else None)
 
 
@@ -413,14 +349,9 @@ def test_tokens_never_reach_the_logs(server):
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10"])
 def test_public_host_with_auth_off_is_refused(host, tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "SLUICE_AUTH"}
-    done = subprocess.run(
-        [sys.executable, "server.py", str(PROJECTS / "secured"), "--host", host, "--port", str(free_port())],
-        cwd=ROOT,
-        env={**env, "SLUICE_STATE_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    secured = str(PROJECTS / "secured")
+    done = run_sluice(
+        secured, "--host", host, "--port", str(free_port()), env={**env, "SLUICE_STATE_DIR": str(tmp_path)}
     )
     assert done.returncode == 2
     assert f"refusing to serve on {host} with auth off" in done.stderr
@@ -491,14 +422,9 @@ def test_auth_off_ignores_tokens_and_rules(project_client, api, rows, headers):
 )
 def test_unusable_auth_settings_stop_the_server_with_a_clear_error(env, message, tmp_path):
     clean = {key: value for key, value in os.environ.items() if not key.startswith("SLUICE_JWT_")}
-    done = subprocess.run(
-        [sys.executable, "server.py", str(PROJECTS / "secured"), "--port", str(free_port()), "--auth"],
-        cwd=ROOT,
-        env={**clean, **env, "SLUICE_STATE_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    secured = str(PROJECTS / "secured")
+    done = run_sluice(
+        secured, "--port", str(free_port()), "--auth", env={**clean, **env, "SLUICE_STATE_DIR": str(tmp_path)}
     )
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and message in done.stderr
@@ -517,16 +443,10 @@ def test_rs256_jwts_from_a_public_key(tmp_path):
     try:
         signed = jwt.encode(claims, private_key, algorithm="RS256")
         assert fetch(base, BASE + "admins", bearer(signed)).json() == [{"gate": "admins"}]
-        assert (
-            fetch(
-                base,
-                BASE + "admins",
-                bearer(jwt.encode({**claims, "admin": False}, private_key, algorithm="RS256")),
-            ).status_code
-            == 403
-        )
+        not_admin = bearer(jwt.encode({**claims, "admin": False}, private_key, algorithm="RS256"))
+        assert_error(fetch(base, BASE + "admins", not_admin), 403, 'does not have access to api "admins"')
         confused = forge_hs256(claims, pem)  # the public key used as an HMAC secret
-        assert_error(fetch(base, BASE + "admins", bearer(confused)), 401, INVALID)
+        assert_unauthenticated(fetch(base, BASE + "admins", bearer(confused)), INVALID)
     finally:
         process.terminate()
         process.wait(timeout=20)

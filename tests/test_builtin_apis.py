@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-import urllib.error
-import urllib.request
 
-import jwt
 import pytest
 
 from project.settings import Settings
 from server import create_app
-from tests.conftest import BASE_URL, PROJECTS, assert_error, free_port, start, stop
+from tests.conftest import BASE_URL, PROJECTS, assert_error, assert_unauthenticated, free_port, start, stop
+from tests.helpers.auth import a_jwt, bearer
+from tests.helpers.http import Reply, fetch
 
 SECRET = "a-secret-for-the-builtin-api-tests-0123456789"
 NOT_ADMIN = "must be an admin to run arbitrary SQL queries"
@@ -97,17 +95,11 @@ def auth_server(tmp_path_factory):
     stop(process)
 
 
-def call(base: str, api: str, body: dict, claims: dict | None) -> tuple[int, dict | list]:
+def call(base: str, api: str, body: dict, claims: dict | None) -> Reply:
     headers = {"Content-Type": "application/json"}
     if claims is not None:
-        token = jwt.encode({"sub": "u", "exp": int(time.time()) + 600, **claims}, SECRET, algorithm="HS256")
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(base + BASE_URL + api, json.dumps(body).encode(), headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+        headers.update(bearer(a_jwt(SECRET, audience=None, **claims)))
+    return fetch(base + BASE_URL, api, headers, "POST", json.dumps(body).encode())
 
 
 AUTH_CASES = [
@@ -125,9 +117,10 @@ AUTH_CASES = [
 
 @pytest.mark.parametrize(("api", "body", "claims", "status", "expected"), AUTH_CASES)
 def test_with_auth_on_only_admins_run_sql(auth_server, api, body, claims, status, expected):
-    code, answer = call(auth_server, api, body, claims)
-    assert code == status, answer
+    reply = call(auth_server, api, body, claims)
     if status == 200:
-        assert answer == expected
+        assert reply.status_code == 200 and reply.json() == expected, reply.body
+    elif status == 401:
+        assert_unauthenticated(reply, expected)
     else:
-        assert expected in answer["error"]
+        assert assert_error(reply, status, expected) == {"error": expected}

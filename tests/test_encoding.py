@@ -70,9 +70,10 @@ CASES = [
 def encode(select_list: str) -> str:
     connection = duckdb.connect()
     relation = connection.sql(f"SELECT {select_list}")
-    return connection.execute(
+    (text,) = connection.execute(
         json_rows_sql(f"SELECT {select_list}", relation.columns, relation.types)
-    ).fetchone()[0]
+    ).fetchall()[0]
+    return text
 
 
 @pytest.mark.parametrize("expression, expected", CASES)
@@ -97,11 +98,9 @@ def test_doubles_round_trip_or_become_null(number):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text())
+@given(st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00")))  # DuckDB: no NUL
 def test_any_text_round_trips(text):
     literal = quote_literal(text)
-    if "\x00" in text:
-        return  # DuckDB strings cannot hold NUL
     assert json.loads(encode(f"{literal} AS v")) == {"v": text}
 
 

@@ -9,21 +9,13 @@ from decimal import Decimal
 import pytest
 
 from project.encoding.values import encode_value, json_row_encoder
-from project.engines.duckdb import Database, build_database
-from project.engines.sandbox import project_sandbox
 
 SQL = "SELECT range AS id, range * 1.5 AS half, 'r' || range AS label FROM range(5) WHERE range >= ?"
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    state = tmp_path_factory.mktemp("engine")
-    sandbox = project_sandbox(str(state))
-    path, errors = build_database(str(state), sandbox, [], "empty")
-    assert errors == {}
-    database = Database(path, sandbox)
-    yield database
-    database.close()
+def engine(empty_database):
+    return empty_database
 
 
 def test_rows_stream_in_batches(engine):

@@ -144,13 +144,18 @@ def test_default_row_cap_both_sides(project_client, count, status):
     if status == 200:
         assert len(json.loads(response.get_data())) == count
     else:
-        assert_error(response, 400, "result cap exceeded: returned more than 10000 rows")
+        message = "result cap exceeded: returned more than 10000 rows"
+        assert assert_error(response, 400, message) == {"error": message}
 
 
 @pytest.mark.parametrize("count, status", [(3, 200), (4, 400)])
 def test_row_cap_from_project_variable(project_client, count, status):
     response = project_client("capped").get(BASE + f"rows?count={count}")
-    assert response.status_code == status
+    if status == 200:
+        assert len(json.loads(response.get_data())) == count
+    else:
+        message = "result cap exceeded: returned more than 3 rows"  # the variable's cap, not the default
+        assert assert_error(response, 400, message) == {"error": message}
 
 
 def test_row_cap_zero_means_none(project_client):

@@ -7,8 +7,10 @@ import json
 
 import pytest
 
-from tests.conftest import assert_error
-from tests.test_auth_http import BASE, SECRET, a_jwt, bearer, fetch, launch
+from tests.conftest import BASE_URL as BASE
+from tests.conftest import assert_error, assert_unauthenticated
+from tests.helpers.auth import SECRET, a_jwt, bearer, launch
+from tests.helpers.http import fetch
 
 ALL_DOMAINS = [
     {"domain": "google.com", "bids": 2, "revenue": 4.0},
@@ -153,8 +155,8 @@ def test_metrics_view_denials(secured_metrics, path, claims, status, message):
 
 
 def test_metrics_need_a_token_when_auth_is_on(secured_metrics):
-    assert_error(
-        fetch(secured_metrics, BASE + "unsecured"), 401, "no bearer token found in authorization header"
+    assert_unauthenticated(
+        fetch(secured_metrics, BASE + "unsecured"), "no bearer token found in authorization header"
     )
 
 

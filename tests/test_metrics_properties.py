@@ -67,10 +67,13 @@ def marker_places(sql: str) -> list[str]:
             places.append("literal")
         elif isinstance(node, exp.Identifier) and sentinels.marker_indexes(node.this):
             column = node.parent
-            bare = isinstance(column, exp.Column) and not column.table and sentinels.is_marker(node.this)
-            places.append(
-                "value" if bare and isinstance(column.parent, VALUE_PARENTS) else f"bad: {node.sql()}"
+            value = (
+                isinstance(column, exp.Column)
+                and not column.table
+                and sentinels.is_marker(node.this)
+                and isinstance(column.parent, VALUE_PARENTS)
             )
+            places.append("value" if value else f"bad: {node.sql()}")
     return places
 
 

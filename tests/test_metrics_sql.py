@@ -23,7 +23,7 @@ PROJECT = METRICS_PROJECT
 CASES = METRICS_CASES
 
 
-def execute(project, sql: str, markers: Markers) -> list[tuple]:
+def execute(project, sql: str, markers: Markers) -> list[dict]:
     """Bind the markers as the server does (parameters, never text) and run on the project's database."""
     bound, params = bind_sql(sql, markers.values, markers.sources)
     cursor = project.database.cursor()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 
-from tests.conftest import PROJECTS, ROOT, free_port, start, stop
+from tests.conftest import PROJECTS, free_port, run_sluice, start, stop
+from tests.helpers.polling import eventually
 
 API = "/v1/instances/default/api/"
 MISTAKES = PROJECTS / "sql_mistakes"
@@ -23,15 +22,6 @@ def fetch(url: str) -> tuple[int, dict, str]:
             return response.status, dict(response.headers), response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read().decode()
-
-
-def eventually(read, done, seconds: float = 30.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = read()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 def samples(exposition: str, name: str, **labels: str) -> float:
@@ -136,14 +126,7 @@ def test_errors_while_answering_name_the_file_and_line_and_are_logged_as_the_pro
 
 
 def test_check_compiles_every_apis_sql_against_the_models():
-    result = subprocess.run(
-        [sys.executable, "server.py", "check", str(MISTAKES)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_sluice("check", str(MISTAKES))
     assert result.returncode == 1
     out = result.stdout
     assert 'apis/unknown_column.yaml:5:9: Binder Error: Referenced column "amount_eur" not found' in out

@@ -5,25 +5,16 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from serving.requests import request_id
-from tests.conftest import PROJECTS, free_port, start, stop
+from tests.conftest import PROJECTS, free_port, run_sluice, start, stop
+from tests.helpers.http import fetch
+from tests.helpers.polling import eventually
 
 ECHO = "/v1/instances/default/api/echo"
-
-
-def get(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
 
 
 def server_command(kind: str, port: int, project: Path) -> list[str]:
@@ -45,39 +36,37 @@ def server(request, tmp_path):
     stop(process)
 
 
-def log_lines(path: Path, log_format: str) -> list[dict | str]:
+def complete_lines(path: Path) -> list[str]:
     """The complete lines written so far (a worker may be halfway through writing the last one)."""
     text = path.read_text()
-    lines = text.splitlines() if text.endswith("\n") else text.splitlines()[:-1]
-    if log_format == "text":
-        return lines
-    return [json.loads(line) for line in lines if line.startswith("{")]
+    return text.splitlines() if text.endswith("\n") else text.splitlines()[:-1]
+
+
+def json_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in complete_lines(path) if line.startswith("{")]
+
+
+def messages(path: Path, log_format: str) -> list[str]:
+    if log_format == "json":
+        return [line["message"] for line in json_lines(path)]
+    return complete_lines(path)
 
 
 def request_lines(path: Path, log_format: str) -> list:
+    lines: list
     if log_format == "json":
-        lines = [line for line in log_lines(path, "json") if line["logger"] == "sluice.request"]
+        lines = [line for line in json_lines(path) if line["logger"] == "sluice.request"]
     else:
-        lines = [line for line in log_lines(path, "text") if " sluice.request: " in line]
+        lines = [line for line in complete_lines(path) if " sluice.request: " in line]
     return [line for line in lines if "/v1/ping" not in str(line)]  # the start-up probes
-
-
-def eventually(read, done, seconds: float = 30.0):
-    """`read()` once `done` holds for it: a line is written after its answer is sent, so poll a little."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = read()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 def test_one_request_line_per_request_without_argument_values(server):
     base, log_format, log = server
-    status, headers, _ = get(base + ECHO + "?x=s3cr3t-value", {"X-Request-Id": "req-42"})
-    assert status == 200 and headers["X-Request-Id"] == "req-42"
-    status, headers, _ = get(base + "/v1/instances/default/api/nope?x=other-s3cr3t")
-    assert status == 404 and len(headers["X-Request-Id"]) == 32
+    reply = fetch(base, ECHO + "?x=s3cr3t-value", {"X-Request-Id": "req-42"})
+    assert reply.status_code == 200 and reply.headers["X-Request-Id"] == "req-42"
+    reply = fetch(base, "/v1/instances/default/api/nope?x=other-s3cr3t")
+    assert reply.status_code == 404 and len(reply.headers["X-Request-Id"]) == 32
     lines = eventually(lambda: request_lines(log, log_format), lambda lines: len(lines) >= 2)
     assert len(lines) == 2, lines
     # each line is written once its answer is sent, so two answers' lines may come in either order
@@ -93,7 +82,7 @@ def test_one_request_line_per_request_without_argument_values(server):
             "request_id": "req-42",
         }
         assert first["bytes"] == len(b'[{"x":"s3cr3t-value"}]') and first["duration_ms"] >= 0
-        assert second["status"] == 404 and second["request_id"] == headers["X-Request-Id"]
+        assert second["status"] == 404 and second["request_id"] == reply.headers["X-Request-Id"]
     else:
         assert f"GET {ECHO} 200 api=echo rows=1 bytes=22 " in lines[0] and "request_id=req-42" in lines[0]
         assert "404 api=nope rows=- " in lines[1]
@@ -103,17 +92,18 @@ def test_one_request_line_per_request_without_argument_values(server):
 
 def test_a_broken_file_is_named_in_the_log_and_health_is_degraded(server):
     base, log_format, log = server
-    status, _, body = get(base + "/v1/health")
-    health = json.loads(body)
-    assert status == 200 and health["status"] == "degraded"
+    reply = fetch(base, "/v1/health")
+    health = reply.json()
+    assert reply.status_code == 200 and health["status"] == "degraded"
     assert {
         "path": "apis/broken_template.yaml",
         "line": 4,
         "column": 9,
         "error": "unclosed action",
     } in health["errors"]
-    messages = [line["message"] if log_format == "json" else line for line in log_lines(log, log_format)]
-    assert any("apis/broken_template.yaml:4:9: unclosed action" in message for message in messages)
+    assert any(
+        "apis/broken_template.yaml:4:9: unclosed action" in message for message in messages(log, log_format)
+    )
 
 
 def test_health_is_ok_when_every_file_loads(tmp_path):
@@ -121,10 +111,10 @@ def test_health_is_ok_when_every_file_loads(tmp_path):
     project = PROJECTS / "variables"
     process = start([sys.executable, "server.py", str(project), "--port", str(port)], port, tmp_path)
     try:
-        status, _, body = get(f"http://127.0.0.1:{port}/v1/health")
+        reply = fetch(f"http://127.0.0.1:{port}", "/v1/health")
     finally:
         stop(process)
-    assert status == 200 and json.loads(body)["status"] == "ok" and json.loads(body)["errors"] == []
+    assert reply.status_code == 200 and reply.json()["status"] == "ok" and reply.json()["errors"] == []
 
 
 @pytest.mark.parametrize(
@@ -188,19 +178,9 @@ def test_sigterm_lets_the_answers_in_flight_finish(tmp_path):
     ],
 )
 def test_the_command_line_answers_version_and_help(argv, expected):
-    import subprocess
-
     from handlers.health import version
-    from tests.conftest import ROOT
 
-    result = subprocess.run(
-        [sys.executable, "server.py", *argv],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_sluice(*argv)
     assert result.returncode == 0 and expected in result.stdout
     if argv == ["--version"]:
         assert result.stdout.strip() == f"sluice {version()}"

@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -71,7 +72,8 @@ def server(
 
 def call(
     url: str, method: str = "GET", body: dict | None = None, token: str | None = None
-) -> tuple[int, object]:
+) -> tuple[int, Any]:
+    """The status and the JSON answer (any JSON value)."""
     headers = {"Content-Type": "application/json"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
@@ -87,7 +89,7 @@ def call(
 def rows(base: str, token: str | None = None) -> list[tuple[int, str]]:
     status, body = call(base + BASE_URL + "events", token=token)
     assert status == 200, body
-    return [(row["id"], row["name"]) for row in body]  # type: ignore[union-attr]
+    return [(row["id"], row["name"]) for row in body]
 
 
 def eventually(check: Callable[[], object], expected: object, seconds: float = 60) -> None:
@@ -187,10 +189,10 @@ def test_a_failing_refresh_keeps_the_last_good_build_and_health_says_why(tmp_pat
         assert call(base + TRIGGER, "POST", {})[0] == 200
 
         def health_errors() -> list[str]:
-            return [error["error"] for error in call(base + "/v1/health")[1]["errors"]]  # type: ignore[index]
+            return [error["error"] for error in call(base + "/v1/health")[1]["errors"]]
 
         eventually(lambda: any("model 'events' failed to build" in text for text in health_errors()), True)
-        assert call(base + "/v1/health")[1]["status"] == "degraded"  # type: ignore[index]
+        assert call(base + "/v1/health")[1]["status"] == "degraded"
         assert rows(base) == [(1, "a")]  # the last good build keeps serving
 
         (data / "b.csv").unlink()
@@ -254,12 +256,12 @@ def token(claims: dict) -> str:
 def test_only_admins_refresh_with_auth_on(auth_server, claims, status, message):
     answer = call(auth_server + TRIGGER, "POST", {}, token(claims) if claims is not None else None)
     assert answer[0] == status
-    assert message in answer[1]["error"]  # type: ignore[index]
+    assert message in answer[1]["error"]
 
 
 def test_an_admin_refreshes_with_auth_on(auth_server):
     status, body = call(auth_server + TRIGGER, "POST", {}, token({"admin": True}))
-    assert status == 200 and body["refresh"]["generation"] >= 1  # type: ignore[index]
+    assert status == 200 and body["refresh"]["generation"] >= 1
 
 
 @pytest.fixture(scope="module")

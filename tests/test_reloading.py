@@ -7,13 +7,13 @@ import json
 import os
 import shutil
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PROJECTS, free_port, start, stop
+from tests.helpers.polling import eventually
 
 API = "/v1/instances/default/api/"
 
@@ -24,16 +24,6 @@ def get_json(url: str) -> tuple[int, object]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-def eventually(read, done, seconds: float = 60.0):
-    """`read()` once `done` holds for it (or the last value after `seconds`): waits, never measures."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = read()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 def count_in_log(log: Path, text: str) -> int:
@@ -82,7 +72,8 @@ def test_requests_are_answered_from_the_old_project_while_a_model_rebuilds(reloa
     assert eventually(lambda: count_in_log(log, started), lambda n: n >= workers) >= workers
     answers = [get_json(base + API + f"echo?x={number}") for number in range(40)]
     assert answers == [(200, [{"x": str(number)}]) for number in range(40)]
-    assert get_json(base + API + "gated")[0] == 404  # the old project still serves: no swap yet
+    # the old project still serves: no swap yet
+    assert get_json(base + API + "gated") == (404, {"error": 'api with name "gated" not found'})
     assert count_in_log(log, "project reloaded") == 0  # and the build is still blocked on the FIFO
     with open(gate, "w") as writer:  # the build reads it now and can finish
         writer.write("a,b\n1,2\n3,4\n")

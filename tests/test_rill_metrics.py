@@ -153,7 +153,11 @@ def test_a_view_with_unqueryable_measures_answers_its_others(project_client):
 
 def test_a_caller_date_is_still_a_bound_value(project_client):
     response = project_client("rill_metrics").get(BASE_URL + "caller_date?from=2022-03-30' OR '1'='1")
-    assert response.status_code == 400  # not a date: the engine refuses the value, the query is unchanged
+    # not a date: the engine refuses the bound value (the query is unchanged)
+    body = assert_error(
+        response, 400, "Conversion Error: invalid timestamp field format: \"2022-03-30' OR '1'='1\""
+    )
+    assert body["path"] == "apis/caller_date.yaml"
 
 
 def view_with(measure: dict) -> dict:

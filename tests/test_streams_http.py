@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECTS, free_port, start, stop
+from tests.helpers.polling import eventually
 
 STREAMS = PROJECTS / "streams"
 API = "/v1/instances/default/api/"
@@ -79,20 +80,10 @@ def status_of(url: str) -> tuple[int, dict]:
         return error.code, dict(error.headers)
 
 
-def eventually(condition, seconds: float = 120) -> bool:
-    """Whether `condition()` holds within `seconds` (a bound for liveness, not a timing claim)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_a_failure_after_the_first_batch_cuts_the_connection(patient):
     with pytest.raises(BROKEN_ANSWER):
         read_all(patient.base + API + "late_error")
-    assert eventually(lambda: "the answer is cut short" in patient.log())
+    assert eventually(lambda: "the answer is cut short" in patient.log(), bool, 120)
     assert "Could not convert string 'not a number'" in patient.log()
 
 
@@ -111,7 +102,7 @@ def test_curl_reports_a_cut_answer_as_an_error(patient):
 def test_the_query_timeout_covers_the_whole_stream(strict):
     with pytest.raises(BROKEN_ANSWER):
         read_all(strict.base + API + "many", most=300 << 20)  # the whole answer is 740 MB
-    assert eventually(lambda: "query timed out after 1 s" in strict.log())
+    assert eventually(lambda: "query timed out after 1 s" in strict.log(), bool, 120)
 
 
 def occupy_the_only_slot(served: Served) -> socket.socket:
@@ -132,7 +123,9 @@ def occupy_the_only_slot(served: Served) -> socket.socket:
 def test_a_caller_hanging_up_interrupts_its_query_and_frees_its_slot(patient):
     caller = occupy_the_only_slot(patient)
     caller.close()
-    assert eventually(lambda: status_of(patient.base + API + "hello")[0] == 200)  # `busy` runs for minutes
+    assert eventually(
+        lambda: status_of(patient.base + API + "hello")[0] == 200, bool, 120
+    )  # `busy` runs for minutes
     assert "the caller disconnected: interrupting its query" in patient.log()
 
 

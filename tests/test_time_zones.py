@@ -195,7 +195,7 @@ def forwards_model_rows() -> list[tuple[str, datetime]]:
             start += step
         return moments
 
-    utc = lambda *parts: datetime(*parts, tzinfo=UTC)
+    utc = lambda *parts: datetime(*parts).replace(tzinfo=UTC)
     rows = [("continuous", m) for m in every(utc(2023, 3, 10), utc(2023, 3, 14), timedelta(minutes=10))]
     rows += [("sparse_hour", utc(2023, 3, 12, hour)) for hour in (3, 5, 7)]
     rows += [("sparse_day", m) for m in every(utc(2023, 3, 9), utc(2023, 3, 11), timedelta(hours=1))]

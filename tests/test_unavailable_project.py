@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,7 +14,9 @@ from werkzeug.test import Client
 from project.auth.tokens import TokenStore
 from project.settings import Settings
 from server import create_app
-from tests.conftest import ROOT, assert_error, free_port, start, stop
+from tests.conftest import assert_error, free_port, run_sluice, start, stop
+from tests.helpers.http import fetch
+from tests.helpers.polling import eventually
 
 GOOD_FILES = {
     "rill.yaml": "env:\n  greeting: hello\n",
@@ -90,14 +88,7 @@ def test_an_app_that_cannot_load_answers_503_until_the_files_are_fixed(tmp_path,
 )
 def test_check_still_fails_on_a_project_that_cannot_load(tmp_path, case, files, path, reason):
     project = broken_project(tmp_path, files)
-    result = subprocess.run(
-        [sys.executable, "server.py", "check", str(project)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_sluice("check", str(project))
     assert result.returncode != 0 and f"error: {path + ':' if path else ''}" in result.stderr
     assert reason in result.stderr and "Traceback" not in result.stderr
 
@@ -137,32 +128,15 @@ def test_a_broken_reload_after_a_good_load_keeps_the_last_good_project(tmp_path)
     assert json.loads(client.get("/v1/health").get_data()) == {"status": "ok", "apis": 1, "errors": []}
 
 
-def get(url: str) -> tuple[int, dict, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
 def server_command(kind: str, port: int, project: Path) -> list[str]:
     if kind == "gunicorn":  # the shipped gunicorn.conf.py, reload off (its default)
         return [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}"]
     return [sys.executable, "server.py", str(project), "--port", str(port)]
 
 
-def all_answer(url: str, status: int, times: int = 10) -> bool:
+def all_answer(base: str, path: str, status: int, times: int = 10) -> bool:
     """`times` requests in a row get `status`: with 2 workers, each has loaded (or not) on its own."""
-    return all(get(url)[0] == status for _ in range(times))
-
-
-def wait_for(condition, seconds: float = 60.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
+    return all(fetch(base, path).status_code == status for _ in range(times))
 
 
 @pytest.mark.parametrize("kind", ["dev", "gunicorn"])
@@ -177,15 +151,15 @@ def test_a_real_server_starts_on_a_broken_project_and_serves_it_once_fixed(
     base = f"http://127.0.0.1:{port}"
     process = start(server_command(kind, port, project), port, tmp_path, {"SLUICE_PROJECT": str(project)})
     try:
-        assert all_answer(base + "/v1/ping", 200)
-        status, headers, body = get(base + "/v1/health")
-        assert status == 503 and headers["Retry-After"] and reason in json.loads(body)["error"]
-        assert json.loads(body)["errors"][0]["path"] == path
-        status, headers, body = get(base + API_ROUTES[0])
-        assert status == 503 and headers["Retry-After"] and reason in json.loads(body)["error"]
+        assert all_answer(base, "/v1/ping", 200)
+        reply = fetch(base, "/v1/health")
+        assert reply.status_code == 503 and reply.headers["Retry-After"] and reason in reply.json()["error"]
+        assert reply.json()["errors"][0]["path"] == path
+        reply = fetch(base, API_ROUTES[0])
+        assert reply.status_code == 503 and reply.headers["Retry-After"] and reason in reply.json()["error"]
         write_files(project, GOOD_FILES)
-        assert wait_for(lambda: all_answer(base + "/v1/health", 200))
-        assert json.loads(get(base + API_ROUTES[0])[2]) == [{"greeting": "hello"}]
+        assert eventually(lambda: all_answer(base, "/v1/health", 200), bool)
+        assert fetch(base, API_ROUTES[0]).json() == [{"greeting": "hello"}]
         assert process.poll() is None
     finally:
         stop(process)

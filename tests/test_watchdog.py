@@ -13,9 +13,7 @@ from collections.abc import Callable
 import duckdb
 import pytest
 
-from project.engines.duckdb import Database, build_database
 from project.engines.guard import DISCONNECT_POLL_SECONDS, QueryGuard
-from project.engines.sandbox import project_sandbox
 from project.engines.watchdog import Watchdog
 from project.errors import QueryTimeoutError
 
@@ -157,21 +155,10 @@ def test_a_failing_callback_does_not_stop_later_deadlines(clock, watchdog):
 # makes a later fetch fail (DuckDB forgets an interrupt that comes before its query starts).
 
 
-@pytest.fixture(scope="module")
-def database(tmp_path_factory):
-    state = tmp_path_factory.mktemp("watchdog")
-    sandbox = project_sandbox(str(state))
-    path, errors = build_database(str(state), sandbox, [], "empty")
-    assert errors == {}
-    database = Database(path, sandbox)
-    yield database
-    database.close()
-
-
 @pytest.fixture
-def running(database):
+def running(empty_database):
     """A session whose endless query has started and delivered its first rows; its fetch function."""
-    session = database.session()
+    session = empty_database.session()
     _, fetch = session.json_rows(ENDLESS, [])
     assert fetch(10) == [f'{{"n":{n}}}' for n in range(10)]
     yield session, fetch

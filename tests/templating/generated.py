@@ -396,12 +396,12 @@ CLOCK_FREE = ['(toDate "2006-01-02" "2024-05-01")', "0", "1700000000", ".i", ".n
 
 def signature_calls(rng: random.Random) -> list[str]:
     """Calls of every deterministic function with arguments drawn from the pools of its parameter types."""
-    calls = []
+    calls: list[str] = []
     for name, (params, variadic) in signatures().items():
         if name in NON_DETERMINISTIC or name in SLOW:
             continue
         shapes = [params + [variadic] * count for count in range(4)] if variadic else [params]
-        combos = []
+        combos: list[tuple[str, ...]] = []
         for shape in shapes:
             pools = [POOLS[param] for param in shape]
             if name in CLOCK_ARGUMENT:  # any other value means "now": the text would change with the clock
