@@ -211,8 +211,8 @@ class FunctionSpec:
             if self.types or self.rest_type:
                 self.check_types(args, fields, pos, site)
         context = site.text if site is not None else None
-        if state is not None:
-            self.charge_arguments(state, args, pos, context)
+        if state is not None and self.cost > STEP_UNITS:
+            state.charge(self.cost, pos, context)  # CPU-heavy: refused before the work is done
         if self.takes_receiver:
             args.insert(0, receiver)
         elif self.wants_state:
@@ -220,7 +220,7 @@ class FunctionSpec:
         try:
             result = self.function(*args)
             if state is not None:
-                self.charge_result(state, result, pos, context)
+                self.charge_call(state, args, result, pos, context)
         except Failure:
             raise
         except LimitError as error:
@@ -238,19 +238,16 @@ class FunctionSpec:
             return result  # project SQL passed through (`default (as_sql_list .args.v) ...`)
         return Tainted(result, source)
 
-    def charge_arguments(self, state: State, args: list, pos: int, context: str | None) -> None:
-        """A call costs a unit (more for CPU-heavy functions) plus the characters and items it reads."""
-        units = self.cost
+    def charge_call(self, state: State, args: list, result: Any, pos: int, context: str | None) -> None:
+        """A call costs STEP_UNITS plus the characters and items it reads and makes; the value made may
+        not be over MAX_VALUE_BYTES. (Strings measured inline: this runs for every call.)"""
+        units = STEP_UNITS
         for arg in args:
-            units += size_of(arg)
-        state.charge(units, pos, context)
-
-    def charge_result(self, state: State, result: Any, pos: int, context: str | None) -> None:
-        """The value made is paid for too, and may not be over MAX_VALUE_BYTES."""
-        size = size_of(result)
+            units += len(arg) if type(arg) is str else size_of(arg)
+        size = len(result) if type(result) is str else size_of(result)
         if size > MAX_VALUE_BYTES:
             check_size(size)
-        state.charge(size, pos, context)
+        state.charge(units + size, pos, context)
 
     def validate(self, index: int, value: Any, node: Any, from_field: bool) -> None:
         """Go's check of one argument for a typed parameter, placed at the argument's node."""
