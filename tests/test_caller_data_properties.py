@@ -261,6 +261,11 @@ def normalized(sql: str) -> exp.Expr:
     return tree
 
 
+def placeholders(sql: str) -> int:
+    """How many bound parameters the statement has."""
+    return sum(1 for _ in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Placeholder))
+
+
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
 
@@ -269,7 +274,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(
 def test_the_tree_never_depends_on_caller_data(template_text, seed):
     (sql, params), (expected, _) = bound(template_text, hostile(seed)), bound(template_text, neutral())
     assert normalized(sql) == normalized(expected), template_text
-    assert sql.count("?") == len(params)
+    assert placeholders(sql) == len(params)  # counted in the tree: a chosen quoted name may hold a "?"
     assert CANARY.lower() not in outside_quoted_names(sql).lower()
 
 
