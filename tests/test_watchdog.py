@@ -13,7 +13,7 @@ from collections.abc import Callable
 import duckdb
 import pytest
 
-from project.engines.guard import DISCONNECT_POLL_SECONDS, QueryGuard
+from project.engines.guard import DISCONNECT_POLL_SECONDS, REPEAT_SECONDS, QueryGuard
 from project.engines.watchdog import Watchdog
 from project.errors import QueryTimeoutError
 
@@ -202,5 +202,32 @@ def test_a_cancelled_guard_leaves_the_query_alone(clock, watchdog, running):
     session, fetch = running
     QueryGuard(watchdog, session, 5, lambda: True).cancel()
     clock.advance(60)
+    for _ in range(3):
+        assert len(fetch(2048)) == 2048
+
+
+def test_a_deadline_that_passes_before_the_query_starts_still_stops_it(clock, watchdog, empty_database):
+    session = empty_database.session()
+    try:
+        guard = QueryGuard(watchdog, session, 5)
+        clock.advance(5)  # the interrupt comes while no query runs yet: DuckDB forgets it
+        _, fetch = session.json_rows(ENDLESS, [])
+        assert len(fetch(2048)) == 2048
+        clock.advance(REPEAT_SECONDS)  # the guard interrupts again until its stream ends
+        error = fetch_until_stopped(session, fetch, 5)
+        guard.cancel()
+        assert isinstance(error, QueryTimeoutError)
+    finally:
+        session.close()
+
+
+def test_a_stopped_query_is_interrupted_again_until_its_guard_is_cancelled(clock, watchdog, running):
+    session, fetch = running
+    guard = QueryGuard(watchdog, session, 1)
+    clock.advance(1)
+    fetch_until_stopped(session, fetch, 1)
+    guard.cancel()
+    _, fetch = session.json_rows(ENDLESS, [])  # the session's next query, after the stream ended
+    clock.advance(REPEAT_SECONDS * 10)
     for _ in range(3):
         assert len(fetch(2048)) == 2048
