@@ -466,6 +466,7 @@ def response_for_error(error: errors.SluiceError) -> Response:
         str(error) if isinstance(error, errors.ProjectError) or _placed(error) else error.message,
         status,
         details=details,
+        hint=getattr(error, "hint", None),
         path=error.path if isinstance(error, errors.QueryError) else None,
         line=error.line,
         column=error.column,

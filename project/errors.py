@@ -59,7 +59,12 @@ class NotFoundError(SluiceError):
 
 
 class ResultCapError(SluiceError):
-    """The answer has more rows than the row cap allows."""
+    """The answer has more rows than the row cap allows; `hint` says how to get them (SPEC fixes the message)."""
+
+    hint = (
+        "page the query (LIMIT/OFFSET), or raise the cap: max_rows: in the API's file (0: no cap), "
+        "the variable rill.interactive_sql_row_limit in rill.yaml, or the server's --row-cap (SLUICE_ROW_CAP)"
+    )
 
 
 class QueryTimeoutError(SluiceError):

@@ -19,7 +19,7 @@ import pytest
 from werkzeug.test import Client
 
 from project.encoding.values import encode_value
-from project.errors import QueryError
+from project.errors import QueryError, ResultCapError
 from project.settings import Settings
 from server import create_app
 from tests import engine_servers as servers
@@ -350,7 +350,10 @@ def test_sessions_are_read_only_on_the_engine_itself(client, engine, statement, 
 
 def test_row_cap_is_a_400_not_a_truncation(client, engine):
     message = "result cap exceeded: returned more than 5 rows"  # the API's max_rows
-    assert assert_error(call(client, engine, "capped"), 400, message) == {"error": message}
+    assert assert_error(call(client, engine, "capped"), 400, message) == {
+        "error": message,
+        "hint": ResultCapError.hint,
+    }
 
 
 def test_a_value_that_is_not_a_name_cannot_sort(client, engine):

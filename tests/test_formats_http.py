@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from project.errors import ResultCapError
 from tests.conftest import BASE_URL, PROJECTS, assert_error, serving
 
 FORMATS = ["json", "ndjson", "csv", "parquet", "arrow"]
@@ -170,7 +171,8 @@ def test_the_row_cap_holds_in_every_format(client, format_name):
     assert client.get(f"{BASE_URL}capped.{format_name}?count=5").status_code == 200
     message = "result cap exceeded: returned more than 5 rows"  # the API's max_rows
     assert assert_error(client.get(f"{BASE_URL}capped.{format_name}?count=6"), 400, message) == {
-        "error": message
+        "error": message,
+        "hint": ResultCapError.hint,
     }
 
 

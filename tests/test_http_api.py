@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from project.errors import ResultCapError
 from tests.conftest import assert_error
 
 BASE = "/v1/instances/default/api/"
@@ -145,7 +146,15 @@ def test_default_row_cap_both_sides(project_client, count, status):
         assert len(json.loads(response.get_data())) == count
     else:
         message = "result cap exceeded: returned more than 10000 rows"
-        assert assert_error(response, 400, message) == {"error": message}
+        assert assert_error(response, 400, message) == {"error": message, "hint": ResultCapError.hint}
+        for way_out in (
+            "LIMIT/OFFSET",
+            "max_rows:",
+            "rill.interactive_sql_row_limit",
+            "--row-cap",
+            "SLUICE_ROW_CAP",
+        ):
+            assert way_out in ResultCapError.hint  # the answer says how to get the rows
 
 
 @pytest.mark.parametrize("count, status", [(3, 200), (4, 400)])
@@ -155,7 +164,7 @@ def test_row_cap_from_project_variable(project_client, count, status):
         assert len(json.loads(response.get_data())) == count
     else:
         message = "result cap exceeded: returned more than 3 rows"  # the variable's cap, not the default
-        assert assert_error(response, 400, message) == {"error": message}
+        assert assert_error(response, 400, message) == {"error": message, "hint": ResultCapError.hint}
 
 
 def test_row_cap_zero_means_none(project_client):
