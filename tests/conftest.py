@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import yaml
@@ -26,6 +27,21 @@ from project.metrics.views import parse_metrics_view
 from project.settings import Settings
 from project.sql.rendering import Markers
 from server import create_app
+
+IN_CI = os.environ.get("CI") == "true"  # .ci/run installs every program the tests need
+
+
+def missing_program(reason: str) -> NoReturn:
+    """A program this test needs is not installed: skip with the reason here, fail in CI (which installs it)."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI installs it: see .ci/run)")
+    pytest.skip(reason)
+
+
+def needs_program(installed: bool, reason: str) -> pytest.MarkDecorator:
+    """Skip the test where a program is missing, except in CI, where the test runs and fails without it."""
+    return pytest.mark.skipif(not installed and not IN_CI, reason=reason)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECTS = Path(__file__).resolve().parent / "projects"

@@ -16,7 +16,7 @@ from werkzeug.test import Client
 from project.settings import Settings
 from server import create_app
 from tests import engine_servers as servers
-from tests.conftest import ROOT, assert_error, serving
+from tests.conftest import ROOT, assert_error, missing_program, serving
 from tests.engine_fixtures import PG_PASSWORD, _load_clickhouse, _load_postgres, write_project
 
 BASE = "/v1/instances/default/api/"
@@ -46,7 +46,7 @@ def started(tmp_path_factory):
     except servers.Unavailable as missing:
         for server in running:
             server.stop()
-        pytest.skip(str(missing))
+        missing_program(str(missing))
     try:
         _load_postgres(pg.port)
         _load_clickhouse(shards)

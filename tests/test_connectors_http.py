@@ -9,7 +9,6 @@ checked unchanged afterwards. Real servers; no engine is mocked.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,7 +22,7 @@ from project.errors import QueryError, ResultCapError
 from project.settings import Settings
 from server import create_app
 from tests import engine_servers as servers
-from tests.conftest import assert_error
+from tests.conftest import assert_error, missing_program
 from tests.engine_fixtures import (
     COLUMNS,
     ENGINES,
@@ -146,9 +145,7 @@ def installed(engine: str, started: dict) -> str:
     """The engine's name; a test of an engine not installed here is skipped with the reason (CI installs
     every engine: a missing one fails there)."""
     if isinstance(started.get(engine), servers.Unavailable):
-        if os.environ.get("CI") == "true":
-            pytest.fail(str(started[engine]))
-        pytest.skip(str(started[engine]))
+        missing_program(str(started[engine]))
     return engine
 
 

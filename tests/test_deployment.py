@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECTS, ROOT, free_port, start, stop
+from tests.conftest import PROJECTS, ROOT, free_port, missing_program, start, stop
 
 STREAMS = PROJECTS / "streams"
 IDLE_SOCKETS = 200
@@ -74,7 +74,7 @@ http {{
 @pytest.fixture(scope="module")
 def nginx_port(gunicorn_port, tmp_path_factory):
     if NGINX is None:
-        pytest.skip("nginx is not installed (.ci/run installs it)")
+        missing_program("nginx is not installed")
     tmp = tmp_path_factory.mktemp("nginx")
     port = free_port()
     config = nginx_config(tmp, port, gunicorn_port)

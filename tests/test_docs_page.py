@@ -12,7 +12,16 @@ from urllib.parse import urljoin
 import pytest
 
 from tests.chromium import chromium_page
-from tests.conftest import OPENAPI_FIXTURE_APIS, PROJECTS, ROOT, free_port, serving, start, stop
+from tests.conftest import (
+    OPENAPI_FIXTURE_APIS,
+    PROJECTS,
+    ROOT,
+    free_port,
+    needs_program,
+    serving,
+    start,
+    stop,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 DOCS = "/v1/instances/default/api/docs"
@@ -89,7 +98,7 @@ def rendered_dom(url: str, profile: str) -> str:
     return done.stdout
 
 
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)")
+@needs_program(os.path.exists(CHROMIUM), f"{CHROMIUM} is missing (apt-get install chromium)")
 def test_a_browser_lists_every_api(live_server, tmp_path):
     dom = rendered_dom(live_server + DOCS, str(tmp_path / "profile"))
     assert set(re.findall(r'data-path="([^"]+)"', dom)) == OPENAPI_FIXTURE_APIS
@@ -104,7 +113,7 @@ def test_a_browser_lists_every_api(live_server, tmp_path):
 
 # --- auth on: the page asks for a token, and uses it for the document and for "Try it out" ------------------
 
-NEEDS_CHROMIUM = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing")
+NEEDS_CHROMIUM = needs_program(os.path.exists(CHROMIUM), f"{CHROMIUM} is missing")
 PROMPT = "This server requires a bearer token"
 REFUSED = "The token was refused (invalid token)"
 AUTHORIZE_WITH = """(() => {

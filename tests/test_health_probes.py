@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from tests import engine_servers as servers
-from tests.conftest import assert_error, serving
+from tests.conftest import assert_error, missing_program, serving
 from tests.engine_fixtures import PG_PASSWORD, _load_postgres
 from tests.helpers.http import fetch
 from tests.helpers.polling import eventually
@@ -43,7 +43,7 @@ def postgres():
     try:
         server = servers.start_postgres(base / "pg")
     except servers.Unavailable as missing:
-        pytest.skip(str(missing))
+        missing_program(str(missing))
     try:
         _load_postgres(server.port)
         with psycopg.connect(host="127.0.0.1", port=server.port, user="postgres", autocommit=True) as c:

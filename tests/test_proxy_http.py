@@ -23,6 +23,8 @@ from tests.conftest import (
     PROJECTS,
     ROOT,
     free_port,
+    missing_program,
+    needs_program,
     serving,
     start,
     stop,
@@ -139,7 +141,7 @@ def under_prefix(config: Path) -> None:
 def proxied(tmp_path_factory):
     """nginx on a free port in front of `gunicorn` (the shipped configuration) with SLUICE_PROXY_HOPS=1."""
     if NGINX is None:
-        pytest.skip("nginx is not installed (.ci/run installs it)")
+        missing_program("nginx is not installed")
     tmp = tmp_path_factory.mktemp("proxied")
     upstream = free_port()
     gunicorn = start(
@@ -221,7 +223,7 @@ def logged_line(log: Path, text: str) -> str:
     raise AssertionError(f"no line with {text!r} in {log}")
 
 
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing")
+@needs_program(os.path.exists(CHROMIUM), f"{CHROMIUM} is missing")
 def test_the_docs_page_works_under_the_prefix(proxied, tmp_path):
     base, _ = proxied
     with chromium_page(str(tmp_path / "profile")) as page:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECTS, free_port, start, stop
+from tests.conftest import PROJECTS, free_port, needs_program, start, stop
 from tests.helpers.polling import eventually
 
 STREAMS = PROJECTS / "streams"
@@ -87,7 +87,7 @@ def test_a_failure_after_the_first_batch_cuts_the_connection(patient):
     assert "Could not convert string 'not a number'" in patient.log()
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+@needs_program(shutil.which("curl") is not None, "curl is not installed")
 def test_curl_reports_a_cut_answer_as_an_error(patient):
     done = subprocess.run(
         ["curl", "-sS", "-o", "/dev/null", patient.base + API + "late_error"],
