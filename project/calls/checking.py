@@ -27,11 +27,11 @@ def sql_problems(project: Project) -> list[ProjectError]:
 
 def _problem(project: Project, api: Api) -> ProjectError | None:
     definition = api.definition
-    if definition.resolver not in ("sql", "metrics_sql"):
+    if definition.resolver not in ("sql", "metrics_sql") or api.template is None:
         return None
     try:
         markers = Markers()
-        sql = render_sql(api.template, project.data({}, {}), markers)  # type: ignore[arg-type]
+        sql = render_sql(api.template, project.data({}, {}), markers)
         engine = project.engine_for(definition.connector)
         if definition.resolver == "metrics_sql":
             engine = metrics_engine(project, sql, definition.connector)
