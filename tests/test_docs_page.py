@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from tests.chromium import chromium_page
+from tests.chromium import CHROMIUM, FLAGS, chromium_page
 from tests.conftest import (
     OPENAPI_FIXTURE_APIS,
     PROJECTS,
@@ -23,17 +23,9 @@ from tests.conftest import (
     stop,
 )
 
-CHROMIUM = "/usr/bin/chromium"
 DOCS = "/v1/instances/default/api/docs"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+# One page printed after its scripts ran (the DevTools pipe of tests/chromium.py is for pages to click on).
+CHROMIUM_FLAGS = [flag for flag in FLAGS if flag != "--remote-debugging-pipe"] + [
     "--virtual-time-budget=10000",
     "--dump-dom",
 ]
