@@ -12,14 +12,13 @@ from werkzeug.wrappers import Request, Response
 from handlers.answers import answer_call, answer_stream, download_name
 from handlers.app import App
 from handlers.arguments import query_lists, read_body
-from handlers.auth import authenticate, check_cloud_names
+from handlers.auth import authenticate, check_cloud_names, local_caller
 from handlers.connection import hang_up_check
 from project.calls.builtin import BUILTIN_APIS, check_builtin_caller, run_builtin
 from project.calls.runner import Caller, caller_arguments, find_api, resolve_call
 from project.calls.sizes import check_sizes
 from project.encoding.formats import JSON, MEDIA_TYPES, Format, offered, split_suffix
 from project.errors import NotAcceptableError, NotFoundError
-from project.settings import is_loopback
 from serving.metrics import IN_FLIGHT
 from serving.requests import record_of
 
@@ -77,8 +76,7 @@ def _compute(app: App, request: Request, caller: Caller, name: str, body: dict[s
 
 
 def _run_builtin(app: App, request: Request, caller: Caller, name: str, body: dict, format_: Format):
-    local = is_loopback(app.settings.host) and is_loopback(request.remote_addr or "")
-    check_builtin_caller(caller.authenticated, caller.user, local)
+    check_builtin_caller(caller.authenticated, caller.user, local_caller(app, request))
     check_sizes(body, query_lists(request), app.settings.max_list_items)
     args = {**body, **{key: values[0] for key, values in query_lists(request).items() if values}}
     project = app.project()

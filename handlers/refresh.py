@@ -7,11 +7,10 @@ from werkzeug.wrappers import Request, Response
 from handlers.api import INSTANCE
 from handlers.app import App
 from handlers.arguments import read_body
-from handlers.auth import authenticate
+from handlers.auth import authenticate, local_caller
 from handlers.responses import json_response
 from project.calls.triggers import check_refresh_caller, full_refreshes
 from project.errors import NotFoundError
-from project.settings import is_loopback
 
 
 def trigger(app: App, request: Request, instance: str) -> Response:
@@ -19,8 +18,7 @@ def trigger(app: App, request: Request, instance: str) -> Response:
     (requests keep being answered from the serving build) and swaps it in when complete. /v1/health shows a
     refresh that failed; the last good build keeps serving."""
     caller = authenticate(app, request)
-    local = is_loopback(app.settings.host) and is_loopback(request.remote_addr or "")
-    check_refresh_caller(caller.authenticated, caller.user, local)
+    check_refresh_caller(caller.authenticated, caller.user, local_caller(app, request))
     body = read_body(request)
     if instance != INSTANCE:
         raise NotFoundError(f'instance "{instance}" not found')

@@ -124,3 +124,19 @@ def test_with_auth_on_only_admins_run_sql(auth_server, api, body, claims, status
         assert_unauthenticated(reply, expected)
     else:
         assert assert_error(reply, status, expected) == {"error": expected}
+
+
+@pytest.mark.parametrize(
+    "header", [{"X-Forwarded-For": "192.0.2.7"}, {"Forwarded": "for=192.0.2.7"}, {"X-Real-IP": "192.0.2.7"}]
+)
+@pytest.mark.parametrize("route", ["api/sql", "trigger"])
+def test_a_caller_through_a_local_proxy_is_not_local(project_client, header, route):
+    """nginx on the same machine connects from 127.0.0.1: the request it forwards is still a remote caller's."""
+    response = project_client("builtin").post(
+        f"/v1/instances/default/{route}",
+        json={"sql": "SELECT a FROM foo"},
+        environ_base=LOCAL,
+        headers=header,
+    )
+    assert response.status_code == 403, response.get_data(as_text=True)
+    assert "admin" in json.loads(response.get_data(as_text=True))["error"]
