@@ -100,16 +100,7 @@ def start_gunicorn(app: str, env: dict, shipped: bool = False) -> tuple[subproce
 
 def worker_peak_kb(master: subprocess.Popen) -> int:
     """Largest peak resident size (VmHWM) among the gunicorn master's worker processes."""
-    peaks = []
-    for pid in (int(name) for name in os.listdir("/proc") if name.isdigit()):
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(master.pid):
-            peaks.append(int(fields["VmHWM"].split()[0]))
-    return max(peaks, default=0)
+    return max((peak for _, peak in worker_rss_kb(master).values()), default=0)
 
 
 def fetch(port: int, path: str, connection: http.client.HTTPConnection | None = None) -> int:

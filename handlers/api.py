@@ -77,8 +77,9 @@ def _compute(app: App, request: Request, caller: Caller, name: str, body: dict[s
 
 def _run_builtin(app: App, request: Request, caller: Caller, name: str, body: dict, format_: Format):
     check_builtin_caller(caller.authenticated, caller.user, local_caller(app, request))
-    check_sizes(body, query_lists(request), app.settings.max_list_items)
-    args = {**body, **{key: values[0] for key, values in query_lists(request).items() if values}}
+    query = query_lists(request)
+    check_sizes(body, query, app.settings.max_list_items)
+    args = {**body, **{key: values[0] for key, values in query.items() if values}}
     project = app.project()
     data = project.data(args, caller.user) if caller.authenticated else None
     return run_builtin(project, name, args, data, app.limits(), format_)

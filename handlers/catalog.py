@@ -7,7 +7,6 @@ sees what.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
@@ -15,6 +14,7 @@ from werkzeug.wrappers import Request, Response
 from handlers.app import App
 from handlers.auth import authenticate, check_cloud_names
 from handlers.openapi import base_url, check_instance
+from handlers.responses import json_response
 from project.calls.catalog import ApiEntry, listed_apis, shows_errors
 from project.encoding.formats import FORMATS
 
@@ -38,7 +38,7 @@ def list_cloud_apis(app: App, request: Request, org: str, project: str) -> Respo
 def _listing(app: App, request: Request, caller, base: str) -> Response:
     errors = shows_errors(caller)
     entries = [_entry_json(entry, base, errors) for entry in listed_apis(app.project(), caller)]
-    response = Response(json.dumps({"apis": entries}), mimetype="application/json")
+    response = json_response({"apis": entries})
     response.headers["Cache-Control"] = "private, no-cache" if caller.authenticated else "no-cache"
     return response
 
