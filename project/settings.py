@@ -166,7 +166,7 @@ class Settings:
         "--duckdb-threads",
         "threads DuckDB may use per process",
         parse=int,
-        shown="one per core",
+        shown="one per core (under gunicorn.conf.py: cores / workers)",
     )
     max_queries: int = setting(
         16,

@@ -241,3 +241,14 @@ def test_the_connection_board_is_shared_with_forked_workers():
         os._exit(0)
     os.waitpid(child, 0)
     assert board.fewest() == 42
+
+
+def test_each_workers_duckdb_gets_its_share_of_the_cores(server):
+    """gunicorn.conf.py sets SLUICE_DUCKDB_THREADS to cores / workers when it is not set."""
+    _, port, _ = server
+    body = json.dumps({"sql": "SELECT current_setting('threads') AS threads"}).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(request("/v1/instances/default/api/sql", "POST", body))
+        status, _, answer = read_response(connection.makefile("rb"))
+    assert status == 200
+    assert json.loads(answer) == [{"threads": max(1, (os.cpu_count() or 1) // WORKERS)}]

@@ -58,7 +58,6 @@ class Described:
     parsed: dict[str, Any] = field(default_factory=dict)  # SQL text -> its parsed statement (`parsed_once`)
 
 
-
 class IngestError(Exception):
     """A connector's model could not be read from its engine (the message is safe to show)."""
 
