@@ -131,6 +131,7 @@ ERROR_STATUS: list[tuple[type[errors.SluiceError], int]] = [
     (errors.ArgumentError, 400),
     (errors.QueryError, 400),
     (errors.ResultCapError, 400),
+    (errors.TooLargeError, 413),
     (errors.QueryTimeoutError, 504),
     (errors.AuthenticationError, 401),
     (errors.AccessDeniedError, 403),

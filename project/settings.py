@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from project.errors import SettingsError
+from project.sql.sizes import DEFAULT_MAX_SQL_BYTES
 
 T = TypeVar("T")
 ON_WORDS = frozenset({"1", "true", "on", "yes"})
@@ -191,6 +192,14 @@ class Settings:
         "items one list or object in a caller's arguments may hold; more is a 400",
         parse=int,
         least=0,
+    )
+    max_sql_bytes: int = setting(
+        DEFAULT_MAX_SQL_BYTES,
+        "SLUICE_MAX_SQL_BYTES",
+        "--max-sql-bytes",
+        "longest SQL a call may have parsed (the sql API's, an API's as rendered); longer is a 413",
+        parse=int,
+        least=1,
     )
     connector_pool_size: int = setting(
         4,

@@ -83,6 +83,7 @@ def load_project(settings: Settings) -> Project:
         default_connector,
         failed_models,
         frozenset(model_names),
+        max_sql_bytes=settings.max_sql_bytes,
         fingerprint=_answers_fingerprint(database, env, environment, apis, views),
     )
 
