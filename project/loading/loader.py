@@ -401,19 +401,20 @@ def _check_execs(
     failed: dict[str, str],
 ) -> dict[str, tuple[str, str]]:
     """pre_exec/post_exec under the model rules; a model whose statements break them is not built."""
-    execs = {}
+    execs: dict[str, tuple[str, str]] = {}
     for name, (model, _) in list(checked.items()):
         try:
-            execs[name] = tuple(
+            pre, post = (
                 checked_model_sql(sql, directory) if sql else "" for sql in (model.pre_exec, model.post_exec)
             )
+            execs[name] = (pre, post)
         except (QueryError, ArgumentError) as error:
             errors.append(
                 ProjectError(f"model {name!r}: pre_exec/post_exec: {error.message}", path=model.path)
             )
             failed[name] = error.message
             del checked[name]
-    return execs  # type: ignore[return-value]
+    return execs
 
 
 def _built_model(

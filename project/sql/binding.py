@@ -127,8 +127,8 @@ class Slot:
 
     def text(self, values: Sequence[str]) -> str:
         """The slot's text with the values filled in (most slots are one whole value)."""
-        if len(self.pieces) == 1:
-            return values[self.pieces[0]]  # type: ignore[index]
+        if len(self.pieces) == 1 and isinstance(self.pieces[0], int):
+            return values[self.pieces[0]]
         return "".join(values[piece] if isinstance(piece, int) else piece for piece in self.pieces)
 
 
