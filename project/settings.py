@@ -175,7 +175,7 @@ class Settings:
         "threads DuckDB may use per process",
         parse=int,
         least=1,
-        shown="one per core",
+        shown="one per core (under gunicorn.conf.py: cores / workers)",
     )
     max_queries: int = setting(
         16,

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -55,6 +55,7 @@ class Described:
     row_encoder: Callable[[tuple], str] | None
     small: bool = False  # its answers were small: encoded in Python (no JSON projection to plan)
     large: bool = False  # it once answered more than a small answer's rows: always encoded by DuckDB
+    parsed: dict[str, Any] = field(default_factory=dict)  # SQL text -> its parsed statement (`parsed_once`)
 
 
 class IngestError(Exception):
