@@ -55,7 +55,7 @@ def refusal_message(code: int, message: str | None, head_exceeded: bool) -> str:
             return f"the request headers are larger than {MAX_HEADER_BYTES} bytes in all"
         return f"more than {MAX_HEADERS} header lines"
     if code == HTTPStatus.HTTP_VERSION_NOT_SUPPORTED:
-        return f"{message}: this server speaks HTTP/1.0 and HTTP/1.1"
+        return f"{message} is not supported: this server speaks HTTP/1.0 and HTTP/1.1"
     return message or HTTPStatus(code).phrase
 
 
@@ -73,9 +73,13 @@ class DevRequestHandler(WSGIRequestHandler):
         self.head = BoundedHead(rfile, MAX_HEADER_BYTES)
         self.rfile = self.head
         try:
-            return super().parse_request()
+            parsed = super().parse_request()
         finally:
             self.rfile = rfile
+        if parsed and self.request_version == "HTTP/0.9":  # `GET /path` alone: its answer has no status line
+            self.send_error(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP/0.9")
+            return False
+        return parsed
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """`{"error": ...}` with the right status, in place of http.server's HTML page."""
