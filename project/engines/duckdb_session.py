@@ -112,7 +112,7 @@ def parsed_once(cursor: duckdb.DuckDBPyConnection, sql: str, parsed: dict[str, A
 
 
 def columns_of(described: Described) -> list[Column]:
-    return [Column(name, str(type_)) for name, type_ in zip(described.names, described.types)]
+    return list(described.columns)
 
 
 def _small_answer(
