@@ -83,10 +83,9 @@ class BuildMetricsHandler(logging.Handler):
     """Turns the build's `model built` records into observations of the build-time histogram."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        if getattr(record, "kind", None) == "model_build" and isinstance(
-            getattr(record, "seconds", None), float
-        ):
-            BUILD_SECONDS.labels(getattr(record, "model", "-")).observe(record.seconds)  # type: ignore[attr-defined]
+        seconds = getattr(record, "seconds", None)
+        if getattr(record, "kind", None) == "model_build" and isinstance(seconds, float):
+            BUILD_SECONDS.labels(getattr(record, "model", "-")).observe(seconds)
 
 
 def install_build_metrics() -> None:

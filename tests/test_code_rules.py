@@ -8,8 +8,6 @@ import re
 from tests.conftest import ROOT
 
 IGNORE = re.compile(r"#\s*type:\s*ignore(?P<codes>\[[^\]]*\])?(?P<rest>.*)$")
-# Files another engineer owns this session (serving/metrics.py: the lead's); their reasons come with their next change.
-NOT_YET = {"serving/metrics.py"}
 PACKAGES = (
     "server.py",
     "gunicorn.conf.py",
@@ -39,4 +37,4 @@ def test_every_type_ignore_names_its_code_and_says_why():
             reason = found.group("rest").strip().lstrip("#").strip()
             if not found.group("codes") or not reason:
                 unexplained.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
-    assert [line for line in unexplained if line.split(":")[0] not in NOT_YET] == [], "\n".join(unexplained)
+    assert unexplained == [], "\n".join(unexplained)
