@@ -225,7 +225,9 @@ def test_the_connection_board_counts_live_workers_only():
     assert board.fewest() == 3
     board.release(2)  # the worker with 3 is gone: its slot no longer counts
     assert board.fewest() == 5
-    assert board.claim(4) == slots[1]  # a new worker takes the free slot, starting at 0
+    assert board.claim(4) == slots[1]  # a new worker takes the free slot: not counted until it publishes
+    assert board.fewest() == 5
+    board.publish(slots[1], 0)
     assert board.fewest() == 0
     assert [board.claim(age) for age in (5, 6)] == [3, -1]  # full: the extra worker just does not publish
     board.publish(-1, 99)
