@@ -90,7 +90,7 @@ class SluiceWorker(ThreadWorker):
             self.board.publish(self.slot, self.nr_conns)
             if self._accepting and not self._fair_to_accept():
                 super().set_accept_enabled(False)
-            if not self._accepting and self.nr_conns < self.worker_connections:
+            if self.alive and not self._accepting and self.nr_conns < self.worker_connections:
                 timeout = min(timeout, FAIR_POLL_SECONDS)  # look again soon: the others may have caught up
         super().wait_for_and_dispatch_events(timeout)
 
