@@ -245,12 +245,28 @@ def test_the_connection_board_is_shared_with_forked_workers():
     assert board.fewest() == 42
 
 
-def test_each_workers_duckdb_gets_its_share_of_the_cores(server):
-    """gunicorn.conf.py sets SLUICE_DUCKDB_THREADS to cores / workers when it is not set."""
-    _, port, _ = server
+def duckdb_threads(port: int) -> int:
+    """The serving DuckDB's thread count, through the built-in sql API (a loopback caller, auth off)."""
     body = json.dumps({"sql": "SELECT current_setting('threads') AS threads"}).encode()
     with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
         connection.sendall(request("/v1/instances/default/api/sql", "POST", body))
         status, _, answer = read_response(connection.makefile("rb"))
     assert status == 200
-    assert json.loads(answer) == [{"threads": max(1, (os.cpu_count() or 1) // WORKERS)}]
+    return json.loads(answer)[0]["threads"]
+
+
+def test_each_workers_duckdb_gets_its_share_of_the_cores(server):
+    """gunicorn.conf.py sets SLUICE_DUCKDB_THREADS to cores / workers when it is not set."""
+    assert duckdb_threads(server[1]) == max(1, (os.cpu_count() or 1) // WORKERS)
+
+
+def test_one_worker_gets_every_core(tmp_path):
+    """`-w 1` on the command line (over WEB_CONCURRENCY): the one worker's DuckDB may use every core."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}"]
+    env = {"SLUICE_PROJECT": str(PROJECTS / "basic"), "WEB_CONCURRENCY": "8"}
+    process = start(command, port, tmp_path, env)
+    try:
+        assert duckdb_threads(port) == os.cpu_count()
+    finally:
+        stop(process)
