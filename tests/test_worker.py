@@ -8,13 +8,12 @@ import json
 import os
 import signal
 import socket
-import sys
 from pathlib import Path
 
 import pytest
 
 from serving.worker import ConnectionBoard
-from tests.conftest import PROJECTS, free_port, start, stop
+from tests.conftest import PROJECTS, start_gunicorn, stop
 
 API = "/v1/instances/default/api/echo"
 WORKERS = 2
@@ -23,11 +22,7 @@ WORKERS = 2
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("worker")
-    port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}"]
-    process = start(
-        command, port, tmp, {"SLUICE_PROJECT": str(PROJECTS / "basic"), "WEB_CONCURRENCY": str(WORKERS)}
-    )
+    process, port = start_gunicorn(tmp, PROJECTS / "basic", env={"WEB_CONCURRENCY": str(WORKERS)})
     yield process, port, tmp / "server.log"
     stop(process)
 
@@ -262,10 +257,7 @@ def test_each_workers_duckdb_gets_its_share_of_the_cores(server):
 
 def test_one_worker_gets_every_core(tmp_path):
     """`-w 1` on the command line (over WEB_CONCURRENCY): the one worker's DuckDB may use every core."""
-    port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}"]
-    env = {"SLUICE_PROJECT": str(PROJECTS / "basic"), "WEB_CONCURRENCY": "8"}
-    process = start(command, port, tmp_path, env)
+    process, port = start_gunicorn(tmp_path, PROJECTS / "basic", "-w", "1", env={"WEB_CONCURRENCY": "8"})
     try:
         assert duckdb_threads(port) == os.cpu_count()
     finally:
