@@ -14,6 +14,7 @@ from handlers.app import App
 from handlers.arguments import query_lists, read_body
 from handlers.auth import authenticate, check_cloud_names, local_caller
 from handlers.connection import hang_up_check
+from handlers.negotiation import negotiation_header
 from project.calls.builtin import BUILTIN_APIS, check_builtin_caller, run_builtin
 from project.calls.runner import Caller, caller_arguments, find_api, resolve_call
 from project.calls.sizes import check_sizes
@@ -90,7 +91,7 @@ def api_name_and_format(request: Request, name: str, apis: Any) -> tuple[str, Fo
     stem, suffix_format = split_suffix(name)
     if suffix_format is not None and name not in apis:
         return stem, suffix_format
-    accept = request.headers.get("Accept")
+    accept = negotiation_header(request, "Accept")
     if not accept:
         return name, JSON
     format_ = negotiated_format(accept)
