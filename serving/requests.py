@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from serving.logs import one_line
+
 log = logging.getLogger("sluice.request")
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -84,8 +86,8 @@ def log_request(record: RequestRecord, status: int, sent: int) -> None:
     log.log(
         level,
         "%s %s %d api=%s rows=%s bytes=%d duration_ms=%.2f request_id=%s client=%s",
-        record.method,
-        record.path,
+        one_line(record.method),
+        one_line(record.path),  # the caller's: as one line even where the host's formatter prints it
         status,
         record.api or "-",
         "-" if rows is None else rows,
