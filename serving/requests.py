@@ -86,15 +86,16 @@ def log_request(record: RequestRecord, status: int, sent: int) -> None:
     log.log(
         level,
         "%s %s %d api=%s rows=%s bytes=%d duration_ms=%.2f request_id=%s client=%s",
+        # the caller's values, as one line even where the host's formatter prints them
         one_line(record.method),
-        one_line(record.path),  # the caller's: as one line even where the host's formatter prints it
+        one_line(record.path),
         status,
-        record.api or "-",
+        one_line(record.api or "-"),
         "-" if rows is None else rows,
         sent,
         fields["duration_ms"],
         record.request_id,
-        record.client,
+        one_line(record.client),
         extra=fields,
     )
 
