@@ -20,9 +20,7 @@ from serving.logs import TextFormatter, configure_logging, one_line
 from tests.conftest import PROJECTS
 
 API = "/v1/instances/default/api/"
-CONTROLS = [
-    chr(code) for code in [*range(0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]
-]
+CONTROLS = [chr(code) for code in [*range(0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]]
 
 
 @pytest.fixture(scope="module")
