@@ -10,7 +10,6 @@ import argparse
 import dataclasses
 import logging
 import os
-import signal
 import sys
 import threading
 import time
@@ -20,7 +19,6 @@ from typing import Any
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter, Map, Rule
-from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from cli.options import (
@@ -44,7 +42,8 @@ from project.engines.increments import RefreshRequest, request_path, request_ref
 from project.loading.loader import load_project, newly_failed_models
 from project.settings import Settings, is_loopback, settings_from_env
 from serving import metrics
-from serving.logs import configure_logging
+from serving.dev_server import serve
+from serving.logs import configure_logging, one_line
 from serving.reloading import Watcher
 from serving.requests import REQUEST_ID_HEADER, RequestRecord, SentBody, log_request, new_record, record_of
 
@@ -132,6 +131,7 @@ ERROR_STATUS: list[tuple[type[errors.SluiceError], int]] = [
     (errors.ArgumentError, 400),
     (errors.QueryError, 400),
     (errors.ResultCapError, 400),
+    (errors.TooLargeError, 413),
     (errors.QueryTimeoutError, 504),
     (errors.AuthenticationError, 401),
     (errors.AccessDeniedError, 403),
@@ -369,7 +369,9 @@ class Sluice:
         except HTTPException as error:
             return response_for_http_exception(error, request)
         except Exception:
-            log.exception("unexpected error while answering %s %s", request.method, request.path)
+            log.exception(
+                "unexpected error while answering %s %s", one_line(request.method), one_line(request.path)
+            )
             return error_response("internal error", 500)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -427,7 +429,7 @@ def log_project_error(record: RequestRecord, error: errors.ProjectQueryError) ->
     project_log.error(
         "project error in API %s: %s",
         record.api or "-",
-        error,
+        one_line(str(error)),  # it may quote a caller's value
         extra={"kind": "project", "api": record.api, "file": error.path, "line": error.line},
     )
     metrics.PROJECT_ERRORS.labels(record.api or "-").inc()
@@ -577,13 +579,6 @@ def settings_from_command_line(
     return settings_from_flags(options, settings_from_env(env, command))
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """The dev server's handler without its own (coloured) request lines: the app logs one per request."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv[:1] and argv[0] in dict(COMMANDS) else None
@@ -618,29 +613,6 @@ def _run(command: str, options: argparse.Namespace, settings: Settings) -> int:
         return 2
     serve(create_app(settings), settings.host, settings.port, settings.grace_seconds)
     return 0
-
-
-def serve(app: Sluice, host: str, port: int, grace: float) -> None:
-    """The dev server until SIGTERM or Ctrl-C; then it takes no new connection, and the answers in flight
-    get up to `grace` seconds to finish before the process exits."""
-    from werkzeug.serving import ThreadedWSGIServer
-
-    server = ThreadedWSGIServer(host, port, app, handler=QuietRequestHandler)
-    server.daemon_threads = False  # server_close() (run when serve_forever ends) then joins request threads
-
-    def stop(signum: int, frame: Any) -> None:
-        log.info("shutting down: finishing the answers in flight (at most %g s)", grace)
-        threading.Thread(target=server.shutdown, daemon=True).start()
-        deadline = threading.Timer(grace, os._exit, args=(1,))
-        deadline.daemon = True
-        deadline.start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    log.info("serving on http://%s:%d (Ctrl-C or SIGTERM to stop)", host, server.server_port)
-    server.serve_forever()
-    app.close()
-    log.info("stopped")
 
 
 if __name__ == "__main__":

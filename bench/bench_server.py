@@ -17,6 +17,7 @@ import argparse
 import http.client
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -131,7 +132,45 @@ def worker_rss_kb(master: subprocess.Popen) -> dict[int, tuple[int, int]]:
     return sizes
 
 
+WRK = shutil.which("wrk")
+WRK_SCRIPT = """
+local paths = {%s}
+math.randomseed(%d)
+request = function() return wrk.format("GET", paths[math.random(#paths)]) end
+done = function(summary, latency, requests)
+  io.write(string.format("sluice-bench %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+    summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
 def load(port: int, paths: list[str], seconds: float, clients: int) -> float:
+    """Requests per second from `clients` kept-alive connections calling random paths for `seconds`: wrk
+    when installed (a client in C, so the client's own CPU takes little from the servers on a small machine),
+    else Python threads."""
+    if WRK is not None:
+        return load_with_wrk(port, paths, seconds, clients)
+    return load_with_threads(port, paths, seconds, clients)
+
+
+def load_with_wrk(port: int, paths: list[str], seconds: float, clients: int) -> float:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_SCRIPT % (", ".join(f'"{path}"' for path in paths), random.randrange(1 << 30)))
+        script.flush()
+        command = [str(WRK), "-t1", f"-c{clients}", f"-d{seconds:g}s", "-s", script.name]
+        output = subprocess.run(
+            [*command, f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True
+        ).stdout
+    requests, microseconds, bad_status, socket_errors = (
+        int(field) for field in output.split("sluice-bench ", 1)[1].split()[:4]
+    )
+    if bad_status or socket_errors:
+        raise RuntimeError(f"wrk: {bad_status} answers were not 2xx/3xx, {socket_errors} socket errors")
+    return requests / (microseconds / 1e6)
+
+
+def load_with_threads(port: int, paths: list[str], seconds: float, clients: int) -> float:
     """Requests per second from `clients` threads calling random paths for `seconds`."""
     done = [0] * clients
     stop = time.monotonic() + seconds
@@ -282,7 +321,7 @@ def main() -> None:
         project_dir, state_dir, db_path = build(Path(temporary) / "main", options.rows)
         print(
             f"{options.rows:,} rows; Sluice: shipped gunicorn.conf.py, baseline: gunicorn -w 2 (sync); "
-            f"{options.clients} keep-alive client threads; {options.seconds:g} s each, in alternating "
+            f"{options.clients} keep-alive {'wrk connections' if WRK else 'client threads'}; {options.seconds:g} s each, in alternating "
             f"{SLICE_SECONDS:g} s slices"
         )
         print(

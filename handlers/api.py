@@ -14,6 +14,7 @@ from handlers.app import App
 from handlers.arguments import query_lists, read_body
 from handlers.auth import authenticate, check_cloud_names, local_caller
 from handlers.connection import hang_up_check
+from handlers.negotiation import negotiation_header
 from project.calls.builtin import BUILTIN_APIS, check_builtin_caller, run_builtin
 from project.calls.runner import Caller, caller_arguments, find_api, resolve_call
 from project.calls.sizes import check_sizes
@@ -58,7 +59,9 @@ def _compute(app: App, request: Request, caller: Caller, name: str, body: dict[s
     record = record_of(request.environ)
     project = app.project()
     name, format_ = api_name_and_format(request, name, project.apis)
-    record.api = name
+    # the API a request counts under in logs and metrics: only a name the project or Rill defines, never any
+    # name a caller sends (each would be a new metrics series, kept for good)
+    record.api = name if name in project.apis or name in BUILTIN_APIS else None
     if name in BUILTIN_APIS:  # Rill's built-in APIs come first, as in Rill
         stream = _run_builtin(app, request, caller, name, body, format_)
         response = answer_stream(app, request, stream, format_)
@@ -90,7 +93,7 @@ def api_name_and_format(request: Request, name: str, apis: Any) -> tuple[str, Fo
     stem, suffix_format = split_suffix(name)
     if suffix_format is not None and name not in apis:
         return stem, suffix_format
-    accept = request.headers.get("Accept")
+    accept = negotiation_header(request, "Accept")
     if not accept:
         return name, JSON
     format_ = negotiated_format(accept)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import urllib.parse
 from typing import Any
 
@@ -12,13 +11,13 @@ from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request
 
+from project.encoding.surrogates import without_lone_surrogates
 from project.errors import ArgumentError
 
 # What a server's body reader raises for a malformed chunked body or a connection closed mid-body.
 BODY_READ_ERRORS = (OSError, ValueError, ParseException, ClientDisconnected)
 MAX_BODY_DEPTH = 32  # arguments are values and lists, not trees; deeper input only burdens the renderer
 MAX_NUMBER_DIGITS = 309  # Go reads JSON numbers as float64: more digits than 1e308 has is out of range
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 JSON_KINDS = {
     list: "an array",
     str: "a string",
@@ -48,7 +47,7 @@ def read_body(request: Request) -> dict[str, Any]:
         raise ArgumentError(
             f"failed to unmarshal request body: nested too deeply (more than {MAX_BODY_DEPTH} levels)"
         )
-    return _without_lone_surrogates(body)
+    return without_lone_surrogates(body)
 
 
 def _not_json(word: str) -> Any:
@@ -69,17 +68,6 @@ def _whole_number(text: str) -> int:
     if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
         raise ValueError(f"number {text[:40]}... is out of range")
     return int(text)
-
-
-def _without_lone_surrogates(value: Any) -> Any:
-    """`"\\ud800"` decodes to a half character no engine can store: Go's decoder makes each one U+FFFD."""
-    if isinstance(value, str):
-        return LONE_SURROGATE.sub("\ufffd", value) if LONE_SURROGATE.search(value) else value
-    if isinstance(value, list):
-        return [_without_lone_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_lone_surrogates(key): _without_lone_surrogates(item) for key, item in value.items()}
-    return value
 
 
 def _raw_body(request: Request) -> bytes:

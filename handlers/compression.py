@@ -10,12 +10,14 @@ from collections.abc import Iterable, Iterator
 from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Request, Response
 
+from handlers.negotiation import negotiation_header
+
 MIN_BYTES = 512  # below this, gzip's header and the time spent outweigh the bytes saved
 LEVEL = 5  # most of level 9's savings at a fraction of its time
 
 
 def wants_gzip(request: Request) -> bool:
-    return accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    return accepts_gzip(negotiation_header(request, "Accept-Encoding"))
 
 
 @functools.lru_cache(maxsize=256)

@@ -11,12 +11,15 @@ import json
 
 import yaml
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 from werkzeug.utils import send_from_directory
 from werkzeug.wrappers import Request, Response
 
 from handlers.app import App
 from handlers.auth import authenticate, check_cloud_names
 from handlers.docs_page import docs_page
+from handlers.negotiation import negotiation_header
 from project.errors import NotFoundError
 from project.openapi.api_docs import api_docs
 from project.openapi.document import build_document
@@ -67,7 +70,8 @@ def _document_response(app: App, request: Request, title: str, server_url: str) 
     document = build_document(api_docs(app.project()), title=title, server_url=server_url)
     if app.authenticator is not None:
         _require_bearer_token(document)
-    if request.accept_mimetypes.best_match(("application/json", *YAML_TYPES)) in YAML_TYPES:
+    accept = parse_accept_header(negotiation_header(request, "Accept"), MIMEAccept)
+    if accept.best_match(("application/json", *YAML_TYPES)) in YAML_TYPES:
         return Response(
             yaml.safe_dump(document, sort_keys=False, allow_unicode=True), mimetype="application/yaml"
         )

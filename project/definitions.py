@@ -16,6 +16,7 @@ from project.errors import ProjectError, QueryError
 from project.loading.apis import ApiDefinition
 from project.metrics.views import MetricsView
 from project.sql.rendering import template_data
+from project.sql.sizes import DEFAULT_MAX_SQL_BYTES
 from templating import Template
 
 
@@ -62,6 +63,7 @@ class Project:
     default_connector: str = "duckdb"  # rill.yaml `olap_connector`
     failed_models: Mapping[str, str] = field(default_factory=dict)  # model name -> its load or build error
     model_names: frozenset[str] = frozenset()
+    max_sql_bytes: int = DEFAULT_MAX_SQL_BYTES  # the longest SQL a call may have parsed (see sql.sizes)
     # A digest of what answers depend on (data build, APIs, views, variables): a rebuild or reload changes it.
     fingerprint: str = ""
     # Values derived lazily from this loaded project and kept as long as it serves (e.g. the API docs).

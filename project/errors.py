@@ -67,6 +67,10 @@ class ResultCapError(SluiceError):
     )
 
 
+class TooLargeError(SluiceError):
+    """A caller's request would make more work than a limit allows (SQL too long to parse): a 413."""
+
+
 class QueryTimeoutError(SluiceError):
     """The query ran longer than the configured timeout."""
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from project.errors import SettingsError
+from project.sql.sizes import DEFAULT_MAX_SQL_BYTES
 
 T = TypeVar("T")
 ON_WORDS = frozenset({"1", "true", "on", "yes"})
@@ -38,6 +40,7 @@ class Declared:
     serve: Any = UNSET
     gunicorn: Any = UNSET
     secret: bool = False  # left out of the Settings' repr (a logged or printed Settings shows no secret)
+    least: float | None = None  # the smallest value a number may take
 
 
 def setting(default: T, variable: str | None, flag: str | None, help: str, **how: Any) -> T:
@@ -89,7 +92,9 @@ class Settings:
         ".", "SLUICE_PROJECT", "PROJECT_DIR", "the project folder (rill.yaml, apis/, models/)"
     )
     host: str = setting("127.0.0.1", "SLUICE_HOST", "--host", "address the dev server listens on")
-    port: int = setting(9009, "SLUICE_PORT", "--port", "TCP port the dev server listens on", parse=int)
+    port: int = setting(
+        9009, "SLUICE_PORT", "--port", "TCP port the dev server listens on", parse=int, least=0
+    )
     state_dir: str | None = setting(
         None, "SLUICE_STATE_DIR", "--state-dir", "where built databases live", shown="PROJECT_DIR/.sluice"
     )
@@ -106,6 +111,7 @@ class Settings:
         "--query-timeout",
         "seconds a query (its whole stream) may run; then 504",
         parse=float,
+        least=0,
     )
     row_cap: int | None = setting(
         None,
@@ -113,6 +119,7 @@ class Settings:
         "--row-cap",
         "most rows in one answer; more is a 400 (0: no cap)",
         parse=int,
+        least=0,
         shown="rill.yaml's rill.interactive_sql_row_limit, else 10000",
     )
     batch_rows: int = setting(
@@ -121,6 +128,7 @@ class Settings:
         "--batch-rows",
         "rows fetched and encoded per batch of a streamed answer",
         parse=int,
+        least=1,
     )
     reload: bool = setting(
         False,
@@ -166,7 +174,8 @@ class Settings:
         "--duckdb-threads",
         "threads DuckDB may use per process",
         parse=int,
-        shown="one per core",
+        least=1,
+        shown="one per core (under gunicorn.conf.py: cores / workers)",
     )
     max_queries: int = setting(
         16,
@@ -174,6 +183,7 @@ class Settings:
         "--max-queries",
         "queries running at once per process; more is a 503 (0: no limit; keep it below gunicorn's threads)",
         parse=int,
+        least=0,
     )
     max_list_items: int = setting(
         10_000,
@@ -181,6 +191,15 @@ class Settings:
         "--max-list-items",
         "items one list or object in a caller's arguments may hold; more is a 400",
         parse=int,
+        least=0,
+    )
+    max_sql_bytes: int = setting(
+        DEFAULT_MAX_SQL_BYTES,
+        "SLUICE_MAX_SQL_BYTES",
+        "--max-sql-bytes",
+        "longest SQL a call may have parsed (the sql API's, an API's as rendered); longer is a 413",
+        parse=int,
+        least=1,
     )
     connector_pool_size: int = setting(
         4,
@@ -188,6 +207,7 @@ class Settings:
         "--connector-pool-size",
         "connections each PostgreSQL/MySQL/ClickHouse connector keeps per process",
         parse=int,
+        least=1,
     )
     allow_dirs: tuple[str, ...] = setting(
         (),
@@ -246,6 +266,7 @@ class Settings:
         "--cache-bytes",
         "bound of the result cache in each process, in bytes (0: no cache)",
         parse=int,
+        least=0,
     )
     cache_dir: str | None = setting(
         None, "SLUICE_CACHE_DIR", "--cache-dir", "a folder where the workers share cached answers"
@@ -263,6 +284,7 @@ class Settings:
         "--proxy-hops",
         "trusted proxies in front that set X-Forwarded-For/-Proto/-Host/-Prefix",
         parse=int,
+        least=0,
     )
     health_probe_seconds: float = setting(
         5.0,
@@ -270,6 +292,7 @@ class Settings:
         "--health-probe-seconds",
         "health probes each connector at most this often (0: on every call)",
         parse=float,
+        least=0,
     )
     grace_seconds: float = setting(
         40.0,
@@ -277,9 +300,16 @@ class Settings:
         "--grace",
         "seconds the answers in flight get to finish on SIGTERM (gunicorn's graceful_timeout)",
         parse=float,
+        least=0,
     )
     workers: int | None = setting(
-        None, "WEB_CONCURRENCY", None, GUNICORN_ONLY + "worker processes", parse=int, shown="one per core"
+        None,
+        "WEB_CONCURRENCY",
+        None,
+        GUNICORN_ONLY + "worker processes",
+        parse=int,
+        least=1,
+        shown="one per core",
     )
     metrics_dir: str | None = setting(
         None,
@@ -317,6 +347,10 @@ def setting_value(declared: Declared, text: str) -> Any:
         raise ValueError(f"not a valid {kind}" if kind in ("int", "float") else str(error)) from None
     if declared.choices and value not in declared.choices:
         raise ValueError(f"must be one of {', '.join(declared.choices)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    if declared.least is not None and value < declared.least:
+        raise ValueError(f"must be {declared.least:g} or more")
     return value
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from .nodes import truth
 from .printf import sprintf
 from .printing import sprint, sprintln
-from .values import GoInt, Tainted, basic_kind, go_type, template_function
+from .values import GoInt, Tainted, basic_kind, go_type, marked, template_function
 
 
 def and_(arg: Any, *args: Any) -> Any:
@@ -28,7 +28,8 @@ def or_(arg: Any, *args: Any) -> Any:
     return value
 
 
-and_.short_circuit = or_.short_circuit = True  # type: ignore[attr-defined]
+marked(and_, short_circuit=True)  # the Logic node evaluates their arguments lazily
+marked(or_, short_circuit=True)
 
 
 def not_(arg: Any) -> bool:

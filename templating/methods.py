@@ -8,6 +8,7 @@ from typing import Any
 from .calls import FunctionSpec
 from .sprig_semver import Version, version_methods
 from .sprig_time import Duration, time_methods
+from .values import marked
 
 TABLES: dict[type, dict[str, FunctionSpec]] = {}
 
@@ -37,8 +38,7 @@ def build_table(kind: type) -> dict[str, FunctionSpec]:
         functions = {}
     specs = {}
     for name, function in functions.items():
-        function.template_receiver = True  # type: ignore[attr-defined]
-        specs[name] = FunctionSpec(name, function)
+        specs[name] = FunctionSpec(name, marked(function, template_receiver=True))
     return specs
 
 

@@ -176,7 +176,7 @@ class YearZero(datetime):
     __slots__ = ()
 
     @property
-    def year(self) -> int:  # type: ignore[override]
+    def year(self) -> int:
         return super().year - YEAR_ZERO_SHIFT
 
 
@@ -297,8 +297,8 @@ def parse_duration(text: str) -> int:
 
 def add_duration(moment: datetime, nanos: int) -> datetime:
     moved = moment + timedelta(microseconds=nanos // 1000 if nanos >= 0 else -(-nanos // 1000))
-    if type(moment) is Now:
-        moved.monotonic = moment.monotonic + nanos  # type: ignore[attr-defined]
+    if type(moment) is Now and isinstance(moved, Now):  # datetime arithmetic keeps the subclass
+        moved.monotonic = moment.monotonic + nanos
     return moved
 
 

@@ -33,7 +33,7 @@ class Tainted:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Tainted) and (self.value, self.source) == (other.value, other.source)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as Python makes a class with __eq__; typeshed wants a method
 
 
 class SafeText(str):
@@ -131,11 +131,16 @@ def template_function(raw_args: bool = False, wants_state: bool = False) -> Call
     """Mark a function given through `functions=`: raw_args gets Tainted wrappers; wants_state gets the state."""
 
     def mark(function: Callable) -> Callable:
-        function.template_raw_args = raw_args  # type: ignore[attr-defined]
-        function.template_wants_state = wants_state  # type: ignore[attr-defined]
-        return function
+        return marked(function, template_raw_args=raw_args, template_wants_state=wants_state)
 
     return mark
+
+
+def marked(function: Callable, **flags: bool) -> Callable:
+    """The function with flags the engine reads off it (`getattr(function, name, False)`): attributes of a
+    function object live in its `__dict__`, which is typed, where `function.flag = ...` is not."""
+    function.__dict__.update(flags)
+    return function
 
 
 MAX_SOURCE_KEY = 64

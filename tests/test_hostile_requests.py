@@ -191,3 +191,18 @@ def test_sql_nested_too_deeply_is_a_400_not_a_500(project_client, api, depth):
     assert response.status_code in (200, 400), response.get_data(as_text=True)[:300]
     if depth == 50_000:
         assert_error(response, 400, "nested too deeply")
+
+
+@pytest.mark.parametrize("name", ["Accept", "Accept-Encoding"])
+def test_negotiation_headers_past_the_bound_are_a_431_on_both_servers(live_server, name):
+    """Several header lines, each under gunicorn's 8190-byte limit, joined past the app's bound: negotiating
+    them took time in proportion to their length (400 KB: 1.5 s)."""
+    from handlers.negotiation import MAX_NEGOTIATION_BYTES
+
+    _, port = live_server
+    lines = "".join(f"{name}: " + "a/b, " * 1000 + "*/*\r\n" for _ in range(3))
+    head = f"GET /v1/instances/default/api/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{lines}\r\n"
+    status_line, _, rest = send_raw(port, head.encode()).partition(b"\r\n")
+    assert status_line.split()[1] == b"431", rest[:300]
+    body = json.loads(rest.partition(b"\r\n\r\n")[2])
+    assert body == {"error": f"the {name} header is longer than {MAX_NEGOTIATION_BYTES} bytes"}

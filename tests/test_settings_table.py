@@ -10,9 +10,12 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cli.options import COMMANDS, settings_table, shown_default
 from cli.tokens import build_parser
+from project.errors import SettingsError
 from project.settings import declarations, default_of, settings_from_env
 from server import parse_command_line, settings_from_command_line
 from tests.conftest import ROOT
@@ -167,6 +170,10 @@ def test_token_and_service_help_is_printed(argv, expected):
     [
         ({"SLUICE_MAX_QUERIES": "lots"}, "error: SLUICE_MAX_QUERIES='lots': not a valid int"),
         ({"SLUICE_RELOAD": "sometimes"}, "error: SLUICE_RELOAD='sometimes': must be on or off"),
+        ({"WEB_CONCURRENCY": "0"}, "error: WEB_CONCURRENCY='0': must be 1 or more"),
+        ({"SLUICE_BATCH_ROWS": "-2"}, "error: SLUICE_BATCH_ROWS='-2': must be 1 or more"),
+        ({"SLUICE_QUERY_TIMEOUT": "nan"}, "error: SLUICE_QUERY_TIMEOUT='nan': must be a finite number"),
+        ({"SLUICE_PROXY_HOPS": "-1"}, "error: SLUICE_PROXY_HOPS='-1': must be 0 or more"),
         (
             {"SLUICE_AUTH": "on", "SLUICE_JWT_SECRET": "short"},
             "error: the JWT secret must be at least 32 bytes",
@@ -186,3 +193,47 @@ def test_gunicorn_refuses_a_bad_setting_with_one_error_line(tmp_path, env, messa
     )
     assert result.returncode == 2
     assert result.stderr.startswith(message) and "Traceback" not in result.stderr, result.stderr
+
+
+NUMBERS = [(item, declared) for item, declared in declarations() if declared.least is not None]
+
+
+def test_every_number_setting_declares_its_smallest_value():
+    numbers = {item.name for item, declared in declarations() if declared.parse in (int, float)}
+    assert numbers == {item.name for item, _ in NUMBERS}
+
+
+@pytest.mark.parametrize(("item", "declared"), NUMBERS, ids=[item.name for item, _ in NUMBERS])
+@given(below=st.integers(min_value=1, max_value=10**12))
+def test_a_number_below_its_smallest_value_is_refused_naming_the_variable(item, declared, below):
+    least = int(declared.least)
+    assert getattr(settings_from_env({declared.variable: str(least)}), item.name) == least
+    text = str(least - below)
+    with pytest.raises(SettingsError) as refused:
+        settings_from_env({declared.variable: text})
+    assert str(refused.value) == f"{declared.variable}={text!r}: must be {least} or more"
+
+
+FLOATS = [(item, declared) for item, declared in NUMBERS if declared.parse is float]
+
+
+@pytest.mark.parametrize(("item", "declared"), FLOATS, ids=[item.name for item, _ in FLOATS])
+@pytest.mark.parametrize("text", ["nan", "inf", "-Infinity", "1e999"])
+def test_a_number_setting_is_finite(item, declared, text):
+    with pytest.raises(SettingsError, match="must be a finite number"):
+        settings_from_env({declared.variable: text})
+
+
+def test_a_flag_below_its_smallest_value_is_an_argparse_error():
+    result = subprocess.run(
+        [sys.executable, "server.py", "--batch-rows", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert (
+        "error: argument --batch-rows: must be 1 or more" in result.stderr
+        and "Traceback" not in result.stderr
+    )

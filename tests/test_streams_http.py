@@ -138,4 +138,4 @@ def test_too_many_queries_at_once_get_a_503_with_retry_after(patient):
     finally:
         caller.close()
     if "gunicorn" in patient.log():
-        assert "Using worker: gthread" in patient.log()
+        assert "Using worker: serving.worker.SluiceWorker" in patient.log()

@@ -14,6 +14,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from project.encoding.surrogates import without_lone_surrogates
 from project.errors import SluiceError
 
 logger = logging.getLogger("sluice.auth")
@@ -105,8 +106,10 @@ class JwtVerifier:
 def claims_to_attributes(claims: Mapping[str, Any]) -> dict[str, Any] | None:
     """The `attr` claim (Rill's runtime tokens), else the non-registered claims; `sub` becomes `id`.
 
-    None when `attr` is present but not an object.
+    None when `attr` is present but not an object. Lone surrogates (`"\\ud800"`) become U+FFFD, as Go
+    decodes them: half a character would fail the query that binds it, or the access rule that reads it.
     """
+    claims = without_lone_surrogates(dict(claims))
     if "attr" in claims:
         if not isinstance(claims["attr"], dict):
             logger.debug("JWT rejected: attr claim is not an object")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from project.encoding.surrogates import without_lone_surrogates
 from project.errors import SluiceError
 
 logger = logging.getLogger("sluice.auth")
@@ -110,7 +111,7 @@ def _record_from_json(item: Any) -> TokenRecord:
             kind=str(item["kind"]),
             name=str(item["name"]),
             created=str(item["created"]),
-            attributes=dict(item["attributes"]),
+            attributes=without_lone_surrogates(dict(item["attributes"])),  # a file edited by hand
             revoked=bool(item["revoked"]),
             token_hash=str(item["hash"]),
         )
@@ -199,12 +200,14 @@ class TokenStore:
         self, display_name: str, email: str | None = None, admin: bool = False
     ) -> tuple[str, TokenRecord]:
         """A new user token and its record; the token is returned once and never stored."""
+        display_name, email = without_lone_surrogates([display_name, email])
         return self._issue("user", display_name, user_attributes(display_name, email, admin))
 
     def create_service(
         self, name: str, project_role: str = "viewer", attributes: Mapping[str, Any] | None = None
     ) -> tuple[str, TokenRecord]:
         """A new service token and its record; a live service of the same name is an error."""
+        name = without_lone_surrogates(name)  # a command line's undecodable bytes, as the file will hold it
         merged = service_attributes(name, project_role, attributes)
         with self._locked_records() as records:
             if any(r.kind == "service" and r.name == name and not r.revoked for r in records):
@@ -283,7 +286,7 @@ def _new_record(kind: str, name: str, attributes: dict[str, Any]) -> tuple[str, 
         kind=kind,
         name=name,
         created=_now(),
-        attributes=attributes,
+        attributes=without_lone_surrogates(attributes),
         token_hash=hash_token(token),
     )
     return token, record
@@ -299,7 +302,7 @@ def _position(records: list[TokenRecord], token_id: str, kind: str | None) -> in
 
 def _merge(attributes: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """Top-level JSON merge patch: set each changed key, remove the ones set to null."""
-    merged = {**attributes, **changes}
+    merged = {**attributes, **without_lone_surrogates(changes)}
     return {key: value for key, value in merged.items() if value is not None}
 
 

@@ -21,6 +21,7 @@ from project.errors import AccessDeniedError, ArgumentError, QueryError
 from project.metrics.sql import compile_metrics_sql
 from project.sql.binding import bind_sql
 from project.sql.rendering import Markers
+from project.sql.sizes import check_sql_size
 
 BUILTIN_APIS = frozenset({"sql", "metrics-sql"})
 NOT_ADMIN = "must be an admin to run arbitrary SQL queries"
@@ -48,6 +49,7 @@ def run_builtin(
     sql = args.get("sql")
     if not isinstance(sql, str) or not sql.strip():
         raise ArgumentError('missing required argument "sql" (a string)')
+    check_sql_size(sql, project.max_sql_bytes, f"the {name} API's SQL")
     if project.database is None:
         raise QueryError("the project has no database")
     if name == "metrics-sql":

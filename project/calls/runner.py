@@ -30,6 +30,7 @@ from project.metrics.sql import compile_metrics_sql, in_dialect, metrics_view_fo
 from project.sql.binding import bind_sql
 from project.sql.places import place_engine_error, place_line, with_quote
 from project.sql.rendering import Markers, render_sql
+from project.sql.sizes import check_sql_size
 from templating import Template
 
 METRICS_CACHE_SIZE = 1024
@@ -157,7 +158,9 @@ def bound_statement(
     markers = Markers()
     sql = render_sql(_query_template(api), data, markers)
     engine = project.engine_for(definition.connector)
+    limit = project.max_sql_bytes
     if definition.resolver == "metrics_sql":
+        check_sql_size(sql, limit, f"the metrics SQL of API {api.name!r} as rendered for this call")
         applies = caller.authenticated and not definition.skip_nested_security
         policy = CallerPolicy(_database(project), data, markers) if applies else None
         engine = metrics_engine(project, sql, definition.connector)
@@ -165,7 +168,14 @@ def bound_statement(
         sql = in_dialect(_compile_metrics(project, sql, policy, definition.time_zone), engine.dialect)
     rendered = time.perf_counter()
     try:
-        bound_sql, params = bind_sql(sql, markers.values, markers.sources, engine.dialect, engine.style)
+        bound_sql, params = bind_sql(
+            sql,
+            markers.values,
+            markers.sources,
+            engine.dialect,
+            engine.style,
+            (limit, f"the SQL of API {api.name!r}"),
+        )
     except QueryError as error:
         raise placed_error(error, definition) from None
     if timings is not None:

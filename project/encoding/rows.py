@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, time
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any
 
 from project.encoding.bulk import INTEGERS
@@ -76,8 +76,9 @@ ENCODERS: dict[str, Encoder] = {
 
 def row_encoder(names: Sequence[str], types: Sequence[Any]) -> Callable[[tuple], str] | None:
     """A function from a fetched row to its JSON object text, or None when a column's type is not handled."""
-    encoders = [ENCODERS.get(column_type.id) for column_type in types]
-    if any(encoder is None for encoder in encoders):
+    found = [ENCODERS.get(column_type.id) for column_type in types]
+    encoders = [encoder for encoder in found if encoder is not None]
+    if len(encoders) < len(found):
         return None
     keys = [encode_basestring(name) + ":" for name in names]
     fields = list(zip(keys, encoders))
@@ -86,7 +87,7 @@ def row_encoder(names: Sequence[str], types: Sequence[Any]) -> Callable[[tuple],
         return (
             "{"
             + ",".join(
-                key + ("null" if value is None else encoder(value))  # type: ignore[misc]
+                key + ("null" if value is None else encoder(value))
                 for (key, encoder), value in zip(fields, row)
             )
             + "}"

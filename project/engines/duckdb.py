@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -33,7 +33,7 @@ from project.engines.increments import (
     read_manifest,
     write_manifest,
 )
-from project.engines.interface import Engine
+from project.engines.interface import Column, Engine
 from project.engines.sandbox import Sandbox, apply_sandbox
 from project.errors import BuildError
 from project.sql.binding import DUCKDB_STYLE
@@ -55,6 +55,11 @@ class Described:
     row_encoder: Callable[[tuple], str] | None
     small: bool = False  # its answers were small: encoded in Python (no JSON projection to plan)
     large: bool = False  # it once answered more than a small answer's rows: always encoded by DuckDB
+    parsed: dict[str, Any] = field(default_factory=dict)  # SQL text -> its parsed statement (`parsed_once`)
+    columns: tuple[Column, ...] = ()  # names and types as the engine interface gives them
+
+    def __post_init__(self) -> None:
+        self.columns = tuple(Column(name, str(type_)) for name, type_ in zip(self.names, self.types))
 
 
 class IngestError(Exception):

@@ -3,8 +3,8 @@
 The first batch is fetched before anything is returned, so every error that can still become an HTTP
 status does; later batches are fetched as the caller reads, so memory does not grow with the result.
 An error after the first batch is raised from the stream: the server must then cut the connection
-(handlers.answers does), since the status already said 200. JSON and NDJSON answers are batches of row
-texts (`stream_query`); the file formats are Arrow record batches written by pyarrow (`batches`).
+(handlers.answers does), since the status already said 200. JSON and NDJSON answers are batches of
+JSON text (`stream_query`); the file formats are Arrow record batches written by pyarrow (`batches`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from project.engines.guard import QueryGuard
-from project.engines.interface import Engine, Session
+from project.engines.interface import Engine, JsonText, Session
 from project.errors import ResultCapError, SluiceError
 
 log = logging.getLogger("sluice.query")
 
-Batch = Any  # a list of JSON row texts, or a pyarrow RecordBatch
+Batch = Any  # JsonText (rows of JSON text), or a pyarrow RecordBatch
 ReadBatch = Callable[[int], Batch | None]  # the next batch of up to n rows; None at the end
 
 
@@ -200,57 +200,40 @@ def stream_query(
     """Run the query for a JSON answer (`lines`: NDJSON, one row a line, instead of an array)."""
 
     def start(session: Session) -> Opened:
-        _, fetch = session.json_rows(sql, params)
+        fetch = session.json_text(sql, params, lines, limits.batch_rows)
         writer: Writer = JsonLinesWriter() if lines else JsonArrayWriter()
-        return Opened(_json_batches(fetch, limits.batch_rows), writer, limits.batch_rows)
+        return Opened(lambda _count: fetch(), writer, limits.batch_rows)
 
     return open_stream(engine, limits, start, client_gone)
 
 
-def _json_batches(fetch: Callable[[int], list[str]], batch_rows: int) -> ReadBatch:
-    """Reads of up to `batch_rows` JSON rows; a short fetch is the end (fetchmany comes back short only then)."""
-    ended = False
-
-    def read(count: int) -> list[str] | None:
-        nonlocal ended
-        if ended:
-            return None
-        asked = min(count, batch_rows)
-        rows = fetch(asked)
-        ended = len(rows) < asked
-        return rows or None
-
-    return read
-
-
 class JsonArrayWriter:
-    """Rows as one JSON array."""
+    """Rows as one JSON array: the text of a batch has a comma before each row, the first becomes `[`."""
 
     def __init__(self) -> None:
-        self._separator = "["
+        self._started = False
 
-    def rows(self, batch: list[str]) -> int:
-        return len(batch)
+    def rows(self, batch: JsonText) -> int:
+        return batch.rows
 
-    def write(self, batch: list[str]) -> list[bytes]:
-        if not batch:
-            return []
-        text = self._separator + ",".join(batch)
-        self._separator = ","
-        return [text.encode()]
+    def write(self, batch: JsonText) -> list[bytes]:
+        if self._started or not batch.text:
+            return [batch.text]
+        self._started = True
+        return [b"[" + batch.text[1:]]
 
     def finish(self) -> list[bytes]:
-        return [b"[]" if self._separator == "[" else b"]"]
+        return [b"]" if self._started else b"[]"]
 
 
 class JsonLinesWriter:
-    """Rows as NDJSON: one JSON object a line."""
+    """Rows as NDJSON: the text of a batch already ends each row with a newline."""
 
-    def rows(self, batch: list[str]) -> int:
-        return len(batch)
+    def rows(self, batch: JsonText) -> int:
+        return batch.rows
 
-    def write(self, batch: list[str]) -> list[bytes]:
-        return ["".join(row + "\n" for row in batch).encode()]
+    def write(self, batch: JsonText) -> list[bytes]:
+        return [batch.text]
 
     def finish(self) -> list[bytes]:
         return []

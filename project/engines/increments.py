@@ -124,11 +124,12 @@ def plan_increments(
     plan = {}
     for name, digest in models:
         previous = base.models.get(name)
+        keys = previous.get("keys", ()) if isinstance(previous, Mapping) else None
         same = isinstance(previous, Mapping) and previous.get("definition") == digest
-        if not same or (full_since_base and request.rebuilds(name)):
-            plan[name] = Increment(name)
+        if not same or not isinstance(keys, (list, tuple)) or (full_since_base and request.rebuilds(name)):
+            plan[name] = Increment(name)  # a manifest whose keys are no list (edited by hand): start over
         else:
-            plan[name] = Increment(name, frozenset(str(key) for key in previous.get("keys", ())))  # type: ignore[union-attr]
+            plan[name] = Increment(name, frozenset(str(key) for key in keys))
     return plan
 
 

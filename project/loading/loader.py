@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from project.calls.arguments import compile_argument_schema
+from project.calls.builtin import BUILTIN_APIS
 from project.definitions import Api, BrokenApi, Project, ProxyLoopError, proxy_chain
+from project.encoding.formats import split_suffix
 from project.engines.duckdb import BuiltModel, Database, build_database, fingerprint
 from project.engines.increments import read_request
 from project.engines.ingest import ingest_from
@@ -83,6 +85,7 @@ def load_project(settings: Settings) -> Project:
         default_connector,
         failed_models,
         frozenset(model_names),
+        max_sql_bytes=settings.max_sql_bytes,
         fingerprint=_answers_fingerprint(database, env, environment, apis, views),
     )
 
@@ -398,19 +401,20 @@ def _check_execs(
     failed: dict[str, str],
 ) -> dict[str, tuple[str, str]]:
     """pre_exec/post_exec under the model rules; a model whose statements break them is not built."""
-    execs = {}
+    execs: dict[str, tuple[str, str]] = {}
     for name, (model, _) in list(checked.items()):
         try:
-            execs[name] = tuple(
+            pre, post = (
                 checked_model_sql(sql, directory) if sql else "" for sql in (model.pre_exec, model.post_exec)
             )
+            execs[name] = (pre, post)
         except (QueryError, ArgumentError) as error:
             errors.append(
                 ProjectError(f"model {name!r}: pre_exec/post_exec: {error.message}", path=model.path)
             )
             failed[name] = error.message
             del checked[name]
-    return execs  # type: ignore[return-value]
+    return execs
 
 
 def _built_model(
@@ -493,9 +497,31 @@ def _load_apis(
             api = BrokenApi(ProjectError(f"API {name!r} is defined twice", path=path))
         apis[name] = api
         warnings.extend(api.definition.warnings if isinstance(api, Api) else ())
+    _refuse_format_addresses(apis, errors)
     apis = _check_proxies(apis, warnings)
     errors.extend(api.error for api in apis.values() if isinstance(api, BrokenApi))
     return apis, warnings
+
+
+def _refuse_format_addresses(apis: dict[str, Api | BrokenApi], errors: list[ProjectError]) -> None:
+    """An API named like another API's address in a format (`top.csv` beside `top`, or `sql.csv`: the
+    built-in `sql` in CSV) is a load error and is not served: that address stays the format's. A suffixed
+    name whose stem is no API (`report.csv` alone) is served under its own name."""
+    for name in list(apis):
+        stem, format_ = split_suffix(name)
+        if format_ is None or (stem not in apis and stem not in BUILTIN_APIS):
+            continue
+        owner = "the built-in API" if stem in BUILTIN_APIS else f"API {stem!r} ({_api_path(apis[stem])})"
+        errors.append(
+            ProjectError(
+                f"API {name!r} has the address of {owner} in {format_.name.upper()}: rename one of them",
+                path=_api_path(apis.pop(name)),
+            )
+        )
+
+
+def _api_path(api: Api | BrokenApi) -> str | None:
+    return api.definition.path if isinstance(api, Api) else api.error.path
 
 
 def _load_api(

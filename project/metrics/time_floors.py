@@ -100,10 +100,12 @@ def _floor(
     return exp.cast(_call("timezone", zone_name.copy(), local_floor), "TIMESTAMP")
 
 
-def _moved(value: exp.Expression, shift: exp.Interval | None, operation: type[exp.Binary]) -> exp.Expression:
+def _moved(
+    value: exp.Expression, shift: exp.Interval | None, operation: type[exp.Add | exp.Sub]
+) -> exp.Expression:
     if shift is None:
         return value
-    return operation(this=value, expression=shift.copy())  # type: ignore[return-value]
+    return operation(this=value, expression=shift.copy())
 
 
 def _call(name: str, *arguments: exp.Expression) -> exp.Anonymous:

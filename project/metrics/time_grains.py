@@ -60,12 +60,16 @@ def _any_grain(value: exp.Expr, unit: exp.Expr) -> exp.Expr:
 
 
 def _unknown_grain(unit: exp.Expr) -> exp.Expr:
-    """ClickHouse evaluates every branch, so `throwIf` fails only when the grain is none of them."""
-    grains = exp.Array(expressions=[exp.Literal.string(grain) for grain in STARTS])
-    unknown = exp.EQ(
-        this=exp.Anonymous(this="indexOf", expressions=[grains, unit.copy()]),
-        expression=exp.Literal.number(0),
+    """ClickHouse evaluates every branch, so this one fails only when the grain is none of them, and its
+    error names the grain and the known ones: `Unknown element 'fortnight' for type Enum8('millisecond' = 1,
+    ...)` (18.16's `throwIf` takes no message, and said only `Value passed to 'throwIf' function is non zero`)."""
+    known = exp.DataType(
+        this=exp.DType.ENUM8,
+        expressions=[
+            exp.EQ(this=exp.Literal.string(grain), expression=exp.Literal.number(number))
+            for number, grain in enumerate(STARTS, start=1)
+        ],
     )
-    return exp.Anonymous(
-        this="toDateTime", expressions=[exp.Anonymous(this="throwIf", expressions=[unknown])]
-    )
+    checked = exp.Anonymous(this="toUInt8", expressions=[exp.Cast(this=unit.copy(), to=known)])
+    never = exp.Mul(this=exp.Literal.number(0), expression=checked)
+    return exp.Anonymous(this="toDateTime", expressions=[never])

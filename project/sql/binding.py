@@ -26,6 +26,7 @@ from project.sql import sentinels
 from project.sql.lists import Folded, Member, fold_lists
 from project.sql.quoting import quote_identifier
 from project.sql.shape_cache import ByteBoundedCache
+from project.sql.sizes import check_sql_size
 from project.sql.statements import (
     StatementError,
     check_leading_keyword,
@@ -126,8 +127,8 @@ class Slot:
 
     def text(self, values: Sequence[str]) -> str:
         """The slot's text with the values filled in (most slots are one whole value)."""
-        if len(self.pieces) == 1:
-            return values[self.pieces[0]]  # type: ignore[index]
+        if len(self.pieces) == 1 and isinstance(self.pieces[0], int):
+            return values[self.pieces[0]]
         return "".join(values[piece] if isinstance(piece, int) else piece for piece in self.pieces)
 
 
@@ -245,14 +246,20 @@ def bind_sql(
     sources: Sequence[str],
     dialect: str = "duckdb",
     style: ParamStyle = DUCKDB_STYLE,
+    size_limit: tuple[int, str] | None = None,
 ) -> tuple[str, Any]:
     """Check the shape (cached) and bind the values: the one call the request path makes. Lists of
-    caller values are folded first (see `lists`), so their length does not make a new shape."""
+    caller values are folded first (see `lists`), so their length does not make a new shape. With
+    `size_limit` (bytes, what the SQL is), a shape longer than that is a TooLargeError, before any parse."""
     folded = fold_lists(shape_sql, sources)
+    if size_limit is not None:
+        check_sql_size(shape_sql if folded is None else folded.sql, *size_limit)
     if folded is not None:
         compiled = _cached_shape(folded.sql, dialect, folded.sources)
         if isinstance(compiled, CompiledShape) and compiled.holds(folded):
             return compiled.bind(values, sources, style, folded.groups)
+    if size_limit is not None and folded is not None:
+        check_sql_size(shape_sql, *size_limit)  # the folded shape did not fit: the whole one is parsed
     compiled = compile_shape(shape_sql, dialect, tuple(sources))
     return compiled.bind(values, sources, style)
 
