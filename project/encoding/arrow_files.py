@@ -5,7 +5,8 @@ the memory of one batch (Parquet: of one row group). What a batch becomes is han
 `PIECE_BYTES`, never as one block the size of the batch: blocks of a few MB, a new one per batch and each of
 a different size, are what glibc's malloc keeps after they are freed (its threshold for giving memory back
 rises with the largest block freed), so a worker's peak kept climbing with the answer's length (Arrow,
-10,000,000 rows: +80 MB against +47 MB for 1,000,000). Small pieces of one size are reused instead.
+10,000,000 rows: +49 to +87 MB against +45 MB for 1,000,000; now +18 MB for both). Small pieces of one size
+are reused instead.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pa_parquet
 
-# One 65,536-row Arrow batch per row group: two batches held for DuckDB's 122,880 took a 1,000,000-row
-# answer's peak from +64 MB to +114 MB; fewer rows than a batch per group would make a slow, bloated file.
+# Rows per row group (four of DuckDB's Arrow batches, batches.ARROW_BATCH_ROWS): row groups of DuckDB's
+# 122,880 rows took a 1,000,000-row answer's peak from +64 MB to +114 MB; small groups make a slow, bloated file.
 PARQUET_ROW_GROUP_ROWS = 65_536
 # Under glibc's first threshold for blocks of their own (128 KiB), so pieces come from the reused heap
 PIECE_BYTES = 64 * 1024
