@@ -163,7 +163,7 @@ def send_raw(port: int, data: bytes) -> bytes:
 
 @pytest.mark.parametrize(("declared", "body"), LENGTHS, ids=[repr(row[0]) for row in LENGTHS])
 def test_a_content_length_that_is_not_the_body_is_a_400(live_server, declared, body):
-    kind, port = live_server
+    _, port = live_server
     head = (
         "POST /v1/instances/default/api/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
         f"Content-Type: application/json\r\nContent-Length: {declared}\r\n\r\n"
