@@ -46,12 +46,6 @@ wsgi_app = "server:create_app()"
 worker_class = "serving.worker.SluiceWorker"  # gthread, kept-alive clients served faster (serving/worker.py)
 SluiceWorker.board = ConnectionBoard()  # shared with the workers forked from this master
 workers = settings.workers or multiprocessing.cpu_count()  # WEB_CONCURRENCY; DuckDB scales per core
-if settings.duckdb_threads is None:
-    # Each worker's DuckDB gets its share of the cores, not all of them: with every worker busy, more threads
-    # per worker only switch and wait (a point lookup took 10-15% more CPU with 2 threads than with 1 on 2
-    # cores), and answers stream through one thread anyway (1,000,000 rows as JSON: 1.81 s with 2, 1.90 s
-    # with 1). SLUICE_DUCKDB_THREADS overrides it.
-    os.environ["SLUICE_DUCKDB_THREADS"] = str(max(1, multiprocessing.cpu_count() // workers))
 threads = 128  # per worker: idle and slow connections, not queries (see SLUICE_MAX_QUERIES)
 worker_connections = 1000  # open connections per worker, kept-alive ones included
 
@@ -93,6 +87,12 @@ def on_starting(server):
 
 def pre_fork(server, worker):
     worker.slot = SluiceWorker.board.claim(worker.age)
+    if settings.duckdb_threads is None:
+        # Each worker's DuckDB gets its share of the cores (of the workers running now: `-w` and TTIN count),
+        # not all of them: with every worker busy, more threads per worker only switch and wait (a point
+        # lookup took 10-15% more CPU with 2 threads than with 1 on 2 cores), and answers stream through one
+        # thread anyway (1,000,000 rows as JSON: 1.81 s with 2, 1.90 s with 1). SLUICE_DUCKDB_THREADS wins.
+        os.environ["SLUICE_DUCKDB_THREADS"] = str(max(1, multiprocessing.cpu_count() // server.num_workers))
 
 
 def child_exit(server, worker):

@@ -43,7 +43,7 @@ from project.loading.loader import load_project, newly_failed_models
 from project.settings import Settings, is_loopback, settings_from_env
 from serving import metrics
 from serving.dev_server import serve
-from serving.logs import configure_logging
+from serving.logs import configure_logging, one_line
 from serving.reloading import Watcher
 from serving.requests import REQUEST_ID_HEADER, RequestRecord, SentBody, log_request, new_record, record_of
 
@@ -369,7 +369,9 @@ class Sluice:
         except HTTPException as error:
             return response_for_http_exception(error, request)
         except Exception:
-            log.exception("unexpected error while answering %s %s", request.method, request.path)
+            log.exception(
+                "unexpected error while answering %s %s", one_line(request.method), one_line(request.path)
+            )
             return error_response("internal error", 500)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -427,7 +429,7 @@ def log_project_error(record: RequestRecord, error: errors.ProjectQueryError) ->
     project_log.error(
         "project error in API %s: %s",
         record.api or "-",
-        error,
+        one_line(str(error)),  # it may quote a caller's value
         extra={"kind": "project", "api": record.api, "file": error.path, "line": error.line},
     )
     metrics.PROJECT_ERRORS.labels(record.api or "-").inc()

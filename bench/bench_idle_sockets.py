@@ -19,7 +19,7 @@ PROJECT = ROOT / "tests" / "projects" / "streams"
 IDLE = 200
 SETUPS = {
     "sync workers (gunicorn -w 2, no config)": ["-c", "/dev/null", "-w", "2", "server:create_app()"],
-    "gunicorn.conf.py (gthread, 2 workers)": [],
+    "gunicorn.conf.py (Sluice's gthread worker, 2 workers)": [],
 }
 
 

@@ -59,7 +59,9 @@ def _compute(app: App, request: Request, caller: Caller, name: str, body: dict[s
     record = record_of(request.environ)
     project = app.project()
     name, format_ = api_name_and_format(request, name, project.apis)
-    record.api = name
+    # the API a request counts under in logs and metrics: only a name the project or Rill defines, never any
+    # name a caller sends (each would be a new metrics series, kept for good)
+    record.api = name if name in project.apis or name in BUILTIN_APIS else None
     if name in BUILTIN_APIS:  # Rill's built-in APIs come first, as in Rill
         stream = _run_builtin(app, request, caller, name, body, format_)
         response = answer_stream(app, request, stream, format_)

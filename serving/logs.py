@@ -15,6 +15,10 @@ from typing import IO, Any
 
 LOGGERS = ("sluice", "werkzeug")  # werkzeug: the dev server's start-up and error lines
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+# A colour sequence, or one character that would break a line or drive a terminal (C0 and C1 controls but
+# tab, DEL, the Unicode line and paragraph separators).
+COLOUR_OR_CONTROL = re.compile(r"\x1b\[[0-9;]*m|[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+ESCAPES = {"\n": "\\n", "\r": "\\r"}
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LEVEL_COLOURS = {"WARNING": "33", "ERROR": "31", "CRITICAL": "1;31"}
 # Fields a record may carry through `extra=`; the JSON format writes them as keys, the text format as key=value.
@@ -36,12 +40,33 @@ FIELDS = (
 )
 
 
+def one_line(text: str, colour: bool = False) -> str:
+    """`text` as one line of a log: a line break or other control character is written as its escape (`\\n`,
+    `\\x1b`), so a value from a caller (a path, an argument quoted in an error) can neither start a forged
+    line nor drive the terminal. Colour sequences are kept with `colour`, dropped without."""
+
+    def replace(match: re.Match[str]) -> str:
+        found = match.group()
+        if len(found) > 1:
+            return found if colour else ""
+        return ESCAPES.get(found) or (
+            f"\\x{ord(found):02x}" if ord(found) < 0x100 else f"\\u{ord(found):04x}"
+        )
+
+    return COLOUR_OR_CONTROL.sub(replace, text)
+
+
 class TextFormatter(logging.Formatter):
-    """`time LEVEL logger: message key=value ...`; colour only on a terminal, and never a stray escape code."""
+    """`time LEVEL logger: message key=value ...`; one line per message (a traceback follows on its own lines),
+    colour only on a terminal, and never a stray escape code."""
 
     def __init__(self, colour: bool) -> None:
         super().__init__(TEXT_FORMAT)
         self.colour = colour
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = one_line(record.message, self.colour)
+        return super().formatMessage(record)
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)

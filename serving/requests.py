@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from serving.logs import one_line
+
 log = logging.getLogger("sluice.request")
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -84,15 +86,16 @@ def log_request(record: RequestRecord, status: int, sent: int) -> None:
     log.log(
         level,
         "%s %s %d api=%s rows=%s bytes=%d duration_ms=%.2f request_id=%s client=%s",
-        record.method,
-        record.path,
+        # the caller's values, as one line even where the host's formatter prints them
+        one_line(record.method),
+        one_line(record.path),
         status,
-        record.api or "-",
+        one_line(record.api or "-"),
         "-" if rows is None else rows,
         sent,
         fields["duration_ms"],
         record.request_id,
-        record.client,
+        one_line(record.client),
         extra=fields,
     )
 

@@ -36,7 +36,8 @@ MAX_WORKERS = 256
 class ConnectionBoard:
     """Connections held per worker, in memory shared by the master and its forked workers. The master hands
     out slots (`claim`/`release`, from gunicorn's pre_fork and child_exit hooks); each worker writes only its
-    own slot. A slot of a worker that is gone holds -1 and does not count."""
+    own slot, from its first turn of the loop on. A slot holding -1 (a worker starting, or gone) does not
+    count: the others do not wait for a worker that is still loading the project."""
 
     def __init__(self, size: int = MAX_WORKERS) -> None:
         self._counts = multiprocessing.RawArray("i", [-1] * size)
@@ -47,7 +48,7 @@ class ConnectionBoard:
         slot = next((index for index in range(len(self._counts)) if index not in used), -1)
         if slot >= 0:
             self._owners[age] = slot
-            self._counts[slot] = 0
+            self._counts[slot] = -1
         return slot
 
     def release(self, age: int) -> None:
@@ -89,7 +90,7 @@ class SluiceWorker(ThreadWorker):
             self.board.publish(self.slot, self.nr_conns)
             if self._accepting and not self._fair_to_accept():
                 super().set_accept_enabled(False)
-            if not self._accepting and self.nr_conns < self.worker_connections:
+            if self.alive and not self._accepting and self.nr_conns < self.worker_connections:
                 timeout = min(timeout, FAIR_POLL_SECONDS)  # look again soon: the others may have caught up
         super().wait_for_and_dispatch_events(timeout)
 

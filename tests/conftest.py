@@ -155,6 +155,16 @@ def start(command: list[str], port: int, tmp_path, extra_env: dict | None = None
     return process
 
 
+def start_gunicorn(
+    tmp_path, project: Path, *flags: str, env: dict | None = None
+) -> tuple[subprocess.Popen, int]:
+    """gunicorn from the repository folder (so with the shipped gunicorn.conf.py) serving `project` on a free
+    loopback port, with more `flags`; returns the master process and the port. Stop it with `stop`."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", *flags, "-b", f"127.0.0.1:{port}"]
+    return start(command, port, tmp_path, {"SLUICE_PROJECT": str(project), **(env or {})}), port
+
+
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:

@@ -6,13 +6,12 @@ import http.client
 import os
 import shutil
 import socket
-import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECTS, ROOT, free_port, missing_program, start, stop
+from tests.conftest import PROJECTS, ROOT, free_port, missing_program, start, start_gunicorn, stop
 
 STREAMS = PROJECTS / "streams"
 IDLE_SOCKETS = 200
@@ -22,9 +21,7 @@ IDLE_SOCKETS = 200
 def gunicorn_port(tmp_path_factory):
     """gunicorn from the repository folder with nothing but a bind address: the shipped configuration."""
     tmp = tmp_path_factory.mktemp("deployment")
-    port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}"]
-    process = start(command, port, tmp, {"SLUICE_PROJECT": str(STREAMS), "WEB_CONCURRENCY": "2"})
+    process, port = start_gunicorn(tmp, STREAMS, env={"WEB_CONCURRENCY": "2"})
     yield port
     stop(process)
 

@@ -146,3 +146,19 @@ def test_metrics_on_the_dev_server(mistakes_server):
     )
     assert samples(text, "sluice_requests_total", api="fine", status="200") >= 1
     assert samples(text, "sluice_project_errors_total") >= 0
+
+
+def test_names_of_no_api_add_no_metrics_series(mistakes_server):
+    """A caller asking for made-up API names (each would be a series kept for good: memory, /metrics size
+    and, under gunicorn, the metrics files) is counted under `-`."""
+    base, _ = mistakes_server
+    made_up = [f"no-such-api-{number}" for number in range(20)]
+    for name in made_up:
+        assert fetch(base + API + name)[0] == 404
+    fetch(base + API + "fine")
+    text = eventually(
+        lambda: fetch(base + "/metrics")[2],
+        lambda text: samples(text, "sluice_requests_total", api="fine", status="200") >= 1,
+    )
+    assert not any(name in text for name in made_up)
+    assert samples(text, "sluice_requests_total", api="-", status="404") >= len(made_up)

@@ -8,13 +8,12 @@ import json
 import os
 import signal
 import socket
-import sys
 from pathlib import Path
 
 import pytest
 
 from serving.worker import ConnectionBoard
-from tests.conftest import PROJECTS, free_port, start, stop
+from tests.conftest import PROJECTS, start_gunicorn, stop
 
 API = "/v1/instances/default/api/echo"
 WORKERS = 2
@@ -23,11 +22,7 @@ WORKERS = 2
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("worker")
-    port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}"]
-    process = start(
-        command, port, tmp, {"SLUICE_PROJECT": str(PROJECTS / "basic"), "WEB_CONCURRENCY": str(WORKERS)}
-    )
+    process, port = start_gunicorn(tmp, PROJECTS / "basic", env={"WEB_CONCURRENCY": str(WORKERS)})
     yield process, port, tmp / "server.log"
     stop(process)
 
@@ -225,7 +220,9 @@ def test_the_connection_board_counts_live_workers_only():
     assert board.fewest() == 3
     board.release(2)  # the worker with 3 is gone: its slot no longer counts
     assert board.fewest() == 5
-    assert board.claim(4) == slots[1]  # a new worker takes the free slot, starting at 0
+    assert board.claim(4) == slots[1]  # a new worker takes the free slot: not counted until it publishes
+    assert board.fewest() == 5
+    board.publish(slots[1], 0)
     assert board.fewest() == 0
     assert [board.claim(age) for age in (5, 6)] == [3, -1]  # full: the extra worker just does not publish
     board.publish(-1, 99)
@@ -243,12 +240,25 @@ def test_the_connection_board_is_shared_with_forked_workers():
     assert board.fewest() == 42
 
 
-def test_each_workers_duckdb_gets_its_share_of_the_cores(server):
-    """gunicorn.conf.py sets SLUICE_DUCKDB_THREADS to cores / workers when it is not set."""
-    _, port, _ = server
+def duckdb_threads(port: int) -> int:
+    """The serving DuckDB's thread count, through the built-in sql API (a loopback caller, auth off)."""
     body = json.dumps({"sql": "SELECT current_setting('threads') AS threads"}).encode()
     with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
         connection.sendall(request("/v1/instances/default/api/sql", "POST", body))
         status, _, answer = read_response(connection.makefile("rb"))
     assert status == 200
-    assert json.loads(answer) == [{"threads": max(1, (os.cpu_count() or 1) // WORKERS)}]
+    return json.loads(answer)[0]["threads"]
+
+
+def test_each_workers_duckdb_gets_its_share_of_the_cores(server):
+    """gunicorn.conf.py sets SLUICE_DUCKDB_THREADS to cores / workers when it is not set."""
+    assert duckdb_threads(server[1]) == max(1, (os.cpu_count() or 1) // WORKERS)
+
+
+def test_one_worker_gets_every_core(tmp_path):
+    """`-w 1` on the command line (over WEB_CONCURRENCY): the one worker's DuckDB may use every core."""
+    process, port = start_gunicorn(tmp_path, PROJECTS / "basic", "-w", "1", env={"WEB_CONCURRENCY": "8"})
+    try:
+        assert duckdb_threads(port) == os.cpu_count()
+    finally:
+        stop(process)

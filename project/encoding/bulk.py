@@ -7,8 +7,12 @@ blobs, times and intervals as Rill writes them), recursing through lists, struct
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from project.sql.quoting import quote_identifier, quote_literal
 
@@ -47,11 +51,41 @@ FLOATS = frozenset({"float", "double"})
 
 def json_rows_sql(inner_sql: str, names: Sequence[str], types: Sequence[Any]) -> str:
     """A query over `inner_sql` whose one column is each row as JSON text, keys in column order."""
+    return f"SELECT {_row_sql(names, types)} FROM (\n{inner_sql}\n) AS _sluice_rows"
+
+
+def json_text_sql(inner_sql: str, names: Sequence[str], types: Sequence[Any], lines: bool) -> str:
+    """Like `json_rows_sql`, each row's text as it goes out: followed by a newline (NDJSON, `lines`) or
+    preceded by a comma (an array's elements), so the rows of a batch laid end to end are its text."""
+    row = _row_sql(names, types)
+    text = f"{row} || chr(10)" if lines else f"',' || {row}"
+    return f"SELECT {text} FROM (\n{inner_sql}\n) AS _sluice_rows"
+
+
+def text_of_batch(batch: pa.RecordBatch) -> bytes:
+    """The string data of a one-column Arrow batch: its values laid end to end, read from the column's
+    buffers (one copy of the bytes, no Python object per value)."""
+    column = batch.column(0)
+    if column.null_count:  # the projection never gives NULL; kept right anyway
+        column = pc.fill_null(column, "")
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        column = column.cast(pa.large_string())  # a string view: offsets give the bytes in order
+    _, offsets, data = column.buffers()
+    if data is None or len(column) == 0:
+        return b""
+    offset_format = "<q" if pa.types.is_large_string(column.type) else "<i"
+    width = struct.calcsize(offset_format)
+    (start,) = struct.unpack_from(offset_format, offsets, column.offset * width)
+    (end,) = struct.unpack_from(offset_format, offsets, (column.offset + len(column)) * width)
+    return data[start:end].to_pybytes()
+
+
+def _row_sql(names: Sequence[str], types: Sequence[Any]) -> str:
     fields = ", ".join(
         f"{quote_literal(name)}, {value_sql(f'#{position}', column_type, 0)}"
         for position, (name, column_type) in enumerate(zip(names, types), start=1)
     )
-    return f"SELECT json_object({fields})::VARCHAR FROM (\n{inner_sql}\n) AS _sluice_rows"
+    return f"json_object({fields})::VARCHAR"
 
 
 def value_sql(expression: str, column_type: Any, depth: int) -> str:

@@ -33,7 +33,7 @@ from project.engines.increments import (
     read_manifest,
     write_manifest,
 )
-from project.engines.interface import Engine
+from project.engines.interface import Column, Engine
 from project.engines.sandbox import Sandbox, apply_sandbox
 from project.errors import BuildError
 from project.sql.binding import DUCKDB_STYLE
@@ -56,6 +56,10 @@ class Described:
     small: bool = False  # its answers were small: encoded in Python (no JSON projection to plan)
     large: bool = False  # it once answered more than a small answer's rows: always encoded by DuckDB
     parsed: dict[str, Any] = field(default_factory=dict)  # SQL text -> its parsed statement (`parsed_once`)
+    columns: tuple[Column, ...] = ()  # names and types as the engine interface gives them
+
+    def __post_init__(self) -> None:
+        self.columns = tuple(Column(name, str(type_)) for name, type_ in zip(self.names, self.types))
 
 
 class IngestError(Exception):

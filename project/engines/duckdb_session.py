@@ -12,9 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from project.encoding.bulk import json_rows_sql
+from project.encoding.bulk import json_rows_sql, json_text_sql, text_of_batch
 from project.encoding.columns import arrow_columns_sql
-from project.engines.interface import Column, FetchJson, Result, Session
+from project.engines.interface import (
+    Column,
+    FetchJson,
+    FetchJsonText,
+    JsonText,
+    Result,
+    Session,
+    json_text_of,
+)
 from project.errors import QueryError, QueryTimeoutError, UnknownNameError
 
 if TYPE_CHECKING:
@@ -65,6 +73,21 @@ class DuckDBSession(Session):
             fetch = _bulk_json(self._cursor, sql, params, described)
         return columns_of(described), fetch
 
+    def json_text(
+        self, sql: str, params: Sequence[Any] | dict, lines: bool, rows_per_batch: int
+    ) -> FetchJsonText:
+        """Small answers encoded in Python; the others as DuckDB's text of each row, read in Arrow batches
+        whose string data is the batch's text as it goes out (no Python object per row)."""
+        sql, params = self._database.resolve_paths(sql), list(params)
+        described = self._database.describe(self._cursor, sql, params)
+        small = described.small and described.row_encoder is not None
+        fetch = _small_answer(self._cursor, sql, params, described) if small else None
+        if fetch is not None:
+            rows = fetch(SMALL_ANSWER_ROWS)
+            return _once(json_text_of(rows, lines) if rows else None)
+        self._wrapped = True
+        return _bulk_json_text(self._cursor, sql, params, described, lines, rows_per_batch)
+
     def arrow_reader(
         self, sql: str, params: Sequence[Any] | dict, format_name: str, rows_per_batch: int
     ) -> Any:
@@ -86,6 +109,7 @@ class DuckDBSession(Session):
         self._database.close_cursor(self._cursor)
 
     def translate_error(self, error: BaseException, timeout: float) -> BaseException:
+        error = duckdb_error_of(error)
         if isinstance(error, duckdb.InterruptException):
             return QueryTimeoutError(f"query timed out after {timeout:g} s")
         if isinstance(error, (duckdb.InternalException, duckdb.FatalException)):
@@ -112,7 +136,7 @@ def parsed_once(cursor: duckdb.DuckDBPyConnection, sql: str, parsed: dict[str, A
 
 
 def columns_of(described: Described) -> list[Column]:
-    return [Column(name, str(type_)) for name, type_ in zip(described.names, described.types)]
+    return list(described.columns)
 
 
 def _small_answer(
@@ -124,6 +148,7 @@ def _small_answer(
     head = cursor.execute(parsed_once(cursor, sql, described.parsed), params).fetchmany(SMALL_ANSWER_ROWS + 1)
     if len(head) > SMALL_ANSWER_ROWS:
         described.small, described.large = False, True
+        cursor.abort()  # the rest is not read: the cursor must be free for DuckDB's JSON query
         return None
     encode: Any = described.row_encoder
     rows = [encode(row) for row in head]
@@ -154,3 +179,59 @@ def _bulk_json(
         return rows
 
     return fetch
+
+
+def _once(text: JsonText | None) -> FetchJsonText:
+    """A whole answer's text as the only batch."""
+    texts = [text] if text is not None else []
+
+    def read() -> JsonText | None:
+        return texts.pop() if texts else None
+
+    return read
+
+
+def _bulk_json_text(
+    cursor: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: list[Any],
+    described: Described,
+    lines: bool,
+    rows_per_batch: int,
+) -> FetchJsonText:
+    """The query wrapped in DuckDB's JSON text projection, read as Arrow batches; the reads remember
+    whether the answer was small (the hint for next time, never for a query that once answered large)."""
+    reader = cursor.sql(json_text_sql(sql, described.names, described.types, lines), params=params or None)
+    batches = reader.to_arrow_reader(rows_per_batch)
+    total = 0
+
+    def read() -> JsonText | None:
+        nonlocal total
+        try:
+            batch = batches.read_next_batch()
+        except StopIteration:
+            described.small = total <= SMALL_ANSWER_ROWS and not described.large
+            return None
+        total += batch.num_rows
+        if total > SMALL_ANSWER_ROWS:
+            described.small, described.large = False, True
+        return JsonText(batch.num_rows, text_of_batch(batch))
+
+    return read
+
+
+DUCKDB_ERROR_KIND = re.compile(r"^([A-Za-z ]+) Error: ")
+
+
+def duckdb_error_of(error: BaseException) -> BaseException:
+    """DuckDB's own exception for an error that reached Python through an Arrow stream: pyarrow raises
+    OSError with DuckDB's message (`Conversion Error: ...`, `INTERRUPT Error: Interrupted!`)."""
+    if type(error) is not OSError:
+        return error
+    match = DUCKDB_ERROR_KIND.match(str(error))
+    if match is None:
+        return error
+    kind = getattr(duckdb, match.group(1).title().replace(" ", "") + "Exception", None)
+    if not (isinstance(kind, type) and issubclass(kind, duckdb.Error)):
+        kind = duckdb.Error  # `IO Error` and others without a class of their own
+    return kind(str(error))

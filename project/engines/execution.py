@@ -3,25 +3,25 @@
 The first batch is fetched before anything is returned, so every error that can still become an HTTP
 status does; later batches are fetched as the caller reads, so memory does not grow with the result.
 An error after the first batch is raised from the stream: the server must then cut the connection
-(handlers.answers does), since the status already said 200. JSON and NDJSON answers are batches of row
-texts (`stream_query`); the file formats are Arrow record batches written by pyarrow (`batches`).
+(handlers.answers does), since the status already said 200. JSON and NDJSON answers are batches of
+JSON text (`stream_query`); the file formats are Arrow record batches written by pyarrow (`batches`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from project.engines.guard import QueryGuard
-from project.engines.interface import Engine, Session
+from project.engines.interface import Engine, JsonText, Session
 from project.errors import ResultCapError, SluiceError
 
 log = logging.getLogger("sluice.query")
 
-Batch = Any  # a list of JSON row texts, or a pyarrow RecordBatch
+Batch = Any  # JsonText (rows of JSON text), or a pyarrow RecordBatch
 ReadBatch = Callable[[int], Batch | None]  # the next batch of up to n rows; None at the end
 
 
@@ -33,13 +33,14 @@ class Limits:
 
 
 class Writer(Protocol):
-    """Turns an answer's batches into the bytes of its format."""
+    """Turns an answer's batches into the bytes of its format, in chunks (the file formats cut a batch's
+    bytes into small pieces: see encoding.arrow_files)."""
 
     def rows(self, batch: Batch) -> int: ...
 
-    def write(self, batch: Batch) -> bytes: ...
+    def write(self, batch: Batch) -> Iterable[bytes]: ...
 
-    def finish(self) -> bytes: ...
+    def finish(self) -> Iterable[bytes]: ...
 
 
 @dataclass(frozen=True)
@@ -76,19 +77,27 @@ class AnswerStream:
     def __iter__(self) -> Iterator[bytes]:
         try:
             first, self._first = self._first, []
-            for batch in first:
-                self._rows += self._writer.rows(batch)
-            yield b"".join([self._writer.write(batch) for batch in first])
-            while self._read_more is not None and (batch := self._read_more()) is not None:
-                self._rows += self._writer.rows(batch)
-                yield self._writer.write(batch)
-            yield self._writer.finish()
+            self._rows += sum(self._writer.rows(batch) for batch in first)
+            while first:
+                yield from self._writer.write(first.pop(0))
+            while (chunks := self._next_chunks()) is not None:
+                yield from chunks
+            yield from self._writer.finish()
             self.completed = True
         except Exception as error:
             log.error("query failed while streaming, the answer is cut short: %s", error)
             raise  # the status is sent: only a cut connection tells the caller the answer is not whole
         finally:
             self.close()
+
+    def _next_chunks(self) -> Iterable[bytes] | None:
+        """The next batch, read and written; only the writer keeps what it still needs of it, so a batch is
+        let go before the next one is read (two batches held at once would double the answer's memory)."""
+        batch = self._read_more() if self._read_more is not None else None
+        if batch is None:
+            return None
+        self._rows += self._writer.rows(batch)
+        return iter(self._writer.write(batch))  # once used up, it lets go of the chunks
 
     def whole(self) -> bytes | None:
         """The complete answer when the first batches held every row (sent with a length, not streamed)."""
@@ -191,57 +200,40 @@ def stream_query(
     """Run the query for a JSON answer (`lines`: NDJSON, one row a line, instead of an array)."""
 
     def start(session: Session) -> Opened:
-        _, fetch = session.json_rows(sql, params)
+        fetch = session.json_text(sql, params, lines, limits.batch_rows)
         writer: Writer = JsonLinesWriter() if lines else JsonArrayWriter()
-        return Opened(_json_batches(fetch, limits.batch_rows), writer, limits.batch_rows)
+        return Opened(lambda _count: fetch(), writer, limits.batch_rows)
 
     return open_stream(engine, limits, start, client_gone)
 
 
-def _json_batches(fetch: Callable[[int], list[str]], batch_rows: int) -> ReadBatch:
-    """Reads of up to `batch_rows` JSON rows; a short fetch is the end (fetchmany comes back short only then)."""
-    ended = False
-
-    def read(count: int) -> list[str] | None:
-        nonlocal ended
-        if ended:
-            return None
-        asked = min(count, batch_rows)
-        rows = fetch(asked)
-        ended = len(rows) < asked
-        return rows or None
-
-    return read
-
-
 class JsonArrayWriter:
-    """Rows as one JSON array."""
+    """Rows as one JSON array: the text of a batch has a comma before each row, the first becomes `[`."""
 
     def __init__(self) -> None:
-        self._separator = "["
+        self._started = False
 
-    def rows(self, batch: list[str]) -> int:
-        return len(batch)
+    def rows(self, batch: JsonText) -> int:
+        return batch.rows
 
-    def write(self, batch: list[str]) -> bytes:
-        if not batch:
-            return b""
-        text = self._separator + ",".join(batch)
-        self._separator = ","
-        return text.encode()
+    def write(self, batch: JsonText) -> list[bytes]:
+        if self._started or not batch.text:
+            return [batch.text]
+        self._started = True
+        return [b"[" + batch.text[1:]]
 
-    def finish(self) -> bytes:
-        return b"[]" if self._separator == "[" else b"]"
+    def finish(self) -> list[bytes]:
+        return [b"]" if self._started else b"[]"]
 
 
 class JsonLinesWriter:
-    """Rows as NDJSON: one JSON object a line."""
+    """Rows as NDJSON: the text of a batch already ends each row with a newline."""
 
-    def rows(self, batch: list[str]) -> int:
-        return len(batch)
+    def rows(self, batch: JsonText) -> int:
+        return batch.rows
 
-    def write(self, batch: list[str]) -> bytes:
-        return "".join(row + "\n" for row in batch).encode()
+    def write(self, batch: JsonText) -> list[bytes]:
+        return [batch.text]
 
-    def finish(self) -> bytes:
-        return b""
+    def finish(self) -> list[bytes]:
+        return []

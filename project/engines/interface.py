@@ -23,6 +23,18 @@ FetchJson = Callable[[int], list[str]]  # up to n more rows as JSON object texts
 
 
 @dataclass(frozen=True)
+class JsonText:
+    """A batch of an answer's rows as the bytes that go out: each row preceded by a comma (the elements of
+    a JSON array; the writer turns the answer's first comma into `[`) or followed by a newline (NDJSON)."""
+
+    rows: int
+    text: bytes
+
+
+FetchJsonText = Callable[[], JsonText | None]  # the next batch of an answer's JSON text; None at the end
+
+
+@dataclass(frozen=True)
 class Column:
     """A result column: its name and its type as DuckDB would name it (`BIGINT`, `DECIMAL(18,2)`,
     `TIMESTAMP WITH TIME ZONE`, `VARCHAR`...), so one schema inference serves every engine."""
@@ -72,6 +84,14 @@ class Session(ABC):
         result = self.execute(sql, params)
         return result.columns, result.fetch_json
 
+    def json_text(
+        self, sql: str, params: Sequence[Any] | dict, lines: bool, rows_per_batch: int
+    ) -> FetchJsonText:
+        """Run the statement for a JSON (`lines`: NDJSON) answer: batches of about `rows_per_batch` rows as
+        text to send (JsonText). Engines without a bulk path join the rows of `json_rows`."""
+        _, fetch = self.json_rows(sql, params)
+        return joined_json_text(fetch, lines, rows_per_batch)
+
     def arrow_reader(
         self, sql: str, params: Sequence[Any] | dict, format_name: str, rows_per_batch: int
     ) -> Any:
@@ -102,6 +122,27 @@ class Session(ABC):
     @abstractmethod
     def translate_error(self, error: BaseException, timeout: float) -> BaseException:
         """The domain error for a driver error raised while this session ran (others pass through)."""
+
+
+def joined_json_text(fetch: FetchJson, lines: bool, rows_per_batch: int) -> FetchJsonText:
+    """Batches of JSON text from a function fetching row texts (a short fetch is the end)."""
+    ended = False
+
+    def read() -> JsonText | None:
+        nonlocal ended
+        if ended:
+            return None
+        rows = fetch(rows_per_batch)
+        ended = len(rows) < rows_per_batch
+        return json_text_of(rows, lines) if rows else None
+
+    return read
+
+
+def json_text_of(rows: list[str], lines: bool) -> JsonText:
+    """Row texts laid out as JsonText (commas before, or newlines after, each row)."""
+    text = "\n".join(rows) + "\n" if lines else "," + ",".join(rows)
+    return JsonText(len(rows), text.encode())
 
 
 class Engine(ABC):

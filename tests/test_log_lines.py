@@ -1,0 +1,127 @@
+"""A caller cannot forge or split log lines: every message is one line, whatever the path or the values an
+error quotes (a line break, a carriage return, a terminal escape, a Unicode line separator)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from werkzeug.test import Client
+
+from server import create_app
+from serving.logs import TextFormatter, configure_logging, one_line
+from tests.conftest import PROJECTS
+
+API = "/v1/instances/default/api/"
+CONTROLS = [chr(code) for code in [*range(0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from project.settings import Settings
+
+    state = tmp_path_factory.mktemp("state")
+    return create_app(Settings(project_dir=str(PROJECTS / "basic"), state_dir=str(state)))
+
+
+@contextlib.contextmanager
+def own_logging(log_format: str) -> Iterator[io.StringIO]:
+    """Sluice's own handler and formatter, as when nothing else configured logging (pytest's capture
+    handler on the root logger is set aside meanwhile); yields what it writes."""
+    root = logging.getLogger()
+    hosts, root.handlers = root.handlers, []
+    stream = io.StringIO()
+    try:
+        configure_logging(log_format, stream=stream)
+        yield stream
+    finally:
+        root.handlers = hosts
+        configure_logging(log_format)  # the host's handlers are back: records propagate to them again
+
+
+def logged(app, name: str, log_format: str = "text") -> str:
+    """What the request log says of one request for the API `name` (percent-encoded as a client sends it)."""
+    with own_logging(log_format) as stream:
+        Client(app).get(API + quote(name, safe="")).close()
+    return stream.getvalue()
+
+
+def assert_one_clean_line(text: str) -> None:
+    assert text.endswith("\n") and text.count("\n") == 1, text
+    assert not any(character in text[:-1] for character in CONTROLS), repr(text)
+
+
+FORGED = {
+    "a line break": ("x\n2026-12-01 00:00:00,000 INFO sluice.request: GET /admin 200", "x\\n2026-12-01"),
+    "a carriage return": ("x\rGET /admin 200", "x\\rGET /admin"),
+    "a terminal escape": ("x\x1b[2Jcleared", "x\\x1b[2Jcleared"),
+    "a colour": ("x\x1b[31mred", "xred"),
+    "a NUL": ("x\x00y", "x\\x00y"),
+    "a C1 next-line": ("x\x85y", "x\\x85y"),
+    "a Unicode line separator": ("x\u2028y", "x\\u2028y"),
+}
+
+
+@pytest.mark.parametrize("case", FORGED)
+def test_a_path_cannot_add_a_line_to_the_log(app, case):
+    name, shown = FORGED[case]
+    line = logged(app, name)
+    assert_one_clean_line(line)
+    assert shown in line and " 404 " in line
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.text(min_size=1, max_size=40))
+def test_every_path_is_logged_as_one_line(app, name):
+    assert_one_clean_line(logged(app, name))
+
+
+@settings(max_examples=30, deadline=None)
+@given(name=st.text(min_size=1, max_size=40))
+def test_json_logs_are_one_object_per_line_with_the_path_as_sent(app, name):
+    text = logged(app, name, "json")
+    assert text.count("\n") == 1
+    entry = json.loads(text)
+    assert entry["status"] == 404 and entry["path"].startswith(API)
+
+
+def test_a_host_formatter_gets_the_path_as_one_line(app):
+    """Embedded in a service that configured logging itself, Sluice's records go to the host's handlers."""
+    stream = io.StringIO()
+    host = logging.StreamHandler(stream)
+    host.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger()
+    root.addHandler(host)
+    try:
+        configure_logging("text")  # sees the host's handler: Sluice's records propagate to it
+        Client(app).get(API + quote("x\nforged line", safe="")).close()
+    finally:
+        root.removeHandler(host)
+    request_lines = [line for line in stream.getvalue().splitlines() if line.startswith("GET ")]
+    assert request_lines and "x\\nforged line 404" in request_lines[0]
+
+
+@pytest.mark.parametrize("value", ["a\nb", "a\r\nb", "\x1b[1Ahidden", "tab\tok"])
+def test_an_error_quoting_a_callers_value_stays_one_line(value):
+    record = logging.LogRecord("sluice", logging.ERROR, __file__, 1, "query failed: %s", (value,), None)
+    text = TextFormatter(colour=False).format(record)
+    assert "\n" not in text and "\r" not in text and "\x1b" not in text
+    assert text.endswith("query failed: " + one_line(value))
+
+
+def test_a_traceback_keeps_its_lines():
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("sluice", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    text = TextFormatter(colour=False).format(record)
+    assert text.splitlines()[0].endswith("failed") and "Traceback (most recent call last):" in text
