@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import threading
+from email.message import Message
 from http import HTTPStatus
 from typing import Any
 
@@ -59,6 +60,20 @@ def refusal_message(code: int, message: str | None, head_exceeded: bool) -> str:
     return message or HTTPStatus(code).phrase
 
 
+def framing_problem(headers: Message) -> tuple[int, str] | None:
+    """Why the body's length cannot be trusted, as gunicorn refuses it: a transfer coding other than chunked
+    alone (Werkzeug would read a gzip-coded body as no body at all), or both Transfer-Encoding and
+    Content-Length (which one frames the body is what request smuggling plays on)."""
+    values = headers.get_all("Transfer-Encoding") or []
+    codings = [coding.strip().lower() for value in values for coding in value.split(",") if coding.strip()]
+    if values and codings != ["chunked"]:
+        shown = ", ".join(values)
+        return HTTPStatus.NOT_IMPLEMENTED, f"Transfer-Encoding {shown!r} is not supported: only chunked"
+    if values and headers.get("Content-Length") is not None:
+        return HTTPStatus.BAD_REQUEST, "a request may not have both Transfer-Encoding and Content-Length"
+    return None
+
+
 class DevRequestHandler(WSGIRequestHandler):
     """Werkzeug's handler without its own (coloured) request lines, the app logs one per request; the
     answers http.server writes itself are JSON."""
@@ -78,6 +93,10 @@ class DevRequestHandler(WSGIRequestHandler):
             self.rfile = rfile
         if parsed and self.request_version == "HTTP/0.9":  # `GET /path` alone: its answer has no status line
             self.send_error(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP/0.9")
+            return False
+        problem = framing_problem(self.headers) if parsed else None
+        if problem is not None:
+            self.send_error(*problem)
             return False
         return parsed
 

@@ -55,11 +55,17 @@ def new_record(environ: dict) -> RequestRecord:
     record = RequestRecord(
         request_id(environ.get("HTTP_X_REQUEST_ID")),
         environ.get("REQUEST_METHOD", "-"),
-        environ.get("PATH_INFO", "") or "/",
+        _text(environ.get("PATH_INFO", "")) or "/",
         environ.get("REMOTE_ADDR") or "-",
     )
     environ[ENVIRON_KEY] = record
     return record
+
+
+def _text(wsgi_string: str) -> str:
+    """A WSGI string (the request's bytes, one character each) as the text the caller meant: UTF-8, with
+    U+FFFD for bytes that are not."""
+    return wsgi_string.encode("latin-1", "replace").decode("utf-8", "replace")
 
 
 def record_of(environ: dict) -> RequestRecord:

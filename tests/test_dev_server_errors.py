@@ -103,6 +103,27 @@ REFUSALS = [
     ("TLS to a plain port", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 400, "Bad request"),
     ("HTTP/0.9 POST", b"POST /\r\n\r\n", 400, "Bad HTTP/0.9 request type"),
     ("HTTP/0.9 HEAD", b"HEAD /v1/ping\r\n\r\n", 400, "Bad HTTP/0.9 request type"),
+    *[
+        (
+            f"Transfer-Encoding {coding.decode()!r}",
+            request(ECHO, b"Transfer-Encoding: " + coding + b"\r\n"),
+            501,
+            "only chunked",
+        )
+        for coding in (b"gzip", b"gzip, chunked", b"chunked, chunked", b"identity", b"")
+    ],
+    (
+        "Transfer-Encoding twice",
+        request(ECHO, b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"),
+        501,
+        "'chunked, chunked' is not supported",
+    ),
+    (
+        "Transfer-Encoding and Content-Length",
+        request(ECHO, b"Transfer-Encoding: chunked\r\nContent-Length: 2\r\n") + b"2\r\n{}\r\n0\r\n\r\n",
+        400,
+        "both Transfer-Encoding and Content-Length",
+    ),
 ]
 
 

@@ -48,8 +48,12 @@ def own_logging(log_format: str) -> Iterator[io.StringIO]:
 
 def logged(app, name: str, log_format: str = "text") -> str:
     """What the request log says of one request for the API `name` (percent-encoded as a client sends it)."""
+    return logged_raw(app, API + quote(name, safe=""), log_format)
+
+
+def logged_raw(app, path: str, log_format: str = "text") -> str:
     with own_logging(log_format) as stream:
-        Client(app).get(API + quote(name, safe="")).close()
+        Client(app).get(path).close()
     return stream.getvalue()
 
 
@@ -79,8 +83,17 @@ def test_a_path_cannot_add_a_line_to_the_log(app, case):
 
 @settings(max_examples=60, deadline=None)
 @given(name=st.text(min_size=1, max_size=40))
-def test_every_path_is_logged_as_one_line(app, name):
-    assert_one_clean_line(logged(app, name))
+def test_every_path_is_logged_as_one_line_as_the_caller_wrote_it(app, name):
+    line = logged(app, name)
+    assert_one_clean_line(line)
+    assert f"{API}{one_line(name)} 404 " in line or "\x1b" in name  # (a colour sequence is dropped)
+
+
+@pytest.mark.parametrize("raw", ["caf%C3%A9", "%E2%9C%93", "%FF"])
+def test_a_percent_encoded_path_is_logged_as_text(app, raw):
+    line = logged_raw(app, API + raw)
+    shown = {"caf%C3%A9": "café", "%E2%9C%93": "✓", "%FF": "\ufffd"}[raw]
+    assert f"{API}{shown} 404 " in line
 
 
 @settings(max_examples=30, deadline=None)

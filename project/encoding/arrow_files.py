@@ -1,7 +1,11 @@
 """CSV, Parquet and Arrow IPC written by pyarrow from Arrow record batches, a few batches at a time.
 
 Each writer writes into a sink that is drained after every batch, so an answer of any size streams with
-the memory of one batch (Parquet: of one row group).
+the memory of one batch (Parquet: of one row group). What a batch becomes is handed on in pieces of at most
+`PIECE_BYTES`, never as one block the size of the batch: blocks of a few MB, a new one per batch and each of
+a different size, are what glibc's malloc keeps after they are freed (its threshold for giving memory back
+rises with the largest block freed), so a worker's peak kept climbing with the answer's length (Arrow,
+10,000,000 rows: +80 MB against +47 MB for 1,000,000). Small pieces of one size are reused instead.
 """
 
 from __future__ import annotations
@@ -15,30 +19,50 @@ import pyarrow.parquet as pa_parquet
 # One 65,536-row Arrow batch per row group: two batches held for DuckDB's 122,880 took a 1,000,000-row
 # answer's peak from +64 MB to +114 MB; fewer rows than a batch per group would make a slow, bloated file.
 PARQUET_ROW_GROUP_ROWS = 65_536
+# Under glibc's first threshold for blocks of their own (128 KiB), so pieces come from the reused heap
+PIECE_BYTES = 64 * 1024
 
 
 class _Sink:
-    """A write-only file that keeps what was written until `drain` takes it."""
+    """A write-only file that copies what is written into pieces of `PIECE_BYTES` until `drain` takes them.
+
+    Copied at once, not kept: pyarrow may reuse a buffer it has written (the CSV writer does)."""
 
     closed = False
 
     def __init__(self) -> None:
-        self._parts: list[bytes] = []
+        self._pieces: list[bytes] = []
+        self._piece = bytearray(PIECE_BYTES)  # the piece being filled, reused for every piece
+        self._filled = 0
 
     def write(self, data: Any) -> int:
-        self._parts.append(bytes(data))
+        view = memoryview(data).cast("B")
+        while view:
+            taken = view[: PIECE_BYTES - self._filled]
+            self._piece[self._filled : self._filled + len(taken)] = taken
+            self._filled += len(taken)
+            view = view[len(taken) :]
+            if self._filled == PIECE_BYTES:
+                self._cut()
         return len(data)
 
     def flush(self) -> None:
         return None
 
-    def drain(self) -> bytes:
-        data, self._parts = b"".join(self._parts), []
-        return data
+    def drain(self) -> list[bytes]:
+        if self._filled:
+            self._cut()
+        pieces, self._pieces = self._pieces, []
+        return pieces
+
+    def _cut(self) -> None:
+        self._pieces.append(bytes(memoryview(self._piece)[: self._filled]))
+        self._filled = 0
 
 
 class BatchWriter:
-    """Writes record batches of one schema in a format; `write` and `finish` return the bytes made so far."""
+    """Writes record batches of one schema in a format; `write` and `finish` return the bytes made so far, in
+    pieces."""
 
     def __init__(self, format_name: str, schema: pa.Schema) -> None:
         self._sink = _Sink()
@@ -50,7 +74,7 @@ class BatchWriter:
     def rows(self, batch: pa.RecordBatch) -> int:
         return batch.num_rows
 
-    def write(self, batch: pa.RecordBatch) -> bytes:
+    def write(self, batch: pa.RecordBatch) -> list[bytes]:
         if not self._parquet:
             self._writer.write_batch(batch)
             return self._sink.drain()
@@ -60,7 +84,7 @@ class BatchWriter:
             self._flush_row_group()
         return self._sink.drain()
 
-    def finish(self) -> bytes:
+    def finish(self) -> list[bytes]:
         if self._pending:
             self._flush_row_group()
         self._writer.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -33,13 +33,14 @@ class Limits:
 
 
 class Writer(Protocol):
-    """Turns an answer's batches into the bytes of its format."""
+    """Turns an answer's batches into the bytes of its format, in chunks (the file formats cut a batch's
+    bytes into small pieces: see encoding.arrow_files)."""
 
     def rows(self, batch: Batch) -> int: ...
 
-    def write(self, batch: Batch) -> bytes: ...
+    def write(self, batch: Batch) -> Iterable[bytes]: ...
 
-    def finish(self) -> bytes: ...
+    def finish(self) -> Iterable[bytes]: ...
 
 
 @dataclass(frozen=True)
@@ -76,19 +77,27 @@ class AnswerStream:
     def __iter__(self) -> Iterator[bytes]:
         try:
             first, self._first = self._first, []
-            for batch in first:
-                self._rows += self._writer.rows(batch)
-            yield b"".join([self._writer.write(batch) for batch in first])
-            while self._read_more is not None and (batch := self._read_more()) is not None:
-                self._rows += self._writer.rows(batch)
-                yield self._writer.write(batch)
-            yield self._writer.finish()
+            self._rows += sum(self._writer.rows(batch) for batch in first)
+            while first:
+                yield from self._writer.write(first.pop(0))
+            while (chunks := self._next_chunks()) is not None:
+                yield from chunks
+            yield from self._writer.finish()
             self.completed = True
         except Exception as error:
             log.error("query failed while streaming, the answer is cut short: %s", error)
             raise  # the status is sent: only a cut connection tells the caller the answer is not whole
         finally:
             self.close()
+
+    def _next_chunks(self) -> Iterable[bytes] | None:
+        """The next batch, read and written; only the writer keeps what it still needs of it, so a batch is
+        let go before the next one is read (two batches held at once would double the answer's memory)."""
+        batch = self._read_more() if self._read_more is not None else None
+        if batch is None:
+            return None
+        self._rows += self._writer.rows(batch)
+        return iter(self._writer.write(batch))  # once used up, it lets go of the chunks
 
     def whole(self) -> bytes | None:
         """The complete answer when the first batches held every row (sent with a length, not streamed)."""
@@ -207,14 +216,14 @@ class JsonArrayWriter:
     def rows(self, batch: JsonText) -> int:
         return batch.rows
 
-    def write(self, batch: JsonText) -> bytes:
+    def write(self, batch: JsonText) -> list[bytes]:
         if self._started or not batch.text:
-            return batch.text
+            return [batch.text]
         self._started = True
-        return b"[" + batch.text[1:]
+        return [b"[" + batch.text[1:]]
 
-    def finish(self) -> bytes:
-        return b"]" if self._started else b"[]"
+    def finish(self) -> list[bytes]:
+        return [b"]" if self._started else b"[]"]
 
 
 class JsonLinesWriter:
@@ -223,8 +232,8 @@ class JsonLinesWriter:
     def rows(self, batch: JsonText) -> int:
         return batch.rows
 
-    def write(self, batch: JsonText) -> bytes:
-        return batch.text
+    def write(self, batch: JsonText) -> list[bytes]:
+        return [batch.text]
 
-    def finish(self) -> bytes:
-        return b""
+    def finish(self) -> list[bytes]:
+        return []
