@@ -5,6 +5,8 @@ end to end, at every batch edge, for every type, and errors must still keep thei
 from __future__ import annotations
 
 import json
+import socket
+import urllib.request
 
 import pyarrow as pa
 import pytest
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 
 from project.encoding.bulk import json_rows_sql, text_of_batch
 from project.engines.interface import JsonText, joined_json_text, json_text_of
-from tests.conftest import BASE_URL, assert_error
+from tests.conftest import BASE_URL, PROJECTS, assert_error, start_gunicorn, stop
 
 BATCH = 4
 # Every row a different mix of the types whose JSON DuckDB is told how to write (SPEC §3.4), so batches of
@@ -192,3 +194,24 @@ def test_the_row_cap_counts_the_rows_of_every_batch(client):
     message = "result cap exceeded: returned more than 50 rows"
     assert_error(client.get(f"{BASE_URL}capped?count=51"), 400, message)
     assert_error(client.get(f"{BASE_URL}capped.ndjson?count=5000"), 400, message)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_callers_hanging_up_mid_answer_leave_the_server_whole(tmp_path, threads):
+    """Under the shipped gunicorn configuration, with DuckDB on one thread or two: answers abandoned halfway
+    (the cursor closes under a pending Arrow stream) leave every worker serving whole answers."""
+    process, port = start_gunicorn(
+        tmp_path, PROJECTS / "json_batches", "-w", "1", env={"SLUICE_DUCKDB_THREADS": threads}
+    )
+    try:
+        for taken in (1, 1 << 16, 1 << 20):
+            with socket.create_connection(("127.0.0.1", port), timeout=60) as caller:
+                caller.sendall(f"GET {BASE_URL}rows?count=2000000 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                received = 0
+                while received < taken:
+                    received += len(caller.recv(1 << 16))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{BASE_URL}rows.ndjson?count=30000") as response:
+            lines = response.read().splitlines()
+        assert sorted(json.loads(line)["n"] for line in lines) == list(range(30000))
+    finally:
+        stop(process)

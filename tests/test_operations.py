@@ -83,9 +83,10 @@ def test_one_request_line_per_request_without_argument_values(server):
         }
         assert first["bytes"] == len(b'[{"x":"s3cr3t-value"}]') and first["duration_ms"] >= 0
         assert second["status"] == 404 and second["request_id"] == reply.headers["X-Request-Id"]
+        assert second["api"] is None and second["path"] == "/v1/instances/default/api/nope"
     else:
         assert f"GET {ECHO} 200 api=echo rows=1 bytes=22 " in lines[0] and "request_id=req-42" in lines[0]
-        assert "404 api=nope rows=- " in lines[1]
+        assert "/api/nope 404 api=- rows=- " in lines[1]  # a name no API has counts under -
     text = log.read_text()
     assert "s3cr3t" not in text and "\x1b[" not in text
 
