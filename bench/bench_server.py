@@ -247,10 +247,18 @@ def one_big_request(
     have read the whole table first, so the growth is the answer's, not DuckDB's cache of the table's blocks."""
     (process, port), base = run_server(kind, db_path, project_dir, state_dir)
     try:
-        for _ in range(4):
-            fetch(port, f"{base}rows?count=10")  # every worker has loaded the project
+        # Every worker loads the project (and, warm, reads every column's blocks, which DuckDB then keeps:
+        # the table's size). The connections are opened together and kept open, so that Sluice's workers
+        # share them out; one connection at a time may reach the same worker each time.
+        connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=300) for _ in range(4)]
+        for connection in connections:
+            connection.connect()
+        for connection in connections:
+            fetch(port, f"{base}rows?count=10", connection)
             if warm and kind == "sluice":
-                fetch(port, f"{base}scan")  # every column's blocks read: DuckDB keeps them (the table's size)
+                fetch(port, f"{base}scan", connection)
+        for connection in connections:
+            connection.close()
         reset_peaks(process)
         idle = worker_rss_kb(process)
         started = time.monotonic()
