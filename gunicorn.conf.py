@@ -89,9 +89,10 @@ def pre_fork(server, worker):
     worker.slot = SluiceWorker.board.claim(worker.age)
     if settings.duckdb_threads is None:
         # Each worker's DuckDB gets its share of the cores (of the workers running now: `-w` and TTIN count),
-        # not all of them: with every worker busy, more threads per worker only switch and wait (a point
-        # lookup took 10-15% more CPU with 2 threads than with 1 on 2 cores), and answers stream through one
-        # thread anyway (1,000,000 rows as JSON: 1.81 s with 2, 1.90 s with 1). SLUICE_DUCKDB_THREADS wins.
+        # not all of them: with every worker busy, more threads per worker only switch and wait. On 2 cores,
+        # 2 workers (bench/bench_server.py, idle machine): 1 thread each served 852 point lookups/s and 232
+        # top-10s/s, 2 threads 787 and 250. More threads do speed up one big answer on an idle server
+        # (1,000,000 rows as JSON: 0.64 s with 1, 0.52 s with 2): set SLUICE_DUCKDB_THREADS for that.
         os.environ["SLUICE_DUCKDB_THREADS"] = str(max(1, multiprocessing.cpu_count() // server.num_workers))
 
 
