@@ -10,12 +10,12 @@ so even a Parquet answer is large.
 from __future__ import annotations
 
 import http.client
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import BASE_URL, start_gunicorn, stop
+from tests.helpers.processes import worker_pids
 
 ROWS = 3_000_000
 MODEL = f"""-- @materialize: true
@@ -84,18 +84,6 @@ def answer_size(port: int, name: str) -> int:
         return size
     finally:
         connection.close()
-
-
-def worker_pids(master: int) -> list[int]:
-    pids = []
-    for name in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            status = Path(f"/proc/{name}/status").read_text()
-        except OSError:
-            continue
-        if f"\nPPid:\t{master}\n" in status:
-            pids.append(int(name))
-    return pids
 
 
 def memory_kb(pid: int) -> dict[str, int]:

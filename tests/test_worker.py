@@ -14,6 +14,7 @@ import pytest
 
 from serving.worker import ConnectionBoard
 from tests.conftest import PROJECTS, start_gunicorn, stop
+from tests.helpers.processes import worker_pids
 
 API = "/v1/instances/default/api/echo"
 WORKERS = 2
@@ -107,19 +108,6 @@ def test_connection_close_ends_the_connection(server):
         status, headers, body = read_response(stream)
         assert (status, headers["connection"], echoed(body)) == (200, "close", "last")
         assert stream.read() == b""
-
-
-def worker_pids(master: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                status = Path(f"/proc/{entry}/status").read_text()
-            except OSError:
-                continue
-            if f"\nPPid:\t{master}\n" in status:
-                pids.append(int(entry))
-    return pids
 
 
 def holder_of(connection: socket.socket, pids: list[int]) -> int:
