@@ -64,10 +64,7 @@ class DuckDBSession(Session):
         return DuckDBResult(self._cursor, sql, params, self._database.describe(self._cursor, sql, params))
 
     def json_rows(self, sql: str, params: Sequence[Any] | dict) -> tuple[list[Column], FetchJson]:
-        sql, params = self._database.resolve_paths(sql), list(params)
-        described = self._database.describe(self._cursor, sql, params)
-        small = described.small and described.row_encoder is not None
-        fetch = _small_answer(self._cursor, sql, params, described) if small else None
+        sql, params, described, fetch = self._small_first(sql, params)
         if fetch is None:  # not known to be small, or the hint was wrong: DuckDB writes the JSON
             self._wrapped = True
             fetch = _bulk_json(self._cursor, sql, params, described)
@@ -78,15 +75,22 @@ class DuckDBSession(Session):
     ) -> FetchJsonText:
         """Small answers encoded in Python; the others as DuckDB's text of each row, read in Arrow batches
         whose string data is the batch's text as it goes out (no Python object per row)."""
-        sql, params = self._database.resolve_paths(sql), list(params)
-        described = self._database.describe(self._cursor, sql, params)
-        small = described.small and described.row_encoder is not None
-        fetch = _small_answer(self._cursor, sql, params, described) if small else None
+        sql, params, described, fetch = self._small_first(sql, params)
         if fetch is not None:
             rows = fetch(SMALL_ANSWER_ROWS)
             return _once(json_text_of(rows, lines) if rows else None)
         self._wrapped = True
         return _bulk_json_text(self._cursor, sql, params, described, lines, rows_per_batch)
+
+    def _small_first(
+        self, sql: str, params: Sequence[Any] | dict
+    ) -> tuple[str, list[Any], Described, FetchJson | None]:
+        """The query as it runs (paths resolved), its description, and its rows encoded in Python when the
+        hint says its answers are small and they still are (None otherwise: DuckDB is to write the JSON)."""
+        sql, params = self._database.resolve_paths(sql), list(params)
+        described = self._database.describe(self._cursor, sql, params)
+        small = described.small and described.row_encoder is not None
+        return sql, params, described, _small_answer(self._cursor, sql, params, described) if small else None
 
     def arrow_reader(
         self, sql: str, params: Sequence[Any] | dict, format_name: str, rows_per_batch: int
