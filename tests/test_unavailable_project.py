@@ -16,7 +16,7 @@ from project.settings import Settings
 from server import create_app
 from tests.conftest import assert_error, free_port, run_sluice, start, stop
 from tests.helpers.http import fetch
-from tests.helpers.polling import eventually
+from tests.helpers.polling import steadily
 
 GOOD_FILES = {
     "rill.yaml": "env:\n  greeting: hello\n",
@@ -134,15 +134,6 @@ def server_command(kind: str, port: int, project: Path) -> list[str]:
     return [sys.executable, "server.py", str(project), "--port", str(port)]
 
 
-def all_answer(base: str, path: str, status: int, times: int = 10) -> bool:
-    """`times` requests in a row get `status`: with 2 workers, each has loaded (or not) on its own."""
-    return all(fetch(base, path).status_code == status for _ in range(times))
-
-
-def all_hello(base: str, times: int = 10) -> bool:
-    return all(fetch(base, API_ROUTES[0]).json() == [{"greeting": "hello"}] for _ in range(times))
-
-
 @pytest.mark.parametrize("kind", ["dev", "gunicorn"])
 @pytest.mark.parametrize(
     ("case", "files", "path", "reason"), BROKEN_STARTS[:2], ids=["no-folder", "bad-yaml"]
@@ -155,7 +146,7 @@ def test_a_real_server_starts_on_a_broken_project_and_serves_it_once_fixed(
     base = f"http://127.0.0.1:{port}"
     process = start(server_command(kind, port, project), port, tmp_path, {"SLUICE_PROJECT": str(project)})
     try:
-        assert all_answer(base, "/v1/ping", 200)
+        assert steadily(lambda: fetch(base, "/v1/ping").status_code, lambda status: status == 200) == 200
         reply = fetch(base, "/v1/health")
         assert reply.status_code == 503 and reply.headers["Retry-After"] and reason in reply.json()["error"]
         assert reply.json()["errors"][0]["path"] == path
@@ -164,8 +155,9 @@ def test_a_real_server_starts_on_a_broken_project_and_serves_it_once_fixed(
         write_files(project, GOOD_FILES)
         # each worker loads on its own: wait until answers in a row all come from a loaded one (a worker busy
         # loading takes no connections, so a run of answers may all come from the other)
-        assert eventually(lambda: all_answer(base, "/v1/health", 200), bool)
-        assert eventually(lambda: all_hello(base), bool)
+        assert steadily(lambda: fetch(base, "/v1/health").status_code, lambda status: status == 200) == 200
+        hello = [{"greeting": "hello"}]
+        assert steadily(lambda: fetch(base, API_ROUTES[0]).json(), lambda answer: answer == hello) == hello
         assert process.poll() is None
     finally:
         stop(process)

@@ -18,3 +18,19 @@ def eventually(read: Callable[[], T], done: Callable[[T], bool], seconds: float 
         if done(value) or time.monotonic() > deadline:
             return value
         time.sleep(0.05)
+
+
+def steadily(read: Callable[[], T], done: Callable[[T], bool], times: int = 10, seconds: float = 60.0) -> T:
+    """`read()` once `done` holds for `times` reads in a row (or its last value after `seconds`). With
+    several workers each reloads on its own, and one answer can come from a worker that already has while
+    the next meets one that has not: only a run of answers says every worker has."""
+    deadline = time.monotonic() + seconds
+    while True:
+        values = []
+        for _ in range(times):
+            values.append(read())
+            if not done(values[-1]):
+                break
+        if len(values) == times or time.monotonic() > deadline:
+            return values[-1]
+        time.sleep(0.05)
