@@ -7,6 +7,7 @@ in Python (`encoding.rows`), which costs less than planning the JSON projection.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +37,9 @@ class DuckDBResult(Result):
     """A query read either as rows (a cursor) or as Arrow batches (a relation: DuckDB's Arrow path, no copy);
     it runs on the first fetch."""
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, sql: str, params: list[Any], described: Described):
-        self._cursor, self._sql, self._params, self._described = cursor, sql, params, described
+    def __init__(self, session: DuckDBSession, sql: str, params: list[Any], described: Described):
+        self._session, self._cursor = session, session.cursor
+        self._sql, self._params, self._described = sql, params, described
         self._started = False
         self.columns = columns_of(described)
 
@@ -48,20 +50,28 @@ class DuckDBResult(Result):
         return self._cursor.fetchmany(count)
 
     def arrow_batches(self, rows_per_batch: int) -> Iterator[Any]:
+        self._session.streamed = True
         yield from self._cursor.sql(self._sql, params=self._params or None).to_arrow_reader(rows_per_batch)
 
 
 class DuckDBSession(Session):
-    """A cursor on the served read-only database."""
+    """A cursor on the served read-only database, given back when the session closes. An interrupt (the
+    watchdog's thread) and the close are serialised, so an interrupt that comes late never reaches the
+    cursor's next request."""
 
     def __init__(self, database: Database) -> None:
         self._database = database
-        self._cursor = database.cursor()
+        self.cursor = self._cursor = database.cursor()
         self._wrapped = False  # set once a query runs inside the JSON wrapper (its lines shift by one)
+        # DuckDB refuses a cursor's next query while an Arrow stream of it is open and unread: such a
+        # cursor is closed, not given back for another request
+        self.streamed = False
+        self._closing = threading.Lock()
+        self._closed = False
 
     def execute(self, sql: str, params: Sequence[Any] | dict) -> Result:
         sql, params = self._database.resolve_paths(sql), list(params)
-        return DuckDBResult(self._cursor, sql, params, self._database.describe(self._cursor, sql, params))
+        return DuckDBResult(self, sql, params, self._database.describe(self._cursor, sql, params))
 
     def json_rows(self, sql: str, params: Sequence[Any] | dict) -> tuple[list[Column], FetchJson]:
         sql, params, described, fetch = self._small_first(sql, params)
@@ -79,7 +89,7 @@ class DuckDBSession(Session):
         if fetch is not None:
             rows = fetch(SMALL_ANSWER_ROWS)
             return _once(json_text_of(rows, lines) if rows else None)
-        self._wrapped = True
+        self._wrapped, self.streamed = True, True
         return _bulk_json_text(self._cursor, sql, params, described, lines, rows_per_batch)
 
     def _small_first(
@@ -99,7 +109,7 @@ class DuckDBSession(Session):
         sql, params = self._database.resolve_paths(sql), list(params)
         described = self._database.describe(self._cursor, sql, params)
         converted = arrow_columns_sql(sql, described.names, described.types, format_name)
-        self._wrapped = converted is not sql
+        self._wrapped, self.streamed = converted is not sql, True
         return self._cursor.sql(converted, params=params or None).to_arrow_reader(rows_per_batch)
 
     def describe(self, sql: str, params: Sequence[Any] | dict) -> list[Column]:
@@ -107,10 +117,16 @@ class DuckDBSession(Session):
         return columns_of(self._database.describe(self._cursor, sql, list(params)))
 
     def interrupt(self) -> None:
-        self._cursor.interrupt()
+        with self._closing:
+            if not self._closed:
+                self._cursor.interrupt()
 
     def close(self) -> None:
-        self._database.close_cursor(self._cursor)
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
+        self._database.close_cursor(self._cursor, reusable=not self.streamed)
 
     def translate_error(self, error: BaseException, timeout: float) -> BaseException:
         error = duckdb_error_of(error)
