@@ -84,6 +84,15 @@ def half_read_rows(database: Database) -> object:
     return result
 
 
+def half_read_rule(database: Database) -> object:
+    """A security rule's query reads one row of its result."""
+    cursor = database.cursor()
+    result = cursor.execute("SELECT range > 5 FROM range(100000)")
+    result.fetchone()
+    database.close_cursor(cursor)
+    return result
+
+
 def failed_query(database: Database) -> object:
     session = database.session()
     with pytest.raises(Exception, match="nope"):
@@ -108,6 +117,7 @@ def interrupted_query(database: Database) -> object:
         half_read_arrow_batches,
         half_read_json_text,
         half_read_rows,
+        half_read_rule,
         failed_query,
         interrupted_query,
     ],
@@ -115,9 +125,35 @@ def interrupted_query(database: Database) -> object:
 def test_the_next_request_answers_whatever_the_one_before_left(database, before):
     """An Arrow stream left open makes DuckDB refuse the cursor's next query: such a cursor is not reused."""
     left = []
-    for _ in range(3):
+    for number in range(3):
         left.append(before(database))
-        assert answer(database, "SELECT ? + 1 AS n", [41]) == [(42,)]
+        assert next_requests_answer(database, number)
+
+
+def next_requests_answer(database: Database, number: int) -> bool:
+    """Each way a request uses its cursor: Arrow (first: DuckDB refuses it after a result of execute() left
+    unfinished), rows, a query seen for the first time (described), Python's small JSON, DuckDB's JSON text."""
+    session = database.session()
+    try:
+        reader = session.arrow_reader(f"SELECT range AS a{number} FROM range(10)", [], "arrow", 1000)
+        assert reader.read_all().num_rows == 10
+    finally:
+        session.close()
+    assert answer(database, "SELECT ? + 1 AS n", [41]) == [(42,)]
+    assert answer(database, f"SELECT ? + {number} AS n", [1]) == [(1 + number,)]
+    session = database.session()
+    try:
+        columns, fetch = session.json_rows(f"SELECT range AS n{number} FROM range(3)", [])
+        assert [column.name for column in columns] == [f"n{number}"] and len(fetch(10)) == 3
+    finally:
+        session.close()
+    session = database.session()
+    try:
+        text = session.json_text(f"SELECT range AS t{number} FROM range(2000)", [], True, 500)
+        assert sum(part.rows for part in iter(text, None)) == 2000
+    finally:
+        session.close()
+    return True
 
 
 def test_an_interrupt_that_comes_after_its_request_ended_never_reaches_the_next(database):

@@ -425,6 +425,11 @@ class Database(Engine):
     def close_cursor(self, cursor: duckdb.DuckDBPyConnection, reusable: bool = True) -> None:
         """Give a cursor back: kept for the next request when `reusable` (no result of it can still be
         read) and the database still serves, closed otherwise."""
+        if reusable:
+            try:
+                cursor.abort()  # the rest of a result left unread: DuckDB refuses other work until it ends
+            except duckdb.Error:
+                reusable = False
         with self._lock:
             self._open_cursors -= 1
             keep = reusable and not self._retired and len(self._idle_cursors) < IDLE_CURSORS_KEPT
