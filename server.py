@@ -219,6 +219,7 @@ class Sluice:
         A reload that fails outright keeps the previous project serving; with none yet, it is the first load."""
         with self._loading:
             if self._project is None:
+                log.info("loading the project again (no project has loaded yet)")
                 self._load_first()
                 return
             log.info("project files changed: building beside the serving project")

@@ -134,6 +134,12 @@ def server_command(kind: str, port: int, project: Path) -> list[str]:
     return [sys.executable, "server.py", str(project), "--port", str(port)]
 
 
+def server_story(tmp_path: Path) -> str:
+    """The server's log without its request lines: which worker loaded what, and when."""
+    lines = (tmp_path / "server.log").read_text().splitlines()
+    return "\n".join(line for line in lines if "sluice.request" not in line)[-8000:]
+
+
 @pytest.mark.parametrize("kind", ["dev", "gunicorn"])
 @pytest.mark.parametrize(
     ("case", "files", "path", "reason"), BROKEN_STARTS[:2], ids=["no-folder", "bad-yaml"]
@@ -155,9 +161,11 @@ def test_a_real_server_starts_on_a_broken_project_and_serves_it_once_fixed(
         write_files(project, GOOD_FILES)
         # each worker loads on its own: wait until answers in a row all come from a loaded one (a worker busy
         # loading takes no connections, so a run of answers may all come from the other)
-        assert steadily(lambda: fetch(base, "/v1/health").status_code, lambda status: status == 200) == 200
+        health = steadily(lambda: fetch(base, "/v1/health").status_code, lambda status: status == 200)
+        assert health == 200, server_story(tmp_path)
         hello = [{"greeting": "hello"}]
-        assert steadily(lambda: fetch(base, API_ROUTES[0]).json(), lambda answer: answer == hello) == hello
+        answer = steadily(lambda: fetch(base, API_ROUTES[0]).json(), lambda answer: answer == hello)
+        assert answer == hello, server_story(tmp_path)
         assert process.poll() is None
     finally:
         stop(process)
