@@ -9,17 +9,8 @@ import os
 import duckdb
 from werkzeug.wrappers import Request, Response
 
-QUERIES = {
-    "lookup": ("SELECT * FROM bids WHERE id = ?", lambda args: [int(args["id"])]),
-    "top10": (
-        (
-            "SELECT publisher, count(*) AS bids, sum(impressions) AS impressions FROM bids WHERE domain = ? "
-            "GROUP BY publisher ORDER BY bids DESC LIMIT 10"
-        ),
-        lambda args: [args["domain"]],
-    ),
-    "rows": ("SELECT * FROM bids LIMIT ?", lambda args: [int(args["count"])]),
-}
+from bench.queries import QUERIES
+
 connection = duckdb.connect(os.environ["BASELINE_DB"], read_only=True)
 
 

@@ -20,16 +20,21 @@ import random
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
+
+import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.queries import QUERIES, scenario_args
 from project.loading.loader import load_project
 from project.settings import Settings
 
@@ -52,7 +57,6 @@ APIS = {
     "sql: SELECT sum(hash(id, bid_time, publisher, domain, bid_price, impressions)) AS h FROM bids",
 }
 SLICE_SECONDS = 2.0
-DOMAINS = [f"site{number}.com" for number in range(20)]
 FORMATS = ("json", "ndjson", "csv", "parquet", "arrow")
 SHIPPED_CONFIG = ROOT / "gunicorn.conf.py"
 
@@ -97,6 +101,18 @@ def start_gunicorn(app: str, env: dict, shipped: bool = False) -> tuple[subproce
             time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"{app} did not start")
+
+
+def worker_cpu_seconds(master: subprocess.Popen) -> float:
+    """CPU time (user and system) used so far by the gunicorn master's worker processes."""
+    ticks = 0
+    for pid in worker_rss_kb(master):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def worker_peak_kb(master: subprocess.Popen) -> int:
@@ -193,14 +209,28 @@ def load_with_threads(port: int, paths: list[str], seconds: float, clients: int)
 
 
 def scenario_paths(base: str, name: str, rows: int) -> list[str]:
-    if name == "lookup":
-        return [f"{base}lookup?id={random.Random(i).randrange(rows)}" for i in range(500)]
-    if name in ("top10", "top10_warm"):
-        return [f"{base}top10?domain={domain}" for domain in DOMAINS]
-    return [f"{base}rows?count=100000"]
+    api = "top10" if name == "top10_warm" else name
+    return [f"{base}{api}?{urlencode(args)}" for args in scenario_args(name, rows)]
+
+
+def query_alone_ms(db_path: str, scenario: str, rows: int, seconds: float) -> float:
+    """CPU milliseconds of the scenario's query alone, as any server would run it at best: in this process,
+    DuckDB with one thread (as each of Sluice's workers on this machine), one cursor kept, bound
+    parameters, rows fetched as Python values, nothing else."""
+    sql, params_of = QUERIES["top10" if scenario == "top10_warm" else scenario]
+    params = [params_of(args) for args in scenario_args(scenario, rows)]
+    with duckdb.connect(db_path, read_only=True, config={"threads": 1}) as connection:
+        cursor = connection.cursor()
+        count, started, deadline = 0, time.process_time(), time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            cursor.execute(sql, params[count % len(params)]).fetchall()
+            count += 1
+        return (time.process_time() - started) * 1000 / count
 
 
 def run_server(kind: str, db_path: str, project_dir: str, state_dir: str, cache: bool = True):
+    if kind == "floor":
+        return start_gunicorn("bench.hello_app:app", {}, shipped=True), "/"
     if kind == "sluice":
         # 10,000,000 rows take longer than the default 30 s query timeout on a busy machine
         env = {"SLUICE_PROJECT": project_dir, "SLUICE_STATE_DIR": state_dir, "SLUICE_QUERY_TIMEOUT": "600"}
@@ -212,12 +242,14 @@ def run_server(kind: str, db_path: str, project_dir: str, state_dir: str, cache:
 
 def measure(
     scenario: str, options, db_path: str, project_dir: str, state_dir: str
-) -> dict[str, tuple[float, int]]:
-    """Both servers run at once and take the load in alternating slices, so drift in the machine's speed
-    falls on both alike. Returns requests/s and peak worker memory (KB) for each."""
+) -> dict[str, tuple[float, int, float]]:
+    """The servers run at once and take the load in alternating slices, so drift in the machine's speed
+    falls on all alike. Returns requests/s, peak worker memory (KB) and the workers' CPU milliseconds per
+    request for each: Sluice, the baseline, and the stack's floor (`bench/hello_app.py`, shipped config)."""
     cache = scenario == "top10_warm"  # the other scenarios measure queries, not the cache
     servers = {
-        kind: run_server(kind, db_path, project_dir, state_dir, cache) for kind in ("sluice", "baseline")
+        kind: run_server(kind, db_path, project_dir, state_dir, cache)
+        for kind in ("sluice", "baseline", "floor")
     }
     try:
         paths = {kind: scenario_paths(base, scenario, options.rows) for kind, (_, base) in servers.items()}
@@ -225,13 +257,25 @@ def measure(
             for path in paths[kind][:4]:
                 fetch(port, path)  # warm both workers' caches alike
         rates: dict[str, list[float]] = {kind: [] for kind in servers}
+        cpu: dict[str, list[float]] = {kind: [] for kind in servers}
         slices = max(int(options.seconds // SLICE_SECONDS), 1)
         for _ in range(slices):
-            for kind, ((_, port), _) in servers.items():
-                rates[kind].append(load(port, paths[kind], SLICE_SECONDS, options.clients))
+            for kind, ((process, port), _) in servers.items():
+                before = worker_cpu_seconds(process)
+                rate = load(port, paths[kind], SLICE_SECONDS, options.clients)
+                rates[kind].append(rate)
+                cpu[kind].append((worker_cpu_seconds(process) - before) * 1000 / (rate * SLICE_SECONDS))
+            if scenario in CEILING_SCENARIOS:  # between the slices, so it meets the same drift
+                cpu["alone"] = cpu.get("alone", []) + [query_alone_ms(db_path, scenario, options.rows, 1.0)]
+        if "alone" in cpu:
+            rates["alone"] = [0.0]
         return {
-            kind: (sum(rates[kind]) / len(rates[kind]), worker_peak_kb(servers[kind][0][0]))
-            for kind in servers
+            kind: (
+                sum(rates[kind]) / len(rates[kind]),
+                worker_peak_kb(servers[kind][0][0]) if kind in servers else 0,
+                statistics.median(cpu[kind]),
+            )
+            for kind in rates
         }
     finally:
         for (process, _), _ in servers.values():
@@ -292,6 +336,9 @@ def build(directory: Path, rows: int) -> tuple[str, str, str]:
 
 
 TARGETS = {"lookup": 1.3, "top10": 1.2, "top10_warm": 10.0, "rows": 5.0}
+# Scenarios whose every request runs its query: no server on this stack can do better than running that
+# query alone plus what gunicorn and Werkzeug cost an app that does nothing (the "floor" server).
+CEILING_SCENARIOS = ("lookup", "top10")
 BIG_SECONDS_TARGET = 0.5
 GROWTH_TARGET_MB = 100
 TEN_TIMES_ALLOWANCE = 1.10  # 10x the rows may hold at most 10% more memory
@@ -336,6 +383,7 @@ def main() -> None:
             f"{'scenario':<11} {'sluice req/s':>13} {'baseline req/s':>15} {'ratio':>7} {'target':>7} "
             f"{'met':>4} {'sluice peak MB':>15} {'baseline peak MB':>17}"
         )
+        ceilings = []
         for scenario in filter(None, options.scenarios.split(",")):
             measured = measure(scenario, options, db_path, project_dir, state_dir)
             ours, theirs = measured["sluice"], measured["baseline"]
@@ -344,6 +392,10 @@ def main() -> None:
                 f"{scenario:<11} {ours[0]:>13.1f} {theirs[0]:>15.1f} {ratio:>7.2f} {target:>6.1f}x "
                 f"{verdict(ratio >= target):>4} {ours[1] / 1024:>15.1f} {theirs[1] / 1024:>17.1f}"
             )
+            if "alone" in measured:
+                ceilings.append((scenario, measured))
+        if ceilings:
+            print_ceilings(ceilings)
         if not options.no_big:
             ours_big = one_big_request("sluice", options.rows, db_path, project_dir, state_dir)
             theirs_big = one_big_request("baseline", options.rows, db_path, project_dir, state_dir)
@@ -356,6 +408,26 @@ def main() -> None:
             )
         if options.memory_rows:
             memory_check(options, Path(temporary) / "memory")
+
+
+def print_ceilings(ceilings: list[tuple[str, dict[str, tuple[float, int, float]]]]) -> None:
+    """Workers' CPU per request (medians of the slices), and the best ratio any server on this stack could
+    reach: with the cores busy, requests/s go as the inverse of CPU per request, and a request costs at
+    least its query alone plus the floor server's request."""
+    print(
+        "worker CPU ms per request; ceiling = baseline / (query alone + floor: gunicorn and Werkzeug, "
+        "shipped config, an app that does nothing)"
+    )
+    print(
+        f"{'scenario':<11} {'sluice':>8} {'baseline':>9} {'query alone':>12} {'floor':>7} "
+        f"{'ceiling':>8} {'target':>7}"
+    )
+    for scenario, measured in ceilings:
+        ours, theirs, alone, floor = (measured[kind][2] for kind in ("sluice", "baseline", "alone", "floor"))
+        print(
+            f"{scenario:<11} {ours:>8.3f} {theirs:>9.3f} {alone:>12.3f} {floor:>7.3f} "
+            f"{theirs / (alone + floor):>7.2f}x {TARGETS[scenario]:>6.1f}x"
+        )
 
 
 def memory_check(options, directory: Path) -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks: run each as a script (`python bench/bench_server.py`); not part of the test run."""

@@ -1,0 +1,25 @@
+"""The scenarios' queries as the baseline runs them (bound parameters), and their parameters per request."""
+
+import random
+
+DOMAINS = [f"site{number}.com" for number in range(20)]
+QUERIES = {
+    "lookup": ("SELECT * FROM bids WHERE id = ?", lambda args: [int(args["id"])]),
+    "top10": (
+        (
+            "SELECT publisher, count(*) AS bids, sum(impressions) AS impressions FROM bids WHERE domain = ? "
+            "GROUP BY publisher ORDER BY bids DESC LIMIT 10"
+        ),
+        lambda args: [args["domain"]],
+    ),
+    "rows": ("SELECT * FROM bids LIMIT ?", lambda args: [int(args["count"])]),
+}
+
+
+def scenario_args(name: str, rows: int) -> list[dict[str, str]]:
+    """The arguments of the requests a scenario makes, as the query string holds them."""
+    if name == "lookup":
+        return [{"id": str(random.Random(i).randrange(rows))} for i in range(500)]
+    if name in ("top10", "top10_warm"):
+        return [{"domain": domain} for domain in DOMAINS]
+    return [{"count": "100000"}]
