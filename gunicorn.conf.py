@@ -58,6 +58,10 @@ keepalive = 5  # seconds an idle kept-alive (or never-speaking) connection stays
 limit_request_line = 8190  # the longest request line (method, path and query string)
 limit_request_fields = 64  # headers per request
 limit_request_field_size = 8190  # bytes per header
+# gunicorn's control socket (`gunicornc`: worker counts, reload, shutdown) is one path per user
+# ($HOME/.gunicorn/gunicorn.ctl), which every instance on the host takes over from the one before; Sluice does
+# not use it, and signals do the same for the one master they name.
+control_socket_disable = True
 
 # Metrics: prometheus-client's multi-process mode, so /metrics sums every worker. The folder is set before
 # any worker imports the app, emptied of a previous run's files at start, and a dead worker's gauges dropped.

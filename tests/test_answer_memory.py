@@ -28,7 +28,10 @@ APIS = {
     "scan": "cache: {enabled: false}\nsql: SELECT sum(hash(id, code, token, amount)) AS h FROM big",
 }
 SMALLEST_ANSWER = 120 * 1024 * 1024  # every format's answer is at least this large (the test means something)
-SHARE_OF_ANSWER = 3  # the peak grows by less than a third of the answer's size
+# The peak grows by less than half the answer's size; an answer held whole grows it by more than its size.
+# (A third was too tight: pyarrow's Parquet writer takes 67 MB the first time for this 160 MB answer, when
+# Parquet is the first format a worker writes, 35 MB after that.)
+SHARE_OF_ANSWER = 2
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux's /proc")
 

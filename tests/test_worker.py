@@ -250,3 +250,20 @@ def test_one_worker_gets_every_core(tmp_path):
         assert duckdb_threads(port) == os.cpu_count()
     finally:
         stop(process)
+
+
+def test_the_shipped_config_opens_no_control_socket(tmp_path):
+    """gunicorn's control socket is one path per user that each instance takes over; Sluice turns it off."""
+    home = tmp_path / "home"
+    home.mkdir()
+    process, port = start_gunicorn(
+        tmp_path, PROJECTS / "basic", env={"HOME": str(home), "WEB_CONCURRENCY": "1"}
+    )
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(request(f"{API}?x=up", close=True))
+            assert read_response(connection.makefile("rb"))[0] == 200
+    finally:
+        stop(process)
+    assert not (home / ".gunicorn").exists()
+    assert "Control socket" not in (tmp_path / "server.log").read_text()
