@@ -267,16 +267,17 @@ def measure(
                 cpu[kind].append((worker_cpu_seconds(process) - before) * 1000 / (rate * SLICE_SECONDS))
             if scenario in CEILING_SCENARIOS:  # between the slices, so it meets the same drift
                 cpu["alone"] = cpu.get("alone", []) + [query_alone_ms(db_path, scenario, options.rows, 1.0)]
-        if "alone" in cpu:
-            rates["alone"] = [0.0]
-        return {
+        measured = {
             kind: (
                 sum(rates[kind]) / len(rates[kind]),
-                worker_peak_kb(servers[kind][0][0]) if kind in servers else 0,
+                worker_peak_kb(servers[kind][0][0]),
                 statistics.median(cpu[kind]),
             )
-            for kind in rates
+            for kind in servers
         }
+        if "alone" in cpu:  # a query, not a server: only its CPU per run
+            measured["alone"] = (0.0, 0, statistics.median(cpu["alone"]))
+        return measured
     finally:
         for (process, _), _ in servers.values():
             process.send_signal(signal.SIGTERM)
