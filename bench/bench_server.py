@@ -245,12 +245,11 @@ def measure(
 ) -> dict[str, tuple[float, int, float]]:
     """The servers run at once and take the load in alternating slices, so drift in the machine's speed
     falls on all alike. Returns requests/s, peak worker memory (KB) and the workers' CPU milliseconds per
-    request for each: Sluice, the baseline, and the stack's floor (`bench/hello_app.py`, shipped config)."""
+    request for each: Sluice, the baseline and, for a scenario of CEILING_SCENARIOS, the stack's floor
+    (`bench/hello_app.py`, shipped config) and the query alone."""
     cache = scenario == "top10_warm"  # the other scenarios measure queries, not the cache
-    servers = {
-        kind: run_server(kind, db_path, project_dir, state_dir, cache)
-        for kind in ("sluice", "baseline", "floor")
-    }
+    kinds = ("sluice", "baseline", "floor") if scenario in CEILING_SCENARIOS else ("sluice", "baseline")
+    servers = {kind: run_server(kind, db_path, project_dir, state_dir, cache) for kind in kinds}
     try:
         paths = {kind: scenario_paths(base, scenario, options.rows) for kind, (_, base) in servers.items()}
         for kind, ((_, port), _) in servers.items():

@@ -77,14 +77,17 @@ def project_client(tmp_path_factory):
     return client_for
 
 
-@pytest.fixture(scope="module")
-def empty_database(tmp_path_factory):
+def open_empty_database(state: Path, threads: int | None = None) -> Database:
     """The DuckDB engine as the server makes it (sandboxed, read-only) over a built database without models."""
-    state = tmp_path_factory.mktemp("empty-database")
     sandbox = project_sandbox(str(state))
     path, errors = build_database(str(state), sandbox, [], "empty")
     assert errors == {}
-    database = Database(path, sandbox)
+    return Database(path, sandbox, threads)
+
+
+@pytest.fixture(scope="module")
+def empty_database(tmp_path_factory):
+    database = open_empty_database(tmp_path_factory.mktemp("empty-database"))
     yield database
     database.close()
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from project.engines.duckdb import IDLE_CURSORS_KEPT, Database, build_database
-from project.engines.sandbox import project_sandbox
+from project.engines.duckdb import IDLE_CURSORS_KEPT, Database
+from tests.conftest import open_empty_database
 
 SLOW = "SELECT sum(range % 7) AS total FROM range(200000000)"  # about a second on one thread
 SLOW_TOTAL = 599999994
@@ -17,10 +17,7 @@ SLOW_TOTAL = 599999994
 
 @pytest.fixture
 def database(tmp_path):
-    sandbox = project_sandbox(str(tmp_path))
-    path, errors = build_database(str(tmp_path), sandbox, [], "cursors")
-    assert errors == {}
-    database = Database(path, sandbox, threads=1)
+    database = open_empty_database(tmp_path, threads=1)  # of its own: tests here close it
     yield database
     database.close()
 

@@ -50,8 +50,7 @@ class DuckDBResult(Result):
         return self._cursor.fetchmany(count)
 
     def arrow_batches(self, rows_per_batch: int) -> Iterator[Any]:
-        self._session.streamed = True
-        yield from self._cursor.sql(self._sql, params=self._params or None).to_arrow_reader(rows_per_batch)
+        yield from self._session.stream(self._sql, self._params, rows_per_batch)
 
 
 class DuckDBSession(Session):
@@ -61,23 +60,21 @@ class DuckDBSession(Session):
 
     def __init__(self, database: Database) -> None:
         self._database = database
-        self.cursor = self._cursor = database.cursor()
+        self.cursor = database.cursor()
         self._wrapped = False  # set once a query runs inside the JSON wrapper (its lines shift by one)
-        # DuckDB refuses a cursor's next query while an Arrow stream of it is open and unread: such a
-        # cursor is closed, not given back for another request
-        self.streamed = False
+        self._streamed = False  # an Arrow stream of the cursor may still be open (see `stream`)
         self._closing = threading.Lock()
         self._closed = False
 
     def execute(self, sql: str, params: Sequence[Any] | dict) -> Result:
         sql, params = self._database.resolve_paths(sql), list(params)
-        return DuckDBResult(self, sql, params, self._database.describe(self._cursor, sql, params))
+        return DuckDBResult(self, sql, params, self._database.describe(self.cursor, sql, params))
 
     def json_rows(self, sql: str, params: Sequence[Any] | dict) -> tuple[list[Column], FetchJson]:
         sql, params, described, fetch = self._small_first(sql, params)
         if fetch is None:  # not known to be small, or the hint was wrong: DuckDB writes the JSON
             self._wrapped = True
-            fetch = _bulk_json(self._cursor, sql, params, described)
+            fetch = _bulk_json(self.cursor, sql, params, described)
         return columns_of(described), fetch
 
     def json_text(
@@ -89,8 +86,11 @@ class DuckDBSession(Session):
         if fetch is not None:
             rows = fetch(SMALL_ANSWER_ROWS)
             return _once(json_text_of(rows, lines) if rows else None)
-        self._wrapped, self.streamed = True, True
-        return _bulk_json_text(self._cursor, sql, params, described, lines, rows_per_batch)
+        self._wrapped = True
+        batches = self.stream(
+            json_text_sql(sql, described.names, described.types, lines), params, rows_per_batch
+        )
+        return _bulk_json_text(batches, described)
 
     def _small_first(
         self, sql: str, params: Sequence[Any] | dict
@@ -98,35 +98,41 @@ class DuckDBSession(Session):
         """The query as it runs (paths resolved), its description, and its rows encoded in Python when the
         hint says its answers are small and they still are (None otherwise: DuckDB is to write the JSON)."""
         sql, params = self._database.resolve_paths(sql), list(params)
-        described = self._database.describe(self._cursor, sql, params)
+        described = self._database.describe(self.cursor, sql, params)
         small = described.small and described.row_encoder is not None
-        return sql, params, described, _small_answer(self._cursor, sql, params, described) if small else None
+        return sql, params, described, _small_answer(self.cursor, sql, params, described) if small else None
 
     def arrow_reader(
         self, sql: str, params: Sequence[Any] | dict, format_name: str, rows_per_batch: int
     ) -> Any:
         """DuckDB's own Arrow batches, columns converted where the format lacks their type (encoding.columns)."""
         sql, params = self._database.resolve_paths(sql), list(params)
-        described = self._database.describe(self._cursor, sql, params)
+        described = self._database.describe(self.cursor, sql, params)
         converted = arrow_columns_sql(sql, described.names, described.types, format_name)
-        self._wrapped, self.streamed = converted is not sql, True
-        return self._cursor.sql(converted, params=params or None).to_arrow_reader(rows_per_batch)
+        self._wrapped = converted is not sql
+        return self.stream(converted, params, rows_per_batch)
+
+    def stream(self, sql: str, params: list[Any], rows_per_batch: int) -> Any:
+        """The query's Arrow batches as DuckDB streams them. DuckDB refuses the cursor's next query while
+        such a stream is open and unread, so the cursor is closed with the session, not given back."""
+        self._streamed = True
+        return self.cursor.sql(sql, params=params or None).to_arrow_reader(rows_per_batch)
 
     def describe(self, sql: str, params: Sequence[Any] | dict) -> list[Column]:
         sql = self._database.resolve_paths(sql)
-        return columns_of(self._database.describe(self._cursor, sql, list(params)))
+        return columns_of(self._database.describe(self.cursor, sql, list(params)))
 
     def interrupt(self) -> None:
         with self._closing:
             if not self._closed:
-                self._cursor.interrupt()
+                self.cursor.interrupt()
 
     def close(self) -> None:
         with self._closing:
             if self._closed:
                 return
             self._closed = True
-        self._database.close_cursor(self._cursor, reusable=not self.streamed)
+        self._database.close_cursor(self.cursor, reusable=not self._streamed)
 
     def translate_error(self, error: BaseException, timeout: float) -> BaseException:
         error = duckdb_error_of(error)
@@ -211,18 +217,9 @@ def _once(text: JsonText | None) -> FetchJsonText:
     return read
 
 
-def _bulk_json_text(
-    cursor: duckdb.DuckDBPyConnection,
-    sql: str,
-    params: list[Any],
-    described: Described,
-    lines: bool,
-    rows_per_batch: int,
-) -> FetchJsonText:
-    """The query wrapped in DuckDB's JSON text projection, read as Arrow batches; the reads remember
+def _bulk_json_text(batches: Any, described: Described) -> FetchJsonText:
+    """The Arrow batches of the query wrapped in DuckDB's JSON text projection, as text; the reads remember
     whether the answer was small (the hint for next time, never for a query that once answered large)."""
-    reader = cursor.sql(json_text_sql(sql, described.names, described.types, lines), params=params or None)
-    batches = reader.to_arrow_reader(rows_per_batch)
     total = 0
 
     def read() -> JsonText | None:

@@ -24,13 +24,11 @@ def steadily(read: Callable[[], T], done: Callable[[T], bool], times: int = 10, 
     """`read()` once `done` holds for `times` reads in a row (or its last value after `seconds`). With
     several workers each reloads on its own, and one answer can come from a worker that already has while
     the next meets one that has not: only a run of answers says every worker has."""
-    deadline = time.monotonic() + seconds
-    while True:
-        values = []
-        for _ in range(times):
+
+    def run() -> list[T]:
+        values = [read()]
+        while done(values[-1]) and len(values) < times:
             values.append(read())
-            if not done(values[-1]):
-                break
-        if len(values) == times or time.monotonic() > deadline:
-            return values[-1]
-        time.sleep(0.05)
+        return values
+
+    return eventually(run, lambda values: len(values) == times and done(values[-1]), seconds)[-1]
