@@ -92,9 +92,10 @@ def _finish(
         compressed = response.headers.get("Content-Encoding") == "gzip"
         response.headers["ETag"] = _gzip_etag(etag) if compressed else etag
     response.headers["Cache-Control"] = cache_control(app.authenticator is not None, policy)
-    response.vary.add("Accept")
-    if app.settings.gzip and not format_.compressed:
-        response.vary.add("Accept-Encoding")
+    # set whole: the response is new, and Werkzeug's `vary` parses and rewrites the header on each add
+    response.headers["Vary"] = (
+        "Accept, Accept-Encoding" if app.settings.gzip and not format_.compressed else "Accept"
+    )
     return response
 
 

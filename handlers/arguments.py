@@ -31,6 +31,8 @@ JSON_KINDS = {
 def read_body(request: Request) -> dict[str, Any]:
     """A non-empty body must be a JSON object, whatever the method and content type. As in Rill, only a body
     of no bytes is no body: whitespace alone is not JSON (Go's json.Unmarshal refuses it)."""
+    if _no_body(request.environ):
+        return {}
     raw = _raw_body(request)
     if not raw:
         return {}
@@ -68,6 +70,12 @@ def _whole_number(text: str) -> int:
     if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
         raise ValueError(f"number {text[:40]}... is out of range")
     return int(text)
+
+
+def _no_body(environ: dict[str, Any]) -> bool:
+    """A request without Content-Length or Transfer-Encoding has no body (RFC 9112 §6.3): most GETs, known
+    without reading the input stream."""
+    return not environ.get("CONTENT_LENGTH") and not environ.get("HTTP_TRANSFER_ENCODING")
 
 
 def _raw_body(request: Request) -> bytes:
@@ -115,8 +123,10 @@ def _depth(value: Any) -> int:
 def query_lists(request: Request) -> dict[str, list[str]]:
     """Every query parameter with all its values, in the order given; 400 for a query string that is not
     UTF-8 (decoded leniently, `%FF` and `%25FF` would both read as the text `%FF`)."""
+    query = request.query_string
     try:
-        urllib.parse.unquote_to_bytes(request.query_string.replace(b"+", b" ")).decode("utf-8")
+        if not query.isascii() or b"%" in query:  # else it is ASCII as given, and so UTF-8
+            urllib.parse.unquote_to_bytes(query.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError as error:
         raise ArgumentError(
             f"the query string is not valid UTF-8 (byte {error.object[error.start]:#04x} after percent-decoding)"

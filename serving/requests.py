@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -19,6 +19,7 @@ from serving.logs import one_line
 log = logging.getLogger("sluice.request")
 
 REQUEST_ID_HEADER = "X-Request-Id"
+REQUEST_LINE = "%s %s %d api=%s rows=%s bytes=%d duration_ms=%.2f request_id=%s client=%s"
 ENVIRON_KEY = "sluice.request"
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=@-]{1,128}")  # anything else is replaced, not echoed
 
@@ -48,7 +49,8 @@ def request_id(header: str | None) -> str:
     """The caller's X-Request-Id when it is a sane token, else a fresh one."""
     if header and SAFE_REQUEST_ID.fullmatch(header):
         return header
-    return uuid.uuid4().hex
+    # 32 hex digits, as a UUID's, without its fixed bits (and at a third of its cost)
+    return secrets.token_hex(16)
 
 
 def new_record(environ: dict) -> RequestRecord:
@@ -76,7 +78,11 @@ def record_of(environ: dict) -> RequestRecord:
 
 def log_request(record: RequestRecord, status: int, sent: int) -> None:
     """The request line: plain `METHOD path status key=value ...`; with the JSON format, also as fields."""
+    level = logging.WARNING if status >= 500 else logging.INFO
+    if not log.isEnabledFor(level):
+        return
     rows = record.rows() if record.rows is not None else None
+    duration_ms = record.duration_ms()
     fields = {
         "request_id": record.request_id,
         "method": record.method,
@@ -85,13 +91,10 @@ def log_request(record: RequestRecord, status: int, sent: int) -> None:
         "status": status,
         "rows": rows,
         "bytes": sent,
-        "duration_ms": record.duration_ms(),
+        "duration_ms": duration_ms,
         "client": record.client,
     }
-    level = logging.WARNING if status >= 500 else logging.INFO
-    log.log(
-        level,
-        "%s %s %d api=%s rows=%s bytes=%d duration_ms=%.2f request_id=%s client=%s",
+    args = (
         # the caller's values, as one line even where the host's formatter prints them
         one_line(record.method),
         one_line(record.path),
@@ -99,11 +102,13 @@ def log_request(record: RequestRecord, status: int, sent: int) -> None:
         one_line(record.api or "-"),
         "-" if rows is None else rows,
         sent,
-        fields["duration_ms"],
+        duration_ms,
         record.request_id,
         one_line(record.client),
-        extra=fields,
     )
+    # made here, not by log.log(), which would look up the calling line in the stack on every request
+    line = log.makeRecord(log.name, level, __file__, 0, REQUEST_LINE, args, None, "log_request", fields)
+    log.handle(line)
 
 
 class SentBody:

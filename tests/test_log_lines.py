@@ -7,7 +7,9 @@ import contextlib
 import io
 import json
 import logging
+import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
@@ -16,7 +18,7 @@ from hypothesis import strategies as st
 from werkzeug.test import Client
 
 from server import create_app
-from serving.logs import TextFormatter, configure_logging, one_line
+from serving.logs import JsonFormatter, TextFormatter, configure_logging, one_line
 from tests.conftest import PROJECTS
 
 API = "/v1/instances/default/api/"
@@ -129,12 +131,38 @@ def test_an_error_quoting_a_callers_value_stays_one_line(value):
     assert text.endswith("query failed: " + one_line(value))
 
 
+def test_exactly_the_control_characters_are_escaped_among_all_of_unicode():
+    """one_line returns a text of printable characters as it is, without its pattern: every character of
+    Unicode is checked, so a character that shortcut would let through unescaped fails here."""
+    changed = [
+        chr(code) for code in range(sys.maxunicode + 1) if one_line(f"a{chr(code)}b") != f"a{chr(code)}b"
+    ]
+    assert changed == CONTROLS
+    assert (
+        one_line("a\x1b[31mred\x1b[0m") == "ared" and one_line("a\x1b[31mred", colour=True) == "a\x1b[31mred"
+    )
+
+
+# instants one formatter meets in turn: the kept second must move on with the clock, back and forth too
+INSTANTS = [1700000000.0, 1700000000.999, 1700000001.0004, 1700000001.5, 1699999999.25, 0.5, 4102444800.123]
+
+
+def test_log_times_are_the_standard_ones_as_the_clock_moves():
+    text, json_formatter = TextFormatter(colour=False), JsonFormatter()
+    standard = logging.Formatter()
+    for created in INSTANTS:
+        record = logging.LogRecord("sluice", logging.INFO, __file__, 1, "m", (), None)
+        record.created, record.msecs = created, int((created - int(created)) * 1000) + 0.0
+        assert text.formatTime(record) == standard.formatTime(record)
+        assert text.formatTime(record, "%H:%M") == standard.formatTime(record, "%H:%M")
+        expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+        assert json.loads(json_formatter.format(record))["time"] == expected
+
+
 def test_a_traceback_keeps_its_lines():
     try:
         raise ValueError("boom")
     except ValueError:
-        import sys
-
         record = logging.LogRecord("sluice", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
     text = TextFormatter(colour=False).format(record)
     assert text.splitlines()[0].endswith("failed") and "Traceback (most recent call last):" in text

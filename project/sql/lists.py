@@ -42,6 +42,8 @@ class Folded:
 
 def fold_lists(shape_sql: str, sources: Sequence[str]) -> Folded | None:
     """The folded shape, or None when there is no run to fold (or a marker the render did not print)."""
+    if len(sources) < 2:  # a run is two or more printed values, each its own marker: none to fold
+        return None
     groups: list[tuple[Member, ...]] = []
     seen = {"folded": False, "unknown": False}
 
