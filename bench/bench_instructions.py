@@ -1,0 +1,164 @@
+"""Instructions per request, counted by valgrind (callgrind), for Sluice's app, the naive baseline app and
+the scenario's query alone, all in-process (no HTTP server, no client) on the same built table.
+
+Wall-clock figures on a shared 2-core VM move by up to 2x from one minute to the next; instruction counts
+barely move, so a change to the request path shows as a difference of a few percent that time cannot show.
+Callgrind counts only the requests, on the thread that makes them (`measured`), so DuckDB runs with one
+thread on every side. Each side runs twice, with `--requests` more requests the second time, and the
+difference of the two counts divided by that many requests is the figure: what a run counts once cancels out.
+These are instructions, not time: cache misses and waits do not show, so the figure is CPU work, not latency.
+Usage: python bench/bench_instructions.py [--rows 1000000] [--requests 200] [--scenarios lookup,top10]
+Not part of the test run; needs valgrind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.queries import QUERIES, scenario_args
+
+SIDES = ("sluice", "baseline", "query")
+WARM_REQUESTS = 20  # before counting: the caches of shapes, descriptions and cursors are filled
+FEW_REQUESTS = 10  # the first run's: what is counted once per run, not per request, cancels out
+TOTAL = re.compile(r"Collected\s*:\s*([\d,]+)")
+
+
+def run_requests(side: str, scenario: str, project_dir: str, state_dir: str, count: int) -> None:
+    """The child's work: WARM_REQUESTS then `count` requests of the scenario, on one side."""
+    rows = int(os.environ["BENCH_ROWS"])
+    args = scenario_args(scenario, rows)
+    calls = [args[index % len(args)] for index in range(WARM_REQUESTS + count)]
+    if side == "query":
+        import duckdb
+
+        sql, params_of = QUERIES[scenario]
+        db_path = next(str(path) for path in Path(state_dir).glob("project-*.duckdb"))
+        connection = duckdb.connect(db_path, read_only=True, config={"threads": 1})
+        cursor = connection.cursor()
+        measured(lambda call: cursor.execute(sql, params_of(call)).fetchall(), calls)
+        return
+    from urllib.parse import urlencode
+
+    from werkzeug.test import EnvironBuilder
+
+    app: Callable[..., Any]
+    if side == "sluice":
+        from project.settings import Settings
+        from server import create_app
+
+        settings = Settings(project_dir=project_dir, state_dir=state_dir, cache_bytes=0, duckdb_threads=1)
+        app, prefix = create_app(settings), "/v1/instances/default/api/"
+    else:
+        os.environ["BASELINE_DB"] = next(str(path) for path in Path(state_dir).glob("project-*.duckdb"))
+        from bench import baseline_app
+
+        # one DuckDB thread, as the other sides: callgrind counts only the thread that makes the requests
+        baseline_app.connection.execute("SET threads = 1")
+        app, prefix = baseline_app.app, "/"
+    environs = [
+        EnvironBuilder(path=prefix + scenario, query_string=urlencode(call)).get_environ() for call in calls
+    ]
+
+    def request(environ: dict) -> None:
+        body = app(dict(environ), start_response)
+        for _ in body:
+            pass
+        getattr(body, "close", lambda: None)()
+
+    measured(request, environs)
+
+
+def start_response(status: str, headers: list, exc_info: Any = None) -> Callable[[bytes], None]:
+    return lambda data: None
+
+
+def measured(work: Callable[[Any], Any], items: list) -> None:
+    """Run `work` over the warm-up items, then over the others inside `map` (its C function, map_next, is
+    what callgrind counts: only the measured requests, on this thread)."""
+    for item in items[:WARM_REQUESTS]:
+        work(item)
+    collections.deque(map(work, items[WARM_REQUESTS:]), maxlen=0)
+
+
+def instructions(side: str, scenario: str, project_dir: str, state_dir: str, count: int, rows: int) -> int:
+    """Instructions of one child process that makes `count` requests (after the warm-up)."""
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--toggle-collect=map_next",  # only inside `measured`'s map (see there)
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        __file__,
+        "--child",
+        side,
+        scenario,
+        project_dir,
+        state_dir,
+        str(count),
+    ]
+    env = {**os.environ, "PYTHONMALLOC": "malloc", "BENCH_ROWS": str(rows)}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    found = TOTAL.search(done.stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count from valgrind: {done.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def per_request(
+    side: str, scenario: str, project_dir: str, state_dir: str, requests: int, rows: int
+) -> float:
+    few = instructions(side, scenario, project_dir, state_dir, FEW_REQUESTS, rows)
+    many = instructions(side, scenario, project_dir, state_dir, FEW_REQUESTS + requests, rows)
+    return (many - few) / requests
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--scenarios", default="lookup,top10")
+    options = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    from bench.bench_server import build
+
+    random.seed(0)
+    with tempfile.TemporaryDirectory() as temporary:
+        project_dir, state_dir, _ = build(Path(temporary) / "main", options.rows)
+        print(f"{options.rows:,} rows; thousands of instructions per request, in-process, cache off")
+        print(
+            f"{'scenario':<9} {'sluice':>8} {'baseline':>9} {'query':>8} {'sluice own':>11} "
+            f"{'baseline own':>13} {'baseline/sluice':>16}"
+        )
+        for scenario in options.scenarios.split(","):
+            counts = {
+                side: per_request(side, scenario, project_dir, state_dir, options.requests, options.rows)
+                for side in SIDES
+            }
+            ours, theirs, query = (counts[side] / 1000 for side in SIDES)
+            print(
+                f"{scenario:<9} {ours:>8.0f} {theirs:>9.0f} {query:>8.0f} {ours - query:>11.0f} "
+                f"{theirs - query:>13.0f} {theirs / ours:>15.2f}x"
+            )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        side, scenario, project_dir, state_dir, count = sys.argv[2:7]
+        run_requests(side, scenario, project_dir, state_dir, int(count))
+    else:
+        main()
