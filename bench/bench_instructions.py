@@ -110,7 +110,7 @@ def instructions(side: str, scenario: str, project_dir: str, state_dir: str, cou
         state_dir,
         str(count),
     ]
-    env = {**os.environ, "PYTHONMALLOC": "malloc", "BENCH_ROWS": str(rows)}
+    env = {**os.environ, "BENCH_ROWS": str(rows)}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     found = TOTAL.search(done.stderr)
     if found is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import math
 import os
 import random
 import shutil
@@ -263,14 +264,15 @@ def measure(
                 before = worker_cpu_seconds(process)
                 rate = load(port, paths[kind], SLICE_SECONDS, options.clients)
                 rates[kind].append(rate)
-                cpu[kind].append((worker_cpu_seconds(process) - before) * 1000 / (rate * SLICE_SECONDS))
+                if rate > 0:  # a slow side may finish no request in a slice (the baseline's 100,000 rows)
+                    cpu[kind].append((worker_cpu_seconds(process) - before) * 1000 / (rate * SLICE_SECONDS))
             if scenario in CEILING_SCENARIOS:  # between the slices, so it meets the same drift
                 cpu["alone"] = cpu.get("alone", []) + [query_alone_ms(db_path, scenario, options.rows, 1.0)]
         measured = {
             kind: (
                 sum(rates[kind]) / len(rates[kind]),
                 worker_peak_kb(servers[kind][0][0]),
-                statistics.median(cpu[kind]),
+                statistics.median(cpu[kind]) if cpu[kind] else math.nan,
             )
             for kind in servers
         }

@@ -31,8 +31,6 @@ JSON_KINDS = {
 def read_body(request: Request) -> dict[str, Any]:
     """A non-empty body must be a JSON object, whatever the method and content type. As in Rill, only a body
     of no bytes is no body: whitespace alone is not JSON (Go's json.Unmarshal refuses it)."""
-    if _no_body(request.environ):
-        return {}
     raw = _raw_body(request)
     if not raw:
         return {}
@@ -70,12 +68,6 @@ def _whole_number(text: str) -> int:
     if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
         raise ValueError(f"number {text[:40]}... is out of range")
     return int(text)
-
-
-def _no_body(environ: dict[str, Any]) -> bool:
-    """A request without Content-Length or Transfer-Encoding has no body (RFC 9112 §6.3): most GETs, known
-    without reading the input stream."""
-    return not environ.get("CONTENT_LENGTH") and not environ.get("HTTP_TRANSFER_ENCODING")
 
 
 def _raw_body(request: Request) -> bytes:
