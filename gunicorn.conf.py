@@ -94,9 +94,9 @@ def pre_fork(server, worker):
     if settings.duckdb_threads is None:
         # Each worker's DuckDB gets its share of the cores (of the workers running now: `-w` and TTIN count),
         # not all of them: with every worker busy, more threads per worker mostly switch and wait. On 2 cores,
-        # 2 workers (bench/bench_server.py, idle machine): 1 thread each served 852 point lookups/s and 232
-        # top-10s/s, 2 threads 787 and 250. More threads do speed up one big answer on an idle server
-        # (1,000,000 rows as JSON: 0.64 s with 1, 0.52 s with 2): set SLUICE_DUCKDB_THREADS for that.
+        # 2 workers, two servers loaded in the same alternating slices: 2 threads per worker served 0.90x the
+        # top-10s/s and 0.96x the point lookups/s of 1 thread. More threads do speed up one big answer on an
+        # idle server (1,000,000 rows as JSON: 0.92 s with 1, 0.56 s with 2): set SLUICE_DUCKDB_THREADS for that.
         os.environ["SLUICE_DUCKDB_THREADS"] = str(max(1, multiprocessing.cpu_count() // server.num_workers))
 
 
