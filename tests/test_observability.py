@@ -54,9 +54,14 @@ def test_metrics_add_up_every_worker(gunicorn):
     for number in range(30):
         assert fetch(base + API + f"echo?x={number}")[0] == 200
     assert fetch(base + API + "no_such_api")[0] == 404
+    # a request is counted once its answer is sent, which its caller may see first: wait for every request,
+    # and for each answer's last series (rows are counted after the request, its time and its bytes)
     text = eventually(
         lambda: fetch(base + "/metrics")[2],
-        lambda text: samples(text, "sluice_requests_total", api="echo", status="200") >= 30,
+        lambda text: (
+            samples(text, "sluice_rows_sent_total", api="echo") >= 30
+            and samples(text, "sluice_requests_total", status="404") >= 1
+        ),
     )
     assert samples(text, "sluice_requests_total", api="echo", status="200") == 30
     assert samples(text, "sluice_request_duration_seconds_count", api="echo") == 30
@@ -156,9 +161,12 @@ def test_names_of_no_api_add_no_metrics_series(mistakes_server):
     for name in made_up:
         assert fetch(base + API + name)[0] == 404
     fetch(base + API + "fine")
-    text = eventually(
+    text = eventually(  # every request counted (each is counted once its answer is sent)
         lambda: fetch(base + "/metrics")[2],
-        lambda text: samples(text, "sluice_requests_total", api="fine", status="200") >= 1,
+        lambda text: (
+            samples(text, "sluice_requests_total", api="fine", status="200") >= 1
+            and samples(text, "sluice_requests_total", api="-", status="404") >= len(made_up)
+        ),
     )
     assert not any(name in text for name in made_up)
     assert samples(text, "sluice_requests_total", api="-", status="404") >= len(made_up)
