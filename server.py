@@ -420,9 +420,10 @@ def _retire(project: Project, keep: Iterable[Any]) -> None:
 
 def answered(record: RequestRecord, status: int, sent: int) -> None:
     """The answer is sent (or abandoned): its request line and its metrics."""
-    log_request(record, status, sent)
     rows = record.rows() if record.rows is not None else None
-    metrics.observe_answer(record.api, status, record.duration_ms() / 1000, rows, sent)
+    duration_ms = record.duration_ms()
+    log_request(record, status, sent, rows, duration_ms)
+    metrics.observe_answer(record.api, status, duration_ms / 1000, rows, sent)
 
 
 def log_project_error(record: RequestRecord, error: errors.ProjectQueryError) -> None:

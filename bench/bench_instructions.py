@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import random
 import re
 import shutil
 import subprocess
@@ -29,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.queries import QUERIES, scenario_args
+from bench.queries import scenario_args, scenario_queries
 
 SIDES = ("sluice", "baseline", "query")
 WARM_REQUESTS = 20  # before counting: the caches of shapes, descriptions and cursors are filled
@@ -39,17 +38,13 @@ TOTAL = re.compile(r"Collected\s*:\s*([\d,]+)")
 
 def run_requests(side: str, scenario: str, project_dir: str, state_dir: str, count: int) -> None:
     """The child's work: WARM_REQUESTS then `count` requests of the scenario, on one side."""
-    rows = int(os.environ["BENCH_ROWS"])
-    args = scenario_args(scenario, rows)
-    calls = [args[index % len(args)] for index in range(WARM_REQUESTS + count)]
+    rows, db_path = int(os.environ["BENCH_ROWS"]), os.environ["BENCH_DB"]
     if side == "query":
         import duckdb
 
-        sql, params_of = QUERIES[scenario]
-        db_path = next(str(path) for path in Path(state_dir).glob("project-*.duckdb"))
-        connection = duckdb.connect(db_path, read_only=True, config={"threads": 1})
-        cursor = connection.cursor()
-        measured(lambda call: cursor.execute(sql, params_of(call)).fetchall(), calls)
+        sql, params = scenario_queries(scenario, rows)
+        cursor = duckdb.connect(db_path, read_only=True, config={"threads": 1}).cursor()
+        measured(lambda values: cursor.execute(sql, values).fetchall(), cycled(params, count))
         return
     from urllib.parse import urlencode
 
@@ -63,14 +58,15 @@ def run_requests(side: str, scenario: str, project_dir: str, state_dir: str, cou
         settings = Settings(project_dir=project_dir, state_dir=state_dir, cache_bytes=0, duckdb_threads=1)
         app, prefix = create_app(settings), "/v1/instances/default/api/"
     else:
-        os.environ["BASELINE_DB"] = next(str(path) for path in Path(state_dir).glob("project-*.duckdb"))
+        os.environ["BASELINE_DB"] = db_path
         from bench import baseline_app
 
         # one DuckDB thread, as the other sides: callgrind counts only the thread that makes the requests
         baseline_app.connection.execute("SET threads = 1")
         app, prefix = baseline_app.app, "/"
     environs = [
-        EnvironBuilder(path=prefix + scenario, query_string=urlencode(call)).get_environ() for call in calls
+        EnvironBuilder(path=prefix + scenario, query_string=urlencode(args)).get_environ()
+        for args in cycled(scenario_args(scenario, rows), count)
     ]
 
     def request(environ: dict) -> None:
@@ -80,6 +76,11 @@ def run_requests(side: str, scenario: str, project_dir: str, state_dir: str, cou
         getattr(body, "close", lambda: None)()
 
     measured(request, environs)
+
+
+def cycled(items: list, count: int) -> list:
+    """The warm-up's and `count` more requests' items, going round the scenario's."""
+    return [items[index % len(items)] for index in range(WARM_REQUESTS + count)]
 
 
 def start_response(status: str, headers: list, exc_info: Any = None) -> Callable[[bytes], None]:
@@ -94,7 +95,7 @@ def measured(work: Callable[[Any], Any], items: list) -> None:
     collections.deque(map(work, items[WARM_REQUESTS:]), maxlen=0)
 
 
-def instructions(side: str, scenario: str, project_dir: str, state_dir: str, count: int, rows: int) -> int:
+def instructions(side: str, scenario: str, project_dir: str, state_dir: str, count: int) -> int:
     """Instructions of one child process that makes `count` requests (after the warm-up)."""
     command = [
         "valgrind",
@@ -110,19 +111,16 @@ def instructions(side: str, scenario: str, project_dir: str, state_dir: str, cou
         state_dir,
         str(count),
     ]
-    env = {**os.environ, "BENCH_ROWS": str(rows)}
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     found = TOTAL.search(done.stderr)
     if found is None:
         raise RuntimeError(f"no instruction count from valgrind: {done.stderr[-2000:]}")
     return int(found.group(1).replace(",", ""))
 
 
-def per_request(
-    side: str, scenario: str, project_dir: str, state_dir: str, requests: int, rows: int
-) -> float:
-    few = instructions(side, scenario, project_dir, state_dir, FEW_REQUESTS, rows)
-    many = instructions(side, scenario, project_dir, state_dir, FEW_REQUESTS + requests, rows)
+def per_request(side: str, scenario: str, project_dir: str, state_dir: str, requests: int) -> float:
+    few = instructions(side, scenario, project_dir, state_dir, FEW_REQUESTS)
+    many = instructions(side, scenario, project_dir, state_dir, FEW_REQUESTS + requests)
     return (many - few) / requests
 
 
@@ -136,9 +134,9 @@ def main() -> None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
     from bench.bench_server import build
 
-    random.seed(0)
     with tempfile.TemporaryDirectory() as temporary:
-        project_dir, state_dir, _ = build(Path(temporary) / "main", options.rows)
+        project_dir, state_dir, db_path = build(Path(temporary) / "main", options.rows)
+        os.environ.update(BENCH_ROWS=str(options.rows), BENCH_DB=db_path)  # for the children
         print(f"{options.rows:,} rows; thousands of instructions per request, in-process, cache off")
         print(
             f"{'scenario':<9} {'sluice':>8} {'baseline':>9} {'query':>8} {'sluice own':>11} "
@@ -146,8 +144,7 @@ def main() -> None:
         )
         for scenario in options.scenarios.split(","):
             counts = {
-                side: per_request(side, scenario, project_dir, state_dir, options.requests, options.rows)
-                for side in SIDES
+                side: per_request(side, scenario, project_dir, state_dir, options.requests) for side in SIDES
             }
             ours, theirs, query = (counts[side] / 1000 for side in SIDES)
             print(

@@ -35,7 +35,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.queries import QUERIES, scenario_args
+from bench.queries import scenario_api, scenario_args, scenario_queries
 from project.loading.loader import load_project
 from project.settings import Settings
 
@@ -210,16 +210,14 @@ def load_with_threads(port: int, paths: list[str], seconds: float, clients: int)
 
 
 def scenario_paths(base: str, name: str, rows: int) -> list[str]:
-    api = "top10" if name == "top10_warm" else name
-    return [f"{base}{api}?{urlencode(args)}" for args in scenario_args(name, rows)]
+    return [f"{base}{scenario_api(name)}?{urlencode(args)}" for args in scenario_args(name, rows)]
 
 
 def query_alone_ms(db_path: str, scenario: str, rows: int, seconds: float) -> float:
     """CPU milliseconds of the scenario's query alone, as any server would run it at best: in this process,
     DuckDB with one thread (as each of Sluice's workers on this machine), one cursor kept, bound
     parameters, rows fetched as Python values, nothing else."""
-    sql, params_of = QUERIES["top10" if scenario == "top10_warm" else scenario]
-    params = [params_of(args) for args in scenario_args(scenario, rows)]
+    sql, params = scenario_queries(scenario, rows)
     with duckdb.connect(db_path, read_only=True, config={"threads": 1}) as connection:
         cursor = connection.cursor()
         count, started, deadline = 0, time.process_time(), time.monotonic() + seconds

@@ -16,6 +16,17 @@ QUERIES = {
 }
 
 
+def scenario_api(name: str) -> str:
+    """The API (and query) a scenario calls: the warm top-10 calls the top-10 again."""
+    return "top10" if name == "top10_warm" else name
+
+
+def scenario_queries(name: str, rows: int) -> tuple[str, list[list]]:
+    """The scenario's SQL, as the baseline runs it, and the bound parameters of each of its requests."""
+    sql, params_of = QUERIES[scenario_api(name)]
+    return sql, [params_of(args) for args in scenario_args(name, rows)]
+
+
 def scenario_args(name: str, rows: int) -> list[dict[str, str]]:
     """The arguments of the requests a scenario makes, as the query string holds them."""
     if name == "lookup":

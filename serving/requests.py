@@ -76,13 +76,11 @@ def record_of(environ: dict) -> RequestRecord:
     return record if record is not None else new_record(environ)
 
 
-def log_request(record: RequestRecord, status: int, sent: int) -> None:
+def log_request(record: RequestRecord, status: int, sent: int, rows: int | None, duration_ms: float) -> None:
     """The request line: plain `METHOD path status key=value ...`; with the JSON format, also as fields."""
     level = logging.WARNING if status >= 500 else logging.INFO
     if not log.isEnabledFor(level):
         return
-    rows = record.rows() if record.rows is not None else None
-    duration_ms = record.duration_ms()
     fields = {
         "request_id": record.request_id,
         "method": record.method,

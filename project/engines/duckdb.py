@@ -433,7 +433,8 @@ class Database(Engine):
                 reusable = False
         with self._lock:
             self._open_cursors -= 1
-            keep = reusable and not self._retired and len(self._idle_cursors) < IDLE_CURSORS_KEPT
+            serving = not (self._retired or self.closed)
+            keep = reusable and serving and len(self._idle_cursors) < IDLE_CURSORS_KEPT
             if keep:
                 self._idle_cursors.append(cursor)
             last = self._retired and self._open_cursors == 0

@@ -38,16 +38,16 @@ class DuckDBResult(Result):
     it runs on the first fetch."""
 
     def __init__(self, session: DuckDBSession, sql: str, params: list[Any], described: Described):
-        self._session, self._cursor = session, session.cursor
-        self._sql, self._params, self._described = sql, params, described
+        self._session, self._sql, self._params, self._described = session, sql, params, described
         self._started = False
         self.columns = columns_of(described)
 
     def fetch_rows(self, count: int) -> list[tuple]:
+        cursor = self._session.cursor
         if not self._started:
-            self._cursor.execute(parsed_once(self._cursor, self._sql, self._described.parsed), self._params)
+            cursor.execute(parsed_once(cursor, self._sql, self._described.parsed), self._params)
             self._started = True
-        return self._cursor.fetchmany(count)
+        return cursor.fetchmany(count)
 
     def arrow_batches(self, rows_per_batch: int) -> Iterator[Any]:
         yield from self._session.stream(self._sql, self._params, rows_per_batch)
